@@ -1,0 +1,112 @@
+//! The events every input format is turned into.
+//!
+//! `go test -json` already is an event stream; plain `go test -v` text and
+//! JUnit XML are converted into the same events by their readers, so that
+//! everything after ingest sees one shape. Events borrow from the reader's
+//! buffer where they can.
+
+use std::borrow::Cow;
+
+/// Where an event came from: which input, which line (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loc {
+    /// Index into the list of inputs.
+    pub input: usize,
+    /// 1-based line number in that input.
+    pub line: u64,
+}
+
+/// A test's or package's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Passed.
+    Pass,
+    /// Failed.
+    Fail,
+    /// Skipped (for a package: `[no test files]`).
+    Skip,
+}
+
+/// One thing that happened in a test run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// A package's test binary started.
+    PackageStart {
+        /// Package import path (or a reader's provisional key, see
+        /// [`Event::PackageEnd::name`]).
+        package: Cow<'a, str>,
+    },
+    /// A test (or subtest) started.
+    TestRun {
+        /// Package key.
+        package: Cow<'a, str>,
+        /// Full test name, `TestA/sub_case`.
+        test: Cow<'a, str>,
+    },
+    /// Output text: whole lines or pieces of one (ends with `\n` when the
+    /// line is complete).
+    Output {
+        /// Package key, `None` for text outside any package.
+        package: Option<Cow<'a, str>>,
+        /// Test the output is attributed to, `None` for package level.
+        test: Option<Cow<'a, str>>,
+        /// The text.
+        text: Cow<'a, str>,
+        /// Go 1.27 `OutputType` (`frame`, `error`, `error-continue`).
+        kind: Option<Cow<'a, str>>,
+    },
+    /// A test ended.
+    TestEnd {
+        /// Package key.
+        package: Cow<'a, str>,
+        /// Full test name.
+        test: Cow<'a, str>,
+        /// Its result.
+        outcome: Outcome,
+        /// Seconds.
+        elapsed: Option<f64>,
+    },
+    /// A package's test binary ended (`ok`, `FAIL`, `[no test files]`).
+    PackageEnd {
+        /// Package key.
+        package: Cow<'a, str>,
+        /// Its result.
+        outcome: Outcome,
+        /// Seconds.
+        elapsed: Option<f64>,
+        /// Go 1.24+: the package whose build failed.
+        failed_build: Option<Cow<'a, str>>,
+        /// The package's real import path when `package` was a reader's
+        /// provisional key (plain text names a package only at its end).
+        name: Option<Cow<'a, str>>,
+    },
+    /// Go 1.24+ `build-output` (or compiler text in older streams).
+    BuildOutput {
+        /// The package being built.
+        import_path: Cow<'a, str>,
+        /// Text.
+        text: Cow<'a, str>,
+    },
+    /// Go 1.24+ `build-fail`.
+    BuildFail {
+        /// The package whose build failed.
+        import_path: Cow<'a, str>,
+    },
+    /// A line that belongs to no event (stderr mixed into a JSON stream).
+    Stray {
+        /// The line, without its terminator.
+        text: Cow<'a, str>,
+    },
+}
+
+/// Receives events in order.
+pub trait Sink {
+    /// One event.
+    fn event(&mut self, loc: Loc, event: Event<'_>);
+}
+
+impl<F: FnMut(Loc, Event<'_>)> Sink for F {
+    fn event(&mut self, loc: Loc, event: Event<'_>) {
+        self(loc, event)
+    }
+}

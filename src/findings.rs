@@ -1,0 +1,975 @@
+//! Events → findings: which tests and packages failed, why, and every
+//! goroutine leak that goleak (or synctest) reported.
+//!
+//! The [`Collector`] is an [`events::Sink`](crate::events::Sink). It keeps
+//! state only for tests and packages that are still running, feeds their
+//! output through a [`scan::Scanner`] as it arrives, and forgets a passing
+//! test's output the moment it passes, so memory stays flat however much
+//! passing output flows through. What it keeps of a failing test's plain
+//! output is bounded ([`EXCERPT_HEAD`], [`EXCERPT_TAIL`]).
+//!
+//! It decides what a failure *is* (leak, ordinary test failure, panic,
+//! timeout, build failure, incomplete) but not what it means for the gate:
+//! that is [`crate::policy`] and [`crate::verdict`].
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use sha2::{Digest, Sha256};
+
+use crate::events::{Event, Loc, Outcome, Sink};
+use crate::ingest::InputSummary;
+use crate::paths::{Repo, SourceRef};
+use crate::scan::{Found, LeakReport, ReportOrigin, Scanner};
+use crate::stack::{self, Goroutine};
+
+/// Lines kept from the start of a failing test's output.
+pub const EXCERPT_HEAD: usize = 40;
+/// Lines kept from the end of a failing test's output.
+pub const EXCERPT_TAIL: usize = 80;
+/// A partial output line is cut at this length.
+pub const MAX_PARTIAL_LINE: usize = crate::ingest::MAX_LINE_BYTES;
+/// Stray lines remembered for context (build errors of old Go versions).
+pub const STRAY_CONTEXT: usize = 50;
+
+/// What kind of failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureKind {
+    /// goleak (or synctest) reported leaked goroutines.
+    Leak,
+    /// An ordinary test failure (assertion, `t.Fatal`, TestMain exit).
+    Test,
+    /// A panic or fatal error crashed the test binary.
+    Panic,
+    /// `go test -timeout` expired.
+    Timeout,
+    /// The package did not build.
+    Build,
+    /// A package or test started and never reported a result.
+    Incomplete,
+}
+
+impl FailureKind {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Leak => "leak",
+            FailureKind::Test => "test",
+            FailureKind::Panic => "panic",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Build => "build",
+            FailureKind::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// A failed test or package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Package import path (`None` when the output named none).
+    pub package: Option<String>,
+    /// Test name, `None` for package level.
+    pub test: Option<String>,
+    /// What failed.
+    pub kind: FailureKind,
+    /// One line for a person.
+    pub message: String,
+    /// Output lines that explain it (bounded).
+    pub excerpt: Vec<String>,
+    /// Where in the input it was concluded.
+    pub at: Loc,
+}
+
+/// Which mechanism reported a leak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeakSource {
+    /// A goleak report.
+    Goleak(ReportOrigin),
+    /// A `testing/synctest` bubble exited with goroutines still blocked.
+    Synctest,
+}
+
+/// One goroutine of a leak report, resolved against the repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakedGoroutine {
+    /// The goroutine as printed.
+    pub goroutine: Goroutine,
+    /// Stable across runs and machines: state and function names only.
+    pub fingerprint: String,
+    /// The `go` statement that started it.
+    pub origin: Option<SourceRef>,
+    /// The first frame inside the repository: where it is blocked.
+    pub blocked_at: Option<SourceRef>,
+    /// Why this goroutine is the testing framework's or a sibling test's
+    /// rather than a leak (goleak cannot tell them apart under `t.Parallel`).
+    pub harness: Option<&'static str>,
+}
+
+/// One leak report: one goleak report, or one synctest bubble.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leak {
+    /// Package import path.
+    pub package: Option<String>,
+    /// Test that reported it; `None` for `VerifyTestMain`.
+    pub test: Option<String>,
+    /// What reported it.
+    pub source: LeakSource,
+    /// The `file:line` of the `VerifyNone` call, when printed.
+    pub location: Option<(String, u32)>,
+    /// Every goroutine, in report order.
+    pub goroutines: Vec<LeakedGoroutine>,
+    /// Goroutines beyond the per-report limit, counted only.
+    pub dropped: usize,
+    /// The report was cut before its end.
+    pub truncated: bool,
+    /// Where the report was found.
+    pub at: Loc,
+}
+
+impl Leak {
+    /// Goroutines that are not test-harness goroutines.
+    pub fn real_goroutines(&self) -> impl Iterator<Item = &LeakedGoroutine> {
+        self.goroutines.iter().filter(|g| g.harness.is_none())
+    }
+}
+
+/// Test counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Tests (and subtests) that passed.
+    pub passed: u64,
+    /// That failed.
+    pub failed: u64,
+    /// That were skipped.
+    pub skipped: u64,
+    /// Packages that reported a result.
+    pub packages: u64,
+}
+
+/// Something that keeps the run from being judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where (input index and line; line 0 when not known).
+    pub at: Option<Loc>,
+    /// What.
+    pub message: String,
+}
+
+/// Everything found in all inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    /// The inputs read.
+    pub inputs: Vec<InputSummary>,
+    /// Test counts.
+    pub counts: Counts,
+    /// Failures, in the order they were concluded.
+    pub failures: Vec<Failure>,
+    /// Leak reports, in order.
+    pub leaks: Vec<Leak>,
+    /// Reasons the run cannot be judged.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Default)]
+struct Excerpt {
+    head: Vec<String>,
+    tail: VecDeque<String>,
+    dropped: usize,
+}
+
+impl Excerpt {
+    fn push(&mut self, line: &str) {
+        if self.head.len() < EXCERPT_HEAD {
+            self.head.push(line.to_string());
+            return;
+        }
+        if self.tail.len() == EXCERPT_TAIL {
+            self.tail.pop_front();
+            self.dropped += 1;
+        }
+        self.tail.push_back(line.to_string());
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut v = self.head.clone();
+        if self.dropped > 0 {
+            v.push(format!("[… {} lines not kept …]", self.dropped));
+        }
+        v.extend(self.tail.iter().cloned());
+        v
+    }
+}
+
+#[derive(Default)]
+struct Stream {
+    scanner: Scanner,
+    partial: String,
+    found: Vec<(Found, Loc)>,
+    excerpt: Excerpt,
+    /// Go 1.27: `error`-typed output outside a goleak report.
+    other_error: bool,
+    in_leak_error: bool,
+}
+
+impl Stream {
+    fn text(&mut self, text: &str, kind: Option<&str>, at: Loc) {
+        let mut rest = text;
+        while let Some(i) = rest.find('\n') {
+            let piece = &rest[..i];
+            if self.partial.is_empty() {
+                self.line(piece, kind, at);
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.push_str(piece);
+                self.line(&line, kind, at);
+            }
+            rest = &rest[i + 1..];
+        }
+        if !rest.is_empty() && self.partial.len() < MAX_PARTIAL_LINE {
+            self.partial.push_str(rest);
+        }
+    }
+
+    fn line(&mut self, line: &str, kind: Option<&str>, at: Loc) {
+        match kind {
+            Some("error") => {
+                self.in_leak_error = line.contains("found unexpected goroutines:");
+                if !self.in_leak_error {
+                    self.other_error = true;
+                }
+            }
+            Some("error-continue") => {}
+            _ => self.in_leak_error = false,
+        }
+        let mut out = Vec::new();
+        self.scanner.line(line, &mut out);
+        self.found.extend(out.into_iter().map(|f| (f, at)));
+        let framing = kind == Some("frame") || line.starts_with("=== ") || line.trim_start().starts_with("--- ");
+        if !framing && !self.scanner.is_busy() {
+            self.excerpt.push(line);
+        }
+    }
+
+    fn finish(&mut self, at: Loc) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line, None, at);
+        }
+        let mut out = Vec::new();
+        self.scanner.finish(&mut out);
+        self.found.extend(out.into_iter().map(|f| (f, at)));
+    }
+}
+
+struct Pkg {
+    /// Index of the first failure / leak recorded while this package ran,
+    /// so a text reader's late package name can be given to them.
+    first_failure: usize,
+    first_leak: usize,
+    tests: HashMap<String, (Stream, Loc)>,
+    failed_tests: HashSet<String>,
+    output: Stream,
+    start: Loc,
+    ended: bool,
+}
+
+/// Builds [`Findings`] from events.
+pub struct Collector<'r> {
+    repo: &'r Repo,
+    pkgs: HashMap<String, Pkg>,
+    order: Vec<String>,
+    strays: VecDeque<String>,
+    build_output: HashMap<String, Excerpt>,
+    failed_builds: HashSet<String>,
+    findings: Findings,
+    events: u64,
+}
+
+impl<'r> Collector<'r> {
+    /// A collector resolving files against `repo`.
+    pub fn new(repo: &'r Repo) -> Self {
+        Collector {
+            repo,
+            pkgs: HashMap::new(),
+            order: Vec::new(),
+            strays: VecDeque::new(),
+            build_output: HashMap::new(),
+            failed_builds: HashSet::new(),
+            findings: Findings::default(),
+            events: 0,
+        }
+    }
+
+    /// Records a summary of an input that was read.
+    pub fn input_done(&mut self, summary: InputSummary) {
+        self.findings.inputs.push(summary);
+    }
+
+    fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
+        if !self.pkgs.contains_key(key) {
+            self.order.push(key.to_string());
+            self.pkgs.insert(
+                key.to_string(),
+                Pkg {
+                    first_failure: self.findings.failures.len(),
+                    first_leak: self.findings.leaks.len(),
+                    tests: HashMap::new(),
+                    failed_tests: HashSet::new(),
+                    output: Stream::default(),
+                    start: at,
+                    ended: false,
+                },
+            );
+        }
+        let p = self.pkgs.get_mut(key);
+        // Inserted above when missing.
+        match p {
+            Some(p) => p,
+            None => unreachable!("package inserted above"),
+        }
+    }
+
+    /// Ends collection: packages still running become problems.
+    pub fn finish(mut self) -> Findings {
+        let open: Vec<String> = self
+            .order
+            .iter()
+            .filter(|k| self.pkgs.get(*k).is_some_and(|p| !p.ended))
+            .cloned()
+            .collect();
+        for key in open {
+            let Some(mut pkg) = self.pkgs.remove(&key) else { continue };
+            let name = display_name(&key, None);
+            let mut running: Vec<String> = pkg.tests.keys().cloned().collect();
+            running.sort();
+            let at = pkg.start;
+            // Leaks already printed are still leaks.
+            pkg.output.finish(at);
+            let mut tests: Vec<(String, (Stream, Loc))> = pkg.tests.drain().collect();
+            tests.sort_by(|a, b| a.0.cmp(&b.0));
+            for (test, (mut st, tat)) in tests {
+                st.finish(tat);
+                for (f, fat) in std::mem::take(&mut st.found) {
+                    if let Found::Leak(r) = f {
+                        self.add_leak(name.clone(), Some(test.clone()), r, fat);
+                    }
+                }
+            }
+            let message = if running.is_empty() {
+                format!("package {} started and never reported a result: the output ends early", name.as_deref().unwrap_or("(unnamed)"))
+            } else {
+                format!(
+                    "package {} never reported a result; still running: {}",
+                    name.as_deref().unwrap_or("(unnamed)"),
+                    running.join(", ")
+                )
+            };
+            self.findings.problems.push(Problem {
+                at: Some(at),
+                message: message.clone(),
+            });
+            self.findings.failures.push(Failure {
+                package: name,
+                test: None,
+                kind: FailureKind::Incomplete,
+                message,
+                excerpt: pkg.output.excerpt.lines(),
+                at,
+            });
+        }
+        if self.events == 0 || (self.findings.counts.packages == 0 && self.findings.failures.is_empty()) {
+            self.findings.problems.push(Problem {
+                at: None,
+                message: "no test results found in the input: neither a test nor a package reported a result".to_string(),
+            });
+        }
+        self.findings
+    }
+
+    fn stray(&mut self, text: &str, at: Loc) {
+        let t = text.trim_end();
+        // Go ≤ 1.23 report build and setup failures as plain text.
+        if let Some(rest) = t.strip_prefix("FAIL\t") {
+            for marker in [" [build failed]", " [setup failed]"] {
+                if let Some(pkg) = rest.strip_suffix(marker) {
+                    let pkg = pkg.to_string();
+                    if self.failed_builds.insert(pkg.clone()) {
+                        self.findings.counts.packages += 1;
+                        let excerpt: Vec<String> = self.strays.iter().cloned().collect();
+                        self.findings.failures.push(Failure {
+                            package: Some(pkg.clone()),
+                            test: None,
+                            kind: FailureKind::Build,
+                            message: format!("package {pkg}{marker}"),
+                            excerpt,
+                            at,
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        if self.strays.len() == STRAY_CONTEXT {
+            self.strays.pop_front();
+        }
+        self.strays.push_back(t.to_string());
+    }
+
+    fn test_end(&mut self, key: &str, test: &str, outcome: Outcome, at: Loc) {
+        match outcome {
+            Outcome::Pass => self.findings.counts.passed += 1,
+            Outcome::Fail => self.findings.counts.failed += 1,
+            Outcome::Skip => self.findings.counts.skipped += 1,
+        }
+        let pkg = self.pkg(key, at);
+        let Some((mut st, _)) = pkg.tests.remove(test) else {
+            if outcome == Outcome::Fail {
+                pkg.failed_tests.insert(test.to_string());
+                let child_failed = has_failed_child(&pkg.failed_tests, test);
+                if !child_failed {
+                    let name = display_name(key, None);
+                    self.findings.failures.push(Failure {
+                        package: name,
+                        test: Some(test.to_string()),
+                        kind: FailureKind::Test,
+                        message: format!("{test} failed"),
+                        excerpt: Vec::new(),
+                        at,
+                    });
+                }
+            }
+            return;
+        };
+        if outcome != Outcome::Fail {
+            return; // A passing test's output is dropped here.
+        }
+        pkg.failed_tests.insert(test.to_string());
+        let child_failed = has_failed_child(&pkg.failed_tests, test);
+        st.finish(at);
+        let name = display_name(key, None);
+        self.conclude_test(name, test, st, child_failed, false, at);
+    }
+
+    /// Turns what a failed (or unfinished) test printed into findings.
+    fn conclude_test(&mut self, package: Option<String>, test: &str, mut st: Stream, child_failed: bool, unfinished: bool, at: Loc) {
+        let mut recorded = false;
+        let found = std::mem::take(&mut st.found);
+        let has_synctest = found.iter().any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
+        let mut leak_seen = false;
+        for (f, fat) in found {
+            match f {
+                Found::Leak(r) => {
+                    leak_seen = true;
+                    recorded = true;
+                    self.add_leak(package.clone(), Some(test.to_string()), r, fat);
+                }
+                Found::SynctestLeak { goroutines } => {
+                    leak_seen = true;
+                    recorded = true;
+                    let report = LeakReport {
+                        origin: ReportOrigin::Other,
+                        location: None,
+                        goroutines,
+                        dropped: 0,
+                        layout: None,
+                        truncated: false,
+                    };
+                    let n = self.findings.leaks.len();
+                    self.add_leak(package.clone(), Some(test.to_string()), report, fat);
+                    if let Some(l) = self.findings.leaks.get_mut(n) {
+                        l.source = LeakSource::Synctest;
+                    }
+                }
+                Found::Timeout { after, running } => {
+                    recorded = true;
+                    self.findings.failures.push(Failure {
+                        package: package.clone(),
+                        test: Some(test.to_string()),
+                        kind: FailureKind::Timeout,
+                        message: if running.is_empty() {
+                            format!("test timed out after {after}")
+                        } else {
+                            format!("test timed out after {after}; running: {}", running.join(", "))
+                        },
+                        excerpt: st.excerpt.lines(),
+                        at: fat,
+                    });
+                }
+                Found::Panic(msg) => {
+                    if has_synctest {
+                        continue;
+                    }
+                    recorded = true;
+                    self.findings.failures.push(Failure {
+                        package: package.clone(),
+                        test: Some(test.to_string()),
+                        kind: FailureKind::Panic,
+                        message: msg,
+                        excerpt: st.excerpt.lines(),
+                        at: fat,
+                    });
+                }
+                Found::GoleakError(msg) => {
+                    recorded = true;
+                    self.findings.failures.push(Failure {
+                        package: package.clone(),
+                        test: Some(test.to_string()),
+                        kind: FailureKind::Test,
+                        message: format!("goleak could not check for leaks: {msg}"),
+                        excerpt: st.excerpt.lines(),
+                        at: fat,
+                    });
+                }
+            }
+        }
+        if leak_seen {
+            self.record_leak_failure(package.clone(), Some(test), at);
+        }
+        // Go 1.27 marks `t.Error` output: a leak test that also failed an
+        // assertion failed twice.
+        let plain_failure = !recorded && (!child_failed || st.other_error);
+        if (plain_failure || (st.other_error && leak_seen)) && !unfinished {
+            let excerpt = st.excerpt.lines();
+            let message = first_message(&excerpt).unwrap_or_else(|| format!("{test} failed"));
+            self.findings.failures.push(Failure {
+                package: package.clone(),
+                test: Some(test.to_string()),
+                kind: FailureKind::Test,
+                message,
+                excerpt,
+                at,
+            });
+        }
+        if unfinished && !recorded {
+            self.findings.failures.push(Failure {
+                package,
+                test: Some(test.to_string()),
+                kind: FailureKind::Incomplete,
+                message: format!("{test} started and never finished: the test binary exited early (crash, os.Exit or signal)"),
+                excerpt: st.excerpt.lines(),
+                at,
+            });
+        }
+    }
+
+    fn record_leak_failure(&mut self, package: Option<String>, test: Option<&str>, at: Loc) {
+        let dup = self.findings.failures.iter().any(|f| {
+            f.kind == FailureKind::Leak && f.package == package && f.test.as_deref() == test
+        });
+        if dup {
+            return;
+        }
+        let n = self
+            .findings
+            .leaks
+            .iter()
+            .filter(|l| l.package == package && l.test.as_deref() == test)
+            .map(|l| l.goroutines.len() + l.dropped)
+            .sum::<usize>();
+        self.findings.failures.push(Failure {
+            package,
+            test: test.map(str::to_string),
+            kind: FailureKind::Leak,
+            message: format!("{n} leaked goroutine{}", if n == 1 { "" } else { "s" }),
+            excerpt: Vec::new(),
+            at,
+        });
+    }
+
+    fn add_leak(&mut self, package: Option<String>, test: Option<String>, report: LeakReport, at: Loc) {
+        let goroutines = report
+            .goroutines
+            .into_iter()
+            .map(|g| resolve_goroutine(self.repo, g))
+            .collect();
+        self.findings.leaks.push(Leak {
+            package,
+            test,
+            source: LeakSource::Goleak(report.origin),
+            location: report.location,
+            goroutines,
+            dropped: report.dropped,
+            truncated: report.truncated,
+            at,
+        });
+    }
+
+    fn package_end(&mut self, key: &str, outcome: Outcome, failed_build: Option<&str>, name: Option<&str>, at: Loc) {
+        let display = display_name(key, name);
+        let repo_failed_build = {
+            let pkg = self.pkg(key, at);
+            pkg.ended = true;
+            pkg.output.finish(at);
+            failed_build.is_some()
+        };
+        self.findings.counts.packages += 1;
+        let Some(mut pkg) = self.pkgs.remove(key) else { return };
+        if let (Some(n), true) = (name, key.starts_with('\u{0}')) {
+            for f in &mut self.findings.failures[pkg.first_failure..] {
+                if f.package.is_none() {
+                    f.package = Some(n.to_string());
+                }
+            }
+            for l in &mut self.findings.leaks[pkg.first_leak..] {
+                if l.package.is_none() {
+                    l.package = Some(n.to_string());
+                }
+            }
+        }
+        // Unfinished tests: a crash, a timeout, or os.Exit.
+        let mut unfinished: Vec<(String, (Stream, Loc))> = pkg.tests.drain().collect();
+        unfinished.sort_by(|a, b| a.1 .1.line.cmp(&b.1 .1.line).then(a.0.cmp(&b.0)));
+        let before = self.findings.failures.len();
+        let before_leaks = self.findings.leaks.len();
+        let pkg_found = std::mem::take(&mut pkg.output.found);
+        let pkg_timeout = pkg_found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. }));
+        for (test, (mut st, tat)) in unfinished {
+            st.finish(at);
+            let child_failed = has_failed_child(&pkg.failed_tests, &test);
+            let timed_out = st.found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. })) || pkg_timeout;
+            if timed_out && !st.found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. })) {
+                // Named by another test's timeout dump.
+                self.findings.failures.push(Failure {
+                    package: display.clone(),
+                    test: Some(test.clone()),
+                    kind: FailureKind::Timeout,
+                    message: format!("{test} was still running when the test binary timed out"),
+                    excerpt: st.excerpt.lines(),
+                    at: tat,
+                });
+                continue;
+            }
+            if child_failed && st.found.is_empty() {
+                continue;
+            }
+            self.conclude_test(display.clone(), &test, st, child_failed, true, tat);
+        }
+        if repo_failed_build || self.failed_builds.contains(key) {
+            let fb = failed_build.unwrap_or(key).to_string();
+            let mut excerpt = self
+                .build_output
+                .get(&fb)
+                .map(Excerpt::lines)
+                .unwrap_or_default();
+            if excerpt.is_empty() {
+                excerpt = pkg.output.excerpt.lines();
+            }
+            self.findings.failures.push(Failure {
+                package: display.clone(),
+                test: None,
+                kind: FailureKind::Build,
+                message: format!("build failed: {fb}"),
+                excerpt,
+                at,
+            });
+        }
+        for (f, fat) in pkg_found {
+            match f {
+                Found::Leak(r) => {
+                    self.add_leak(display.clone(), None, r, fat);
+                    self.record_leak_failure(display.clone(), None, fat);
+                }
+                Found::SynctestLeak { goroutines } => {
+                    let report = LeakReport {
+                        origin: ReportOrigin::Other,
+                        location: None,
+                        goroutines,
+                        dropped: 0,
+                        layout: None,
+                        truncated: false,
+                    };
+                    let n = self.findings.leaks.len();
+                    self.add_leak(display.clone(), None, report, fat);
+                    if let Some(l) = self.findings.leaks.get_mut(n) {
+                        l.source = LeakSource::Synctest;
+                    }
+                    self.record_leak_failure(display.clone(), None, fat);
+                }
+                Found::Timeout { after, running } => {
+                    let any_test_timeout = self.findings.failures[before..]
+                        .iter()
+                        .any(|f| f.kind == FailureKind::Timeout);
+                    if !any_test_timeout {
+                        self.findings.failures.push(Failure {
+                            package: display.clone(),
+                            test: None,
+                            kind: FailureKind::Timeout,
+                            message: format!("test binary timed out after {after}; running: {}", running.join(", ")),
+                            excerpt: pkg.output.excerpt.lines(),
+                            at: fat,
+                        });
+                    }
+                }
+                Found::Panic(msg) => self.findings.failures.push(Failure {
+                    package: display.clone(),
+                    test: None,
+                    kind: FailureKind::Panic,
+                    message: msg,
+                    excerpt: pkg.output.excerpt.lines(),
+                    at: fat,
+                }),
+                Found::GoleakError(msg) => self.findings.failures.push(Failure {
+                    package: display.clone(),
+                    test: None,
+                    kind: FailureKind::Test,
+                    message: format!("goleak could not check for leaks: {msg}"),
+                    excerpt: pkg.output.excerpt.lines(),
+                    at: fat,
+                }),
+            }
+        }
+        // Test failures of this package concluded earlier count as well.
+        let earlier = self
+            .findings
+            .failures
+            .iter()
+            .any(|f| f.package == display && f.kind != FailureKind::Incomplete)
+            || !pkg.failed_tests.is_empty();
+        let anything = self.findings.failures.len() > before || self.findings.leaks.len() > before_leaks || earlier;
+        if outcome == Outcome::Fail && !anything {
+            let excerpt = pkg.output.excerpt.lines();
+            self.findings.failures.push(Failure {
+                package: display,
+                test: None,
+                kind: FailureKind::Test,
+                message: "the package failed, but no test failed: TestMain or the test binary exited non-zero".to_string(),
+                excerpt,
+                at,
+            });
+        }
+    }
+}
+
+fn has_failed_child(failed: &HashSet<String>, test: &str) -> bool {
+    let prefix = format!("{test}/");
+    failed.iter().any(|t| t.starts_with(&prefix))
+}
+
+/// The name shown for a package key: the reader's real name when given;
+/// text readers' provisional keys have none otherwise.
+fn display_name(key: &str, name: Option<&str>) -> Option<String> {
+    if let Some(n) = name {
+        return Some(n.to_string());
+    }
+    if key.starts_with('\u{0}') || key.is_empty() {
+        None
+    } else {
+        Some(key.to_string())
+    }
+}
+
+/// The first line of an excerpt that looks like a `t.Error` message.
+fn first_message(excerpt: &[String]) -> Option<String> {
+    excerpt
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| {
+            let mut parts = l.splitn(3, ':');
+            let file = parts.next().unwrap_or("");
+            let line = parts.next().unwrap_or("");
+            file.ends_with(".go") && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+        })
+        .or_else(|| excerpt.iter().map(|l| l.trim()).find(|l| !l.is_empty()))
+        .map(str::to_string)
+}
+
+impl Sink for Collector<'_> {
+    fn event(&mut self, at: Loc, event: Event<'_>) {
+        self.events += 1;
+        match event {
+            Event::PackageStart { package } => {
+                let pkg = self.pkg(&package, at);
+                if pkg.ended {
+                    // The same package again (another shard or attempt).
+                    pkg.ended = false;
+                    pkg.start = at;
+                }
+            }
+            Event::TestRun { package, test } => {
+                let pkg = self.pkg(&package, at);
+                pkg.tests.entry(test.into_owned()).or_insert_with(|| (Stream::default(), at));
+            }
+            Event::Output {
+                package,
+                test,
+                text,
+                kind,
+            } => {
+                let Some(package) = package else {
+                    for line in text.lines() {
+                        self.stray(line, at);
+                    }
+                    return;
+                };
+                let pkg = self.pkg(&package, at);
+                match test {
+                    Some(test) => {
+                        let (st, _) = pkg
+                            .tests
+                            .entry(test.into_owned())
+                            .or_insert_with(|| (Stream::default(), at));
+                        st.text(&text, kind.as_deref(), at);
+                    }
+                    None => pkg.output.text(&text, kind.as_deref(), at),
+                }
+            }
+            Event::TestEnd {
+                package,
+                test,
+                outcome,
+                ..
+            } => self.test_end(&package, &test, outcome, at),
+            Event::PackageEnd {
+                package,
+                outcome,
+                failed_build,
+                name,
+                ..
+            } => self.package_end(&package, outcome, failed_build.as_deref(), name.as_deref(), at),
+            Event::BuildOutput { import_path, text } => {
+                let e = self.build_output.entry(import_path.into_owned()).or_default();
+                for line in text.lines() {
+                    e.push(line);
+                }
+            }
+            Event::BuildFail { import_path } => {
+                self.failed_builds.insert(import_path.into_owned());
+            }
+            Event::Stray { text } => self.stray(&text, at),
+        }
+    }
+}
+
+/// Resolves one goroutine: fingerprint, origin, blocked-at, harness.
+pub fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
+    let fingerprint = fingerprint(&goroutine);
+    let origin = goroutine
+        .created_by
+        .as_ref()
+        .filter(|c| !c.file.is_empty())
+        .map(|c| repo.resolve(&c.file, c.line, Some(&c.function)));
+    let resolved: Vec<SourceRef> = goroutine
+        .frames
+        .iter()
+        .filter(|f| !f.file.is_empty())
+        .map(|f| repo.resolve(&f.file, f.line, Some(&f.function)))
+        .collect();
+    let blocked_at = resolved
+        .iter()
+        .find(|r| r.in_repo)
+        .cloned()
+        .or_else(|| {
+            goroutine
+                .frames
+                .iter()
+                .zip(resolved.iter())
+                .find(|(f, _)| !stack::is_stdlib_function(&f.function))
+                .map(|(_, r)| r.clone())
+        });
+    let harness = harness_reason(&goroutine);
+    LeakedGoroutine {
+        goroutine,
+        fingerprint,
+        origin,
+        blocked_at,
+        harness,
+    }
+}
+
+/// Why a goroutine belongs to the testing framework, if it does.
+///
+/// Under `t.Parallel`, `VerifyNone` sees every goroutine of the process:
+/// other tests still running (created by `testing.(*T).Run`, running
+/// `testing.tRunner`) and the framework's own. goleak filters only a few of
+/// them (goleak issue #16).
+pub fn harness_reason(g: &Goroutine) -> Option<&'static str> {
+    let created = g.created_by.as_ref().map(|c| c.function.as_str()).unwrap_or("");
+    let runs_test = g.frames.iter().any(|f| f.function == "testing.tRunner");
+    if created.starts_with("testing.") || runs_test {
+        return Some(
+            "a test of the same binary still running (a t.Parallel sibling or the testing framework): goleak lists every goroutine of the process, not the test's own (goleak#16)",
+        );
+    }
+    if g.frames.iter().all(|f| f.function.starts_with("testing.") || f.function.starts_with("runtime.")) && !g.frames.is_empty() {
+        return Some("the testing framework's own goroutine");
+    }
+    None
+}
+
+/// A goroutine's fingerprint: its status and the names of its functions
+/// and creator. No ids, arguments, offsets, line numbers or paths, so it
+/// stays the same across runs, machines and unrelated edits.
+pub fn fingerprint(g: &Goroutine) -> String {
+    let mut h = Sha256::new();
+    h.update(b"leakgate-fp-v1\n");
+    h.update(g.state.status.as_bytes());
+    h.update(b"\n");
+    for f in &g.frames {
+        h.update(f.function.as_bytes());
+        h.update(b"\n");
+    }
+    h.update(b"created by ");
+    if let Some(c) = &g.created_by {
+        h.update(c.function.as_bytes());
+    }
+    let digest = h.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Goroutines of a report grouped by identity (fingerprint and frame
+/// lines): (index of the first, count), in order of first appearance.
+pub fn group(goroutines: &[LeakedGoroutine]) -> Vec<(usize, usize)> {
+    let mut seen: HashMap<(String, Vec<u32>), usize> = HashMap::new();
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for (i, g) in goroutines.iter().enumerate() {
+        let key = (
+            g.fingerprint.clone(),
+            g.goroutine.frames.iter().map(|f| f.line).collect::<Vec<_>>(),
+        );
+        match seen.get(&key) {
+            Some(&gi) => groups[gi].1 += 1,
+            None => {
+                seen.insert(key, groups.len());
+                groups.push((i, 1));
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(text: &str) -> Goroutine {
+        stack::parse_dump(text).into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn fingerprint_ignores_ids_args_offsets_paths() {
+        let a = g("goroutine 7 [chan receive, 3 minutes]:\nex.com/a.F.func1(0xc000012345)\n\t/home/a/f.go:9 +0x19\ncreated by ex.com/a.F in goroutine 6\n\t/home/a/f.go:8 +0x67\n");
+        let b = g("goroutine 99 [chan receive]:\nex.com/a.F.func1(...)\n\tC:/b/f.go:10\ncreated by ex.com/a.F in goroutine 1\n\tC:/b/f.go:8 +0x1\n");
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        let c = g("goroutine 7 [select]:\nex.com/a.F.func1()\n\t/home/a/f.go:9 +0x19\n");
+        assert_ne!(fingerprint(&a), fingerprint(&c));
+        assert_eq!(fingerprint(&a).len(), 16);
+    }
+
+    #[test]
+    fn harness_goroutines() {
+        let sibling = g("goroutine 9 [chan receive]:\nex.com/p.TestB(0xc0001)\n\t/p/p_test.go:20 +0x1\ntesting.tRunner(0xc0001, 0x2)\n\t/go/testing.go:1 +0x1\ncreated by testing.(*T).Run in goroutine 1\n\t/go/testing.go:2 +0x1\n");
+        assert!(harness_reason(&sibling).is_some());
+        let leak = g("goroutine 9 [chan receive]:\nex.com/p.TestB.func1()\n\t/p/p_test.go:20 +0x1\ncreated by ex.com/p.TestB in goroutine 8\n\t/p/p_test.go:19 +0x1\n");
+        assert!(harness_reason(&leak).is_none());
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let mut e = Excerpt::default();
+        for i in 0..1000 {
+            e.push(&format!("line {i}"));
+        }
+        let lines = e.lines();
+        assert_eq!(lines.len(), EXCERPT_HEAD + 1 + EXCERPT_TAIL);
+        assert_eq!(lines.last().unwrap(), "line 999");
+    }
+}

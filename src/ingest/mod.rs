@@ -1,0 +1,345 @@
+//! Ingest: turn one input (a file or standard input) into [`Event`]s.
+//!
+//! Three formats, detected from the first bytes unless the user chose one:
+//!
+//! * [`gojson`]: the `go test -json` event stream (test2json), as piped,
+//!   saved, or written by `gotestsum --jsonfile`;
+//! * [`junit`]: JUnit XML from gotestsum, go-junit-report and the
+//!   Jenkins/Surefire family;
+//! * [`text`]: plain `go test` / `go test -v` output, CI-log noise included.
+//!
+//! Readers stream: memory depends on the longest line (capped by
+//! [`MAX_LINE_BYTES`]), never on the input's size. They never panic on
+//! input; what they cannot read becomes an [`IngestError`] that names the
+//! input, line and column.
+
+pub mod gojson;
+pub mod junit;
+pub mod text;
+
+use std::borrow::Cow;
+use std::io::{self, BufRead, Read};
+
+use crate::events::{Loc, Sink};
+
+/// A line longer than this is cut, and the cut is reported.
+pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
+/// How many bytes format detection looks at.
+pub const DETECT_BYTES: usize = 64 * 1024;
+/// Warnings kept per input (the rest are counted).
+pub const MAX_WARNINGS: usize = 20;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `go test -json`.
+    #[value(name = "go-json")]
+    GoJson,
+    /// JUnit XML.
+    Junit,
+    /// Plain `go test` text.
+    Text,
+}
+
+impl Format {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::GoJson => "go-json",
+            Format::Junit => "junit",
+            Format::Text => "text",
+        }
+    }
+}
+
+/// What ingest learned about one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSummary {
+    /// The input as named on the command line (`-` for standard input).
+    pub path: String,
+    /// Its format.
+    pub format: Format,
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Whether the input ended cleanly (no cut line, closed XML root).
+    pub complete: bool,
+    /// Why it did not, with the line (and column) where it stopped.
+    pub incomplete: Option<String>,
+    /// Problems that did not stop reading (non-JSON lines, cut lines).
+    pub warnings: Vec<String>,
+    /// Warnings beyond [`MAX_WARNINGS`].
+    pub more_warnings: usize,
+}
+
+impl InputSummary {
+    fn new(path: &str, format: Format) -> Self {
+        InputSummary {
+            path: path.to_string(),
+            format,
+            lines: 0,
+            bytes: 0,
+            complete: true,
+            incomplete: None,
+            warnings: Vec::new(),
+            more_warnings: 0,
+        }
+    }
+
+    pub(crate) fn mark_incomplete(&mut self, why: String) {
+        self.complete = false;
+        if self.incomplete.is_none() {
+            self.incomplete = Some(why);
+        }
+    }
+
+    pub(crate) fn warn(&mut self, msg: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(msg);
+        } else {
+            self.more_warnings += 1;
+        }
+    }
+}
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum IngestError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(leakgate::input::unreadable))]
+    Unreadable {
+        /// Input name.
+        path: String,
+        /// Cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Nothing (or only white space) in it.
+    #[error("{path} is empty: no test output to judge")]
+    #[diagnostic(
+        code(leakgate::input::empty),
+        help("did `go test` run? Pass the file that `go test -json` (or gotestsum --jsonfile) wrote")
+    )]
+    Empty {
+        /// Input name.
+        path: String,
+    },
+    /// The XML is not well formed.
+    #[error("{path}:{line}:{column}: invalid JUnit XML: {message}")]
+    #[diagnostic(code(leakgate::input::bad_xml))]
+    BadXml {
+        /// Input name.
+        path: String,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Which format to read an input as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// Detect from the first bytes.
+    Auto,
+    /// This one.
+    Fixed(Format),
+}
+
+/// Reads one input completely, sending its events to `sink`.
+pub fn ingest<R: Read>(
+    index: usize,
+    path: &str,
+    reader: R,
+    choice: FormatChoice,
+    sink: &mut dyn Sink,
+) -> Result<InputSummary, IngestError> {
+    let mut reader = io::BufReader::with_capacity(256 * 1024, reader);
+    let unreadable = |source| IngestError::Unreadable {
+        path: path.to_string(),
+        source,
+    };
+    let head = peek(&mut reader, DETECT_BYTES).map_err(unreadable)?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::Empty {
+            path: path.to_string(),
+        });
+    }
+    let format = match choice {
+        FormatChoice::Fixed(f) => f,
+        FormatChoice::Auto => detect(&head),
+    };
+    let chained = io::Cursor::new(head).chain(reader);
+    let mut summary = InputSummary::new(path, format);
+    match format {
+        Format::GoJson => gojson::read(index, chained, &mut summary, sink),
+        Format::Text => text::read(index, chained, &mut summary, sink),
+        Format::Junit => junit::read(index, chained, &mut summary, sink),
+    }?;
+    Ok(summary)
+}
+
+/// Reads up to `n` bytes from the front of `reader` (fewer at EOF).
+fn peek<R: Read>(reader: &mut R, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n.min(64 * 1024));
+    reader.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Detects a format from an input's first bytes.
+///
+/// XML starts with `<` (after a byte-order mark and white space). A
+/// `go test -json` stream has a line that is a JSON object with an
+/// `"Action"` key, though stderr text (`go: downloading …`) may come first.
+/// Everything else is text.
+pub fn detect(head: &[u8]) -> Format {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    if head[start..].starts_with(b"<") {
+        return Format::Junit;
+    }
+    for line in head.split(|&b| b == b'\n') {
+        let t = trim_ascii(line);
+        if t.starts_with(b"{") && memchr::memmem::find(t, b"\"Action\"").is_some() {
+            return Format::GoJson;
+        }
+    }
+    Format::Text
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    &b[s..e]
+}
+
+/// Line-by-line reading with a length cap, shared by the line formats.
+pub(crate) struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Lines read so far (1-based number of the last line returned).
+    pub line_no: u64,
+    /// Bytes read so far.
+    pub bytes: u64,
+}
+
+/// One line as returned by [`Lines::next_line`].
+pub(crate) struct Line<'a> {
+    /// 1-based line number.
+    pub no: u64,
+    /// The bytes, without `\n` (a `\r` before it is kept).
+    pub bytes: &'a [u8],
+    /// The line ended with `\n` (false only for the last line of a cut
+    /// stream).
+    pub terminated: bool,
+    /// The line was longer than [`MAX_LINE_BYTES`] and was cut.
+    pub cut: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            buf: Vec::with_capacity(8 * 1024),
+            line_no: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The next line, or `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut cut = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            match memchr::memchr(b'\n', available) {
+                Some(i) => {
+                    let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
+                    if i > room {
+                        cut = true;
+                    }
+                    self.buf.extend_from_slice(&available[..i.min(room)]);
+                    self.bytes += i as u64 + 1;
+                    self.reader.consume(i + 1);
+                    self.line_no += 1;
+                    return Ok(Some(Line {
+                        no: self.line_no,
+                        bytes: &self.buf,
+                        terminated: true,
+                        cut,
+                    }));
+                }
+                None => {
+                    let n = available.len();
+                    let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
+                    if n > room {
+                        cut = true;
+                    }
+                    self.buf.extend_from_slice(&available[..n.min(room)]);
+                    self.bytes += n as u64;
+                    self.reader.consume(n);
+                }
+            }
+        }
+        if self.buf.is_empty() && !cut {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        Ok(Some(Line {
+            no: self.line_no,
+            bytes: &self.buf,
+            terminated: false,
+            cut,
+        }))
+    }
+}
+
+/// Bytes to text, replacing invalid UTF-8.
+pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// A location in input `index`.
+pub(crate) fn loc(index: usize, line: u64) -> Loc {
+    Loc { input: index, line }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect(b"{\"Time\":\"x\",\"Action\":\"start\"}\n"), Format::GoJson);
+        assert_eq!(detect(b"go: downloading x v1\n{\"Action\":\"run\"}\n"), Format::GoJson);
+        assert_eq!(detect(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?>"), Format::Junit);
+        assert_eq!(detect(b"<testsuites>"), Format::Junit);
+        assert_eq!(detect(b"=== RUN   TestA\n"), Format::Text);
+        assert_eq!(detect(b"{not an event}\n"), Format::Text);
+    }
+
+    #[test]
+    fn lines_cut_and_unterminated() {
+        let data = b"a\r\nbb\nccc".to_vec();
+        let mut l = Lines::new(io::BufReader::with_capacity(2, &data[..]));
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!((x.bytes, x.terminated), (&b"a\r"[..], true));
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!(x.bytes, b"bb");
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!((x.bytes, x.terminated), (&b"ccc"[..], false));
+        assert!(l.next_line().unwrap().is_none());
+        assert_eq!(l.line_no, 3);
+    }
+}

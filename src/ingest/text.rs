@@ -1,0 +1,505 @@
+//! Plain `go test` / `go test -v` text, as a terminal or a CI log shows it.
+//!
+//! The reader first cleans each line of what CI systems add: GitHub Actions
+//! and GitLab timestamp prefixes, Jenkins `[time]` prefixes, ANSI colour and
+//! cursor sequences, carriage returns and test2json's `^V` marker. Blank
+//! lines (double-spaced logs) carry no meaning and are dropped.
+//!
+//! It then does what `go tool test2json` does: `=== RUN/CONT/NAME/PAUSE`
+//! lines name the test that the following lines belong to; `--- PASS/FAIL/SKIP`
+//! lines end a test, and the lines indented under them (non-verbose output,
+//! 4 spaces per nesting level) are that test's output. Text names a package
+//! only at its end (`ok  \tpkg`, `FAIL\tpkg`), so a package's events carry a
+//! provisional key until [`Event::PackageEnd`] gives the name. Output of a
+//! bare test binary (Bazel, `stress`) ends with `PASS`/`FAIL` and no name.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use super::{lossy, loc, IngestError, InputSummary, Lines};
+use crate::events::{Event, Outcome, Sink};
+
+/// Reads plain text output.
+pub fn read<R: BufRead>(
+    index: usize,
+    reader: R,
+    summary: &mut InputSummary,
+    sink: &mut dyn Sink,
+) -> Result<(), IngestError> {
+    let mut lines = Lines::new(reader);
+    let mut conv = Converter::new(index);
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(source) => {
+                return Err(IngestError::Unreadable {
+                    path: summary.path.clone(),
+                    source,
+                })
+            }
+        };
+        if line.cut {
+            summary.warn(format!(
+                "line {}: longer than {} bytes; cut",
+                line.no,
+                super::MAX_LINE_BYTES
+            ));
+        }
+        let raw = lossy(line.bytes);
+        let cleaned = clean_line(&raw);
+        conv.line(line.no, &cleaned, sink);
+    }
+    conv.finish(lines.line_no, sink);
+    summary.lines = lines.line_no;
+    summary.bytes = lines.bytes;
+    Ok(())
+}
+
+/// Removes CI-log decoration from one line: a trailing `\r`, everything up
+/// to the last lone `\r` (progress redraws), ANSI escape sequences, a
+/// leading `^V`, and timestamp prefixes.
+pub fn clean_line(line: &str) -> Cow<'_, str> {
+    let mut s: Cow<'_, str> = Cow::Borrowed(line.strip_suffix('\r').unwrap_or(line));
+    if let Some(i) = s.rfind('\r') {
+        s = Cow::Owned(s[i + 1..].to_string());
+    }
+    if s.contains('\x1b') {
+        s = Cow::Owned(strip_ansi(&s));
+    }
+    let stripped = strip_prefixes(&s);
+    if stripped.len() != s.len() {
+        s = Cow::Owned(stripped.to_string());
+    }
+    match s.strip_prefix('\u{16}') {
+        Some(rest) => Cow::Owned(rest.to_string()),
+        None => s,
+    }
+}
+
+/// Removes CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ESC \`) and two-byte
+/// escape sequences.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' {
+                        break;
+                    }
+                    if c == '\x1b' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Strips one timestamp prefix: `2024-05-01T10:00:00.1234567Z ` (GitHub
+/// Actions), the same followed by a GitLab stream tag (`00O `, `01E+ `), or
+/// a bracketed time (`[2024-05-01T10:00:00.123Z] `, `[10:00:00] `, Jenkins).
+fn strip_prefixes(s: &str) -> &str {
+    let b = s.as_bytes();
+    if b.len() > 20 && b[0].is_ascii_digit() && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' {
+        if let Some(sp) = s.find(' ') {
+            let ts = &s[..sp];
+            if ts.ends_with('Z') || ts.contains('+') {
+                let mut rest = &s[sp + 1..];
+                // GitLab: `00O ` / `00E+ ` stream tags.
+                let rb = rest.as_bytes();
+                if rb.len() >= 4
+                    && rb[0].is_ascii_digit()
+                    && rb[1].is_ascii_digit()
+                    && (rb[2] == b'O' || rb[2] == b'E')
+                {
+                    let tag_end = if rb[3] == b'+' { 4 } else { 3 };
+                    if rb.get(tag_end) == Some(&b' ') {
+                        rest = &rest[tag_end + 1..];
+                    } else if rb.len() == tag_end {
+                        rest = "";
+                    }
+                }
+                return rest;
+            }
+        }
+    }
+    if b.first() == Some(&b'[') && b.get(1).is_some_and(u8::is_ascii_digit) {
+        if let Some(close) = s.find("] ") {
+            let inner = &s[1..close];
+            if inner.len() >= 5
+                && inner
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || b":.-TZ +".contains(&c))
+            {
+                return &s[close + 2..];
+            }
+        }
+    }
+    s
+}
+
+struct Pending {
+    indent: usize,
+    test: String,
+    outcome: Outcome,
+    elapsed: Option<f64>,
+}
+
+struct Converter {
+    index: usize,
+    block: u64,
+    open: bool,
+    current: Option<String>,
+    pending: Vec<Pending>,
+    final_line: Option<Outcome>,
+    bazel_target: Option<String>,
+}
+
+enum Line<'a> {
+    /// `ok`, `FAIL\tpkg`, `?   \tpkg`.
+    PackageEnd {
+        package: &'a str,
+        outcome: Outcome,
+        build_failed: bool,
+    },
+    /// `=== RUN   name` and friends.
+    Update { action: &'a str, test: &'a str },
+    /// `--- FAIL: name (0.1s)`.
+    Report {
+        indent: usize,
+        test: &'a str,
+        outcome: Option<Outcome>,
+        elapsed: Option<f64>,
+    },
+    /// Bare `PASS` / `FAIL`.
+    Final(Outcome),
+    /// Anything else.
+    Plain,
+}
+
+fn classify(line: &str) -> Line<'_> {
+    let t = line.trim_end();
+    if t == "PASS" {
+        return Line::Final(Outcome::Pass);
+    }
+    if t == "FAIL" {
+        return Line::Final(Outcome::Fail);
+    }
+    let mut words = t.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    let has_ws_after = |w: &str| t.len() > w.len() && t.as_bytes()[w.len()].is_ascii_whitespace();
+    if (first == "ok" || first == "FAIL" || first == "?") && has_ws_after(first) {
+        if let Some(pkg) = words.next() {
+            let rest: Vec<&str> = words.collect();
+            let plausible = !pkg.starts_with('(') && !pkg.ends_with(':');
+            if plausible {
+                let outcome = match first {
+                    "ok" => Outcome::Pass,
+                    "?" => Outcome::Skip,
+                    _ => Outcome::Fail,
+                };
+                let joined = rest.join(" ");
+                if first == "?" && !joined.contains("[no test files]") {
+                    return Line::Plain;
+                }
+                return Line::PackageEnd {
+                    package: pkg,
+                    outcome,
+                    build_failed: joined.contains("[build failed]") || joined.contains("[setup failed]"),
+                };
+            }
+        }
+    }
+    if let Some(rest) = t.strip_prefix("=== ") {
+        let (action, name) = rest.split_once(' ').unwrap_or((rest, ""));
+        let name = name.trim();
+        if matches!(action, "RUN" | "CONT" | "NAME" | "PAUSE") && !name.is_empty() {
+            return Line::Update { action, test: name };
+        }
+    }
+    let indent = line.bytes().take_while(|&b| b == b' ').count();
+    let content = &t[indent..];
+    if let Some(rest) = content.strip_prefix("--- ") {
+        if let Some((word, rest)) = rest.split_once(": ") {
+            let outcome = match word {
+                "PASS" => Some(Outcome::Pass),
+                "FAIL" => Some(Outcome::Fail),
+                "SKIP" => Some(Outcome::Skip),
+                "BENCH" => None,
+                _ => return Line::Plain,
+            };
+            let (name, elapsed) = match rest.rsplit_once(" (") {
+                Some((n, d)) if d.ends_with("s)") => (n, d.trim_end_matches("s)").parse().ok()),
+                _ => (rest, None),
+            };
+            return Line::Report {
+                indent,
+                test: name.trim(),
+                outcome,
+                elapsed,
+            };
+        }
+    }
+    Line::Plain
+}
+
+impl Converter {
+    fn new(index: usize) -> Self {
+        Converter {
+            index,
+            block: 0,
+            open: false,
+            current: None,
+            pending: Vec::new(),
+            final_line: None,
+            bazel_target: None,
+        }
+    }
+
+    fn key(&self) -> String {
+        format!("\u{0}text#{}#{}", self.index, self.block)
+    }
+
+    fn ensure_open(&mut self, no: u64, sink: &mut dyn Sink) {
+        if !self.open {
+            self.open = true;
+            sink.event(
+                loc(self.index, no),
+                Event::PackageStart {
+                    package: Cow::Owned(self.key()),
+                },
+            );
+        }
+    }
+
+    fn output(&self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
+        sink.event(
+            loc(self.index, no),
+            Event::Output {
+                package: Some(Cow::Owned(self.key())),
+                test: test.map(|t| Cow::Owned(t.to_string())),
+                text: Cow::Owned(format!("{text}\n")),
+                kind: None,
+            },
+        );
+    }
+
+    /// Emits the deferred ends of tests reported at `indent` or deeper.
+    fn flush(&mut self, no: u64, min_indent: usize, sink: &mut dyn Sink) {
+        while self.pending.last().is_some_and(|p| p.indent >= min_indent) {
+            let Some(p) = self.pending.pop() else { break };
+            sink.event(
+                loc(self.index, no),
+                Event::TestEnd {
+                    package: Cow::Owned(self.key()),
+                    test: Cow::Owned(p.test),
+                    outcome: p.outcome,
+                    elapsed: p.elapsed,
+                },
+            );
+        }
+    }
+
+    fn close_block(&mut self, no: u64, outcome: Outcome, name: Option<String>, failed: bool, sink: &mut dyn Sink) {
+        self.flush(no, 0, sink);
+        let name = name.or_else(|| self.bazel_target.clone());
+        sink.event(
+            loc(self.index, no),
+            Event::PackageEnd {
+                package: Cow::Owned(self.key()),
+                outcome,
+                elapsed: None,
+                failed_build: if failed { name.clone().map(Cow::Owned) } else { None },
+                name: name.map(Cow::Owned),
+            },
+        );
+        self.block += 1;
+        self.open = false;
+        self.current = None;
+        self.final_line = None;
+    }
+
+    fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
+            self.bazel_target = Some(t.trim().to_string());
+        }
+        match classify(line) {
+            Line::PackageEnd {
+                package,
+                outcome,
+                build_failed,
+            } => {
+                self.ensure_open(no, sink);
+                self.flush(no, 0, sink);
+                self.output(no, None, line, sink);
+                self.close_block(no, outcome, Some(package.to_string()), build_failed, sink);
+            }
+            Line::Update { action, test } => {
+                if let Some(outcome) = self.final_line {
+                    // A bare binary's output ended; another run starts.
+                    self.close_block(no, outcome, None, false, sink);
+                }
+                self.flush(no, 0, sink);
+                self.ensure_open(no, sink);
+                self.current = Some(test.to_string());
+                if action == "RUN" {
+                    sink.event(
+                        loc(self.index, no),
+                        Event::TestRun {
+                            package: Cow::Owned(self.key()),
+                            test: Cow::Owned(test.to_string()),
+                        },
+                    );
+                }
+                self.output(no, Some(test), line, sink);
+            }
+            Line::Report {
+                indent,
+                test,
+                outcome,
+                elapsed,
+            } => {
+                self.ensure_open(no, sink);
+                self.flush(no, indent, sink);
+                self.output(no, Some(test), line, sink);
+                if let Some(outcome) = outcome {
+                    self.pending.push(Pending {
+                        indent,
+                        test: test.to_string(),
+                        outcome,
+                        elapsed,
+                    });
+                }
+                self.current = Some(test.to_string());
+            }
+            Line::Final(outcome) => {
+                if !self.open {
+                    sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
+                    return;
+                }
+                self.flush(no, 0, sink);
+                self.output(no, None, line, sink);
+                self.current = None;
+                self.final_line = Some(outcome);
+            }
+            Line::Plain => {
+                if !self.open {
+                    sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
+                    return;
+                }
+                let indent = line.bytes().take_while(|&b| b == b' ').count() / 4;
+                if indent > 0 && indent <= self.pending.len() {
+                    self.current = Some(self.pending[indent - 1].test.clone());
+                }
+                let test = self.current.clone();
+                self.output(no, test.as_deref(), line, sink);
+            }
+        }
+    }
+
+    fn finish(&mut self, no: u64, sink: &mut dyn Sink) {
+        self.flush(no, 0, sink);
+        if self.open {
+            if let Some(outcome) = self.final_line {
+                self.close_block(no, outcome, None, false, sink);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Loc;
+
+    #[test]
+    fn cleans_ci_noise() {
+        assert_eq!(clean_line("2024-05-01T10:00:00.1234567Z     x.go:1: hi\r"), "    x.go:1: hi");
+        assert_eq!(clean_line("2024-05-01T10:00:00.123456Z 00O+ === RUN   TestA"), "=== RUN   TestA");
+        assert_eq!(clean_line("[2024-05-01T10:00:00.123Z] --- FAIL: TestA (0.00s)"), "--- FAIL: TestA (0.00s)");
+        assert_eq!(clean_line("[10:00:00] ok  \tp\t0.1s"), "ok  \tp\t0.1s");
+        assert_eq!(clean_line("\x1b[31m--- FAIL\x1b[0m: TestA (0.00s)"), "--- FAIL: TestA (0.00s)");
+        assert_eq!(clean_line("\x1b]0;title\x07\u{16}=== RUN   T"), "=== RUN   T");
+        assert_eq!(clean_line("progress 10%\rdone"), "done");
+        assert_eq!(clean_line("[Goroutine 8 in state x"), "[Goroutine 8 in state x");
+    }
+
+    fn run(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut summary = InputSummary::new("t.txt", super::super::Format::Text);
+        let mut sink = |_: Loc, e: Event<'_>| {
+            out.push(match e {
+                Event::PackageStart { .. } => "start".to_string(),
+                Event::TestRun { test, .. } => format!("run {test}"),
+                Event::Output { test, text, .. } => format!("out[{}] {}", test.unwrap_or_default(), text.trim_end()),
+                Event::TestEnd { test, outcome, .. } => format!("end {test} {outcome:?}"),
+                Event::PackageEnd { outcome, name, .. } => format!("pkg {} {outcome:?}", name.unwrap_or_default()),
+                Event::Stray { text } => format!("stray {text}"),
+                other => format!("{other:?}"),
+            })
+        };
+        read(0, text.as_bytes(), &mut summary, &mut sink).unwrap();
+        out
+    }
+
+    #[test]
+    fn non_verbose_nested_failure_is_attributed() {
+        let ev = run("--- FAIL: TestSub (0.45s)\n    --- FAIL: TestSub/inner (0.45s)\n        x_test.go:24: boom\nFAIL\nFAIL\tex.com/p\t1.3s\nok  \tex.com/q\t0.1s\n");
+        assert_eq!(
+            ev,
+            vec![
+                "start",
+                "out[TestSub] --- FAIL: TestSub (0.45s)",
+                "out[TestSub/inner]     --- FAIL: TestSub/inner (0.45s)",
+                "out[TestSub/inner]         x_test.go:24: boom",
+                "end TestSub/inner Fail",
+                "end TestSub Fail",
+                "out[] FAIL",
+                "out[] FAIL\tex.com/p\t1.3s",
+                "pkg ex.com/p Fail",
+                "start",
+                "out[] ok  \tex.com/q\t0.1s",
+                "pkg ex.com/q Pass",
+            ]
+        );
+    }
+
+    #[test]
+    fn stray_lines_outside_packages() {
+        let ev = run("Run go test ./...\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\nok  \tp\t0.1s\nError: Process completed with exit code 1.\n");
+        assert_eq!(ev[0], "stray Run go test ./...");
+        assert_eq!(ev.last().unwrap(), "stray Error: Process completed with exit code 1.");
+    }
+
+    #[test]
+    fn bare_binary_output_closes_at_eof() {
+        let ev = run("Executing tests from //pkg/foo:foo_test\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n");
+        assert_eq!(ev.last().unwrap(), "pkg //pkg/foo:foo_test Pass");
+    }
+
+    #[test]
+    fn unfinished_package_stays_open() {
+        let ev = run("=== RUN   TestA\n    a_test.go:1: hi\n");
+        assert!(!ev.iter().any(|e| e.starts_with("pkg")));
+    }
+}

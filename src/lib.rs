@@ -1,0 +1,110 @@
+//! leakgate reads what Go test runs print, finds the goroutine leaks that
+//! `go.uber.org/goleak` reported, applies a checked-in policy and gives one
+//! verdict.
+//!
+//! The whole flow, one stage per module:
+//!
+//! ```text
+//!  inputs ──ingest──▶ events ──findings──▶ Findings ──policy──▶ statuses ──verdict──▶ Analysis ──report──▶ bytes
+//!  (go-json, junit,   (events)  (scan, stack,            (.leakgate.yml)            (exit code)  (terminal, json)
+//!   text)                         paths)
+//! ```
+//!
+//! * [`ingest`] detects each input's format and turns it into [`events`];
+//! * [`findings`] collects events per test and package, runs their output
+//!   through [`scan`] (goleak reports, synctest, panics, timeouts), which
+//!   parses goroutines with [`stack`], and resolves files with [`paths`];
+//! * [`policy`] marks each leak report new or allowed;
+//! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
+//! * [`report`] renders the [`verdict::Analysis`].
+//!
+//! Only [`report`] and the binary write; every parser is total (no panics on
+//! input) and streams.
+
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod events;
+pub mod exit;
+pub mod findings;
+pub mod ingest;
+pub mod paths;
+pub mod policy;
+pub mod report;
+pub mod scan;
+pub mod stack;
+pub mod verdict;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use ingest::{FormatChoice, IngestError};
+use paths::Repo;
+use policy::Policy;
+use verdict::Analysis;
+
+/// Where one input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (`-`).
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Input {
+    /// The name shown in reports and errors.
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Reads every input into one set of findings (shards make one verdict).
+pub fn collect(inputs: &[Input], format: FormatChoice, repo: &Repo) -> Result<findings::Findings, IngestError> {
+    let mut collector = findings::Collector::new(repo);
+    for (index, input) in inputs.iter().enumerate() {
+        let name = input.display();
+        let summary = match input {
+            Input::Stdin => ingest::ingest(index, &name, std::io::stdin().lock(), format, &mut collector)?,
+            Input::File(path) => {
+                let file = std::fs::File::open(path).map_err(|source| IngestError::Unreadable {
+                    path: name.clone(),
+                    source,
+                })?;
+                ingest::ingest(index, &name, file, format, &mut collector)?
+            }
+        };
+        collector.input_done(summary);
+    }
+    Ok(collector.finish())
+}
+
+/// The whole pipeline on readers already open (used by tests and tools).
+pub fn analyze_readers<R: Read>(
+    inputs: Vec<(String, R)>,
+    format: FormatChoice,
+    repo: &Repo,
+    policy: &Policy,
+) -> Result<Analysis, IngestError> {
+    let mut collector = findings::Collector::new(repo);
+    for (index, (name, reader)) in inputs.into_iter().enumerate() {
+        let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
+        collector.input_done(summary);
+    }
+    Ok(judge(collector.finish(), policy))
+}
+
+/// Applies the policy and the verdict to findings.
+pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
+    let statuses = policy::evaluate(&findings, policy);
+    verdict::judge(findings, statuses, policy.source.is_none())
+}
+
+/// The whole pipeline: inputs to analysis.
+pub fn analyze(inputs: &[Input], format: FormatChoice, repo: &Repo, policy: &Policy) -> Result<Analysis, IngestError> {
+    let findings = collect(inputs, format, repo)?;
+    Ok(judge(findings, policy))
+}

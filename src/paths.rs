@@ -1,0 +1,261 @@
+//! Where source files are: the repository root, and how a file printed in
+//! a stack maps to a path relative to it.
+//!
+//! A stack prints the absolute path the compiler saw (`/home/runner/work/r/r/pkg/f.go`)
+//! or, under `-trimpath`, a module path (`example.com/m/pkg/f.go`). Logs
+//! often come from another machine than the one judging them. So a file is
+//! resolved, in order:
+//!
+//! 1. relative to the root when it lies inside it;
+//! 2. through the `go.mod` files under the root: a module path prefix maps
+//!    to the module's directory (`-trimpath` builds);
+//! 3. through the function's import path: the package's directory inside a
+//!    module under the root, plus the file's base name (logs from CI).
+//!
+//! A file that resolves to nothing stays as printed and is not "in the
+//! repository". Resolved paths never leave the root (`..` is refused).
+
+use std::path::{Component, Path, PathBuf};
+
+/// How deep the `go.mod` search descends below the root.
+pub const MAX_GOMOD_DEPTH: usize = 8;
+/// How many `go.mod` files are read at most.
+pub const MAX_GOMODS: usize = 2_000;
+
+/// The repository root and the Go modules under it.
+#[derive(Debug, Clone, Default)]
+pub struct Repo {
+    root: PathBuf,
+    root_str: String,
+    /// (module path, directory relative to the root with `/`), longest
+    /// module path first.
+    modules: Vec<(String, String)>,
+}
+
+/// A file and line, resolved against the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    /// Relative to the root (with `/`) when `in_repo`, else as printed.
+    pub file: String,
+    /// Line number.
+    pub line: u32,
+    /// Whether `file` is a path inside the repository.
+    pub in_repo: bool,
+}
+
+impl Repo {
+    /// A repository rooted at `root`; reads the `go.mod` files below it.
+    pub fn discover(root: &Path) -> Repo {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let mut modules = Vec::new();
+        find_gomods(&root, &root, 0, &mut modules);
+        modules.sort_by(|a: &(String, String), b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        let root_str = root.to_string_lossy().replace('\\', "/");
+        Repo {
+            root,
+            root_str,
+            modules,
+        }
+    }
+
+    /// A repository with no files (resolution by root prefix only).
+    pub fn bare(root: &str) -> Repo {
+        Repo {
+            root: PathBuf::from(root),
+            root_str: root.trim_end_matches('/').to_string(),
+            modules: Vec::new(),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The Go modules found: (module path, directory relative to root).
+    pub fn modules(&self) -> &[(String, String)] {
+        &self.modules
+    }
+
+    /// Resolves `file` (as printed in a stack) at `line`; `function` is the
+    /// frame's function, used when the path itself does not resolve.
+    pub fn resolve(&self, file: &str, line: u32, function: Option<&str>) -> SourceRef {
+        let norm = file.replace('\\', "/");
+        let found = self
+            .by_root(&norm)
+            .or_else(|| self.by_module_path(&norm))
+            .or_else(|| function.and_then(|f| self.by_function(&norm, f)));
+        match found {
+            Some(rel) => SourceRef {
+                file: rel,
+                line,
+                in_repo: true,
+            },
+            None => SourceRef {
+                file: file.to_string(),
+                line,
+                in_repo: false,
+            },
+        }
+    }
+
+    fn by_root(&self, file: &str) -> Option<String> {
+        if self.root_str.is_empty() {
+            return None;
+        }
+        let rest = file.strip_prefix(&self.root_str)?.strip_prefix('/')?;
+        safe_relative(rest)
+    }
+
+    fn by_module_path(&self, file: &str) -> Option<String> {
+        if file.starts_with('/') || file.as_bytes().get(1) == Some(&b':') {
+            return None;
+        }
+        for (module, dir) in &self.modules {
+            if let Some(rest) = file.strip_prefix(module.as_str()).and_then(|r| r.strip_prefix('/')) {
+                return safe_relative(&join(dir, rest));
+            }
+        }
+        None
+    }
+
+    fn by_function(&self, file: &str, function: &str) -> Option<String> {
+        let pkg = crate::stack::function_package(function);
+        let pkg = pkg.strip_suffix("_test").unwrap_or(pkg);
+        let base = file.rsplit('/').next()?;
+        for (module, dir) in &self.modules {
+            let sub = if pkg == module {
+                Some("")
+            } else {
+                pkg.strip_prefix(module.as_str()).and_then(|r| r.strip_prefix('/'))
+            };
+            if let Some(sub) = sub {
+                let rel = join(dir, &join(sub, base));
+                let rel = safe_relative(&rel)?;
+                if self.root.join(&rel).is_file() {
+                    return Some(rel);
+                }
+                return None;
+            }
+        }
+        None
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// A relative path with no `..`, no root and no drive, or `None`.
+fn safe_relative(p: &str) -> Option<String> {
+    let path = Path::new(p);
+    if p.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return None;
+    }
+    Some(p.trim_start_matches("./").to_string())
+}
+
+fn find_gomods(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, String)>) {
+    if depth > MAX_GOMOD_DEPTH || out.len() >= MAX_GOMODS {
+        return;
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("go.mod")) {
+        if let Some(module) = module_path(&text) {
+            let rel = dir
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            out.push((module, rel));
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut subdirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !(name.starts_with('.') || name == "vendor" || name == "node_modules" || name == "target")
+        })
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        find_gomods(root, &sub, depth + 1, out);
+    }
+}
+
+/// The module path declared by a `go.mod` file.
+pub fn module_path(gomod: &str) -> Option<String> {
+    for line in gomod.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("module") {
+            let m = rest.trim().trim_matches('"');
+            if !m.is_empty() {
+                return Some(m.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// The default root: `GITHUB_WORKSPACE`, `CI_PROJECT_DIR`, the git top
+/// level, else the current directory.
+pub fn default_root() -> PathBuf {
+    for var in ["GITHUB_WORKSPACE", "CI_PROJECT_DIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            if !v.is_empty() {
+                return PathBuf::from(v);
+            }
+        }
+    }
+    if let Ok(out) = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .stderr(std::process::Stdio::null())
+        .output()
+    {
+        if out.status.success() {
+            let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if !s.is_empty() {
+                return PathBuf::from(s);
+            }
+        }
+    }
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_by_root_module_and_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("svc/worker")).unwrap();
+        std::fs::write(root.join("svc/go.mod"), "module example.com/svc // c\n\ngo 1.22\n").unwrap();
+        std::fs::write(root.join("svc/worker/pool.go"), "package worker\n").unwrap();
+        let repo = Repo::discover(root);
+        assert_eq!(repo.modules(), &[("example.com/svc".to_string(), "svc".to_string())]);
+        let abs = format!("{}/svc/worker/pool.go", repo.root().display());
+        let r = repo.resolve(&abs, 12, None);
+        assert_eq!((r.file.as_str(), r.in_repo), ("svc/worker/pool.go", true));
+        let r = repo.resolve("example.com/svc/worker/pool.go", 3, None);
+        assert_eq!(r.file, "svc/worker/pool.go");
+        let r = repo.resolve("/home/runner/work/x/x/svc/worker/pool.go", 3, Some("example.com/svc/worker.(*Pool).run"));
+        assert_eq!((r.file.as_str(), r.in_repo), ("svc/worker/pool.go", true));
+        let r = repo.resolve("/usr/lib/go/src/time/sleep.go", 3, Some("time.Sleep"));
+        assert!(!r.in_repo);
+    }
+
+    #[test]
+    fn never_escapes_the_root() {
+        let repo = Repo::bare("/repo");
+        assert!(!repo.resolve("/repo/../etc/passwd", 1, None).in_repo);
+        assert!(repo.resolve("/repo/a/b.go", 1, None).in_repo);
+        assert!(!repo.resolve("/repox/a.go", 1, None).in_repo);
+    }
+}

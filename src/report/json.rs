@@ -1,0 +1,322 @@
+//! The JSON report, `schema_version` 1.
+//!
+//! Stable: fields are only ever added. `leaks[]` has one entry per leak
+//! report (one goleak report or synctest bubble) and lists every goroutine
+//! of it, ungrouped; `groups` gives the grouping. `fingerprint` is stable
+//! across runs and machines. See `docs/json-report.md`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::findings::{self, LeakSource, LeakedGoroutine};
+use crate::paths::SourceRef;
+use crate::policy::LeakStatus;
+use crate::scan::ReportOrigin;
+use crate::verdict::Analysis;
+
+/// Current schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: Tool,
+    verdict: &'static str,
+    exit_code: i32,
+    reasons: &'a [String],
+    inputs: Vec<Input<'a>>,
+    tests: Tests,
+    failures: Vec<Failure<'a>>,
+    leaks: Vec<Leak<'a>>,
+    distinct_leaks: Vec<Distinct<'a>>,
+    policy: Policy,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Policy {
+    default: bool,
+}
+
+#[derive(Serialize)]
+struct Input<'a> {
+    path: &'a str,
+    format: &'static str,
+    complete: bool,
+    incomplete_reason: Option<&'a str>,
+    lines: u64,
+    bytes: u64,
+    warnings: &'a [String],
+    more_warnings: usize,
+}
+
+#[derive(Serialize)]
+struct Tests {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    packages: u64,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    package: Option<&'a str>,
+    test: Option<&'a str>,
+    kind: &'static str,
+    message: &'a str,
+    input: Option<&'a str>,
+    line: u64,
+    output: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Leak<'a> {
+    package: Option<&'a str>,
+    test: Option<&'a str>,
+    status: &'static str,
+    rules: &'a [String],
+    reported_by: &'static str,
+    verify_location: Option<Location<'a>>,
+    truncated: bool,
+    dropped_goroutines: usize,
+    input: Option<&'a str>,
+    line: u64,
+    groups: Vec<Group<'a>>,
+    goroutines: Vec<Goroutine<'a>>,
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    fingerprint: &'a str,
+    count: usize,
+    first: usize,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    file: &'a str,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct Goroutine<'a> {
+    id: u64,
+    state: &'a str,
+    status: &'a str,
+    wait_minutes: Option<u64>,
+    locked_to_thread: bool,
+    labels: Option<&'a str>,
+    top_function: Option<&'a str>,
+    created_by: Option<CreatedBy<'a>>,
+    origin: Option<Source<'a>>,
+    blocked_at: Option<Source<'a>>,
+    frames: Vec<Frame<'a>>,
+    elided_frames: Option<u64>,
+    fingerprint: &'a str,
+    test_harness: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CreatedBy<'a> {
+    function: &'a str,
+    goroutine: Option<u64>,
+    file: &'a str,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    file: &'a str,
+    line: u32,
+    in_repo: bool,
+}
+
+#[derive(Serialize)]
+struct Frame<'a> {
+    function: &'a str,
+    file: &'a str,
+    line: u32,
+    inlined: bool,
+}
+
+#[derive(Serialize)]
+struct Distinct<'a> {
+    fingerprint: &'a str,
+    status: &'static str,
+    state: &'a str,
+    top_function: Option<&'a str>,
+    created_by: Option<&'a str>,
+    origin: Option<Source<'a>>,
+    goroutines: usize,
+    max_in_one_report: usize,
+    test_harness: bool,
+    reported_by: Vec<Reporter<'a>>,
+}
+
+#[derive(Serialize)]
+struct Reporter<'a> {
+    package: Option<&'a str>,
+    test: Option<&'a str>,
+}
+
+fn source(s: &Option<SourceRef>) -> Option<Source<'_>> {
+    s.as_ref().map(|s| Source {
+        file: &s.file,
+        line: s.line,
+        in_repo: s.in_repo,
+    })
+}
+
+fn goroutine(g: &LeakedGoroutine) -> Goroutine<'_> {
+    let r = &g.goroutine;
+    Goroutine {
+        id: r.id,
+        state: &r.state.raw,
+        status: &r.state.status,
+        wait_minutes: r.state.wait_minutes,
+        locked_to_thread: r.state.locked_to_thread,
+        labels: r.state.labels.as_deref(),
+        top_function: r.top_function(),
+        created_by: r.created_by.as_ref().map(|c| CreatedBy {
+            function: &c.function,
+            goroutine: c.goroutine,
+            file: &c.file,
+            line: c.line,
+        }),
+        origin: source(&g.origin),
+        blocked_at: source(&g.blocked_at),
+        frames: r
+            .frames
+            .iter()
+            .map(|f| Frame {
+                function: &f.function,
+                file: &f.file,
+                line: f.line,
+                inlined: f.inlined,
+            })
+            .collect(),
+        elided_frames: r.elided,
+        fingerprint: &g.fingerprint,
+        test_harness: g.harness,
+    }
+}
+
+fn source_name(s: LeakSource) -> &'static str {
+    match s {
+        LeakSource::Goleak(ReportOrigin::VerifyNone) => "goleak.VerifyNone",
+        LeakSource::Goleak(ReportOrigin::VerifyTestMain) => "goleak.VerifyTestMain",
+        LeakSource::Goleak(ReportOrigin::Other) => "goleak.Find",
+        LeakSource::Synctest => "testing/synctest",
+    }
+}
+
+fn rules(s: &LeakStatus) -> &[String] {
+    match s {
+        LeakStatus::Allowed { rules } => rules,
+        LeakStatus::New => &[],
+    }
+}
+
+/// Writes the JSON report.
+pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let f = &a.findings;
+    let input_path = |i: usize| f.inputs.get(i).map(|s| s.path.as_str());
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "leakgate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        verdict: a.verdict.name(),
+        exit_code: a.verdict.exit_code(),
+        reasons: &a.reasons,
+        inputs: f
+            .inputs
+            .iter()
+            .map(|i| Input {
+                path: &i.path,
+                format: i.format.name(),
+                complete: i.complete,
+                incomplete_reason: i.incomplete.as_deref(),
+                lines: i.lines,
+                bytes: i.bytes,
+                warnings: &i.warnings,
+                more_warnings: i.more_warnings,
+            })
+            .collect(),
+        tests: Tests {
+            passed: f.counts.passed,
+            failed: f.counts.failed,
+            skipped: f.counts.skipped,
+            packages: f.counts.packages,
+        },
+        failures: f
+            .failures
+            .iter()
+            .map(|x| Failure {
+                package: x.package.as_deref(),
+                test: x.test.as_deref(),
+                kind: x.kind.name(),
+                message: &x.message,
+                input: input_path(x.at.input),
+                line: x.at.line,
+                output: &x.excerpt,
+            })
+            .collect(),
+        leaks: a
+            .leaks()
+            .map(|(l, s)| Leak {
+                package: l.package.as_deref(),
+                test: l.test.as_deref(),
+                status: s.name(),
+                rules: rules(s),
+                reported_by: source_name(l.source),
+                verify_location: l.location.as_ref().map(|(file, line)| Location { file, line: *line }),
+                truncated: l.truncated,
+                dropped_goroutines: l.dropped,
+                input: input_path(l.at.input),
+                line: l.at.line,
+                groups: findings::group(&l.goroutines)
+                    .into_iter()
+                    .map(|(first, count)| Group {
+                        fingerprint: &l.goroutines[first].fingerprint,
+                        count,
+                        first,
+                    })
+                    .collect(),
+                goroutines: l.goroutines.iter().map(goroutine).collect(),
+            })
+            .collect(),
+        distinct_leaks: a
+            .distinct_leaks()
+            .into_iter()
+            .map(|d| Distinct {
+                fingerprint: d.fingerprint,
+                status: d.status.name(),
+                state: &d.example.goroutine.state.status,
+                top_function: d.example.goroutine.top_function(),
+                created_by: d.example.goroutine.created_by.as_ref().map(|c| c.function.as_str()),
+                origin: source(&d.example.origin),
+                goroutines: d.goroutines,
+                max_in_one_report: d.max_in_report,
+                test_harness: d.harness,
+                reported_by: d
+                    .reporters
+                    .iter()
+                    .map(|(p, t)| Reporter { package: *p, test: *t })
+                    .collect(),
+            })
+            .collect(),
+        policy: Policy {
+            default: a.default_policy,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    writeln!(out)
+}

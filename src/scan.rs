@@ -1,0 +1,657 @@
+//! Recognizes what matters in the output of one Go test (or one package):
+//! goleak reports, `testing/synctest` leak panics, test timeouts and panics.
+//!
+//! A [`Scanner`] is fed the output lines of *one* test or package, in order,
+//! and returns [`Found`] items. It extracts; it does not decide what a
+//! finding means for the verdict (that is [`crate::findings`]).
+//!
+//! goleak's report text (all releases v1.0.0 – v1.3.0 and master):
+//!
+//! ```text
+//!     leaky_test.go:14: found unexpected goroutines:
+//!         [Goroutine 6 in state chan receive, with pkg.F.func1 on top of the stack:
+//!         goroutine 6 [chan receive]:            <- only up to v1.2.1
+//!         pkg.F.func1()
+//!         	/src/pkg/f.go:9 +0x19
+//!         created by pkg.F in goroutine 5
+//!         	/src/pkg/f.go:8 +0x67
+//!                                                <- blank separator up to v1.2.1
+//!          Goroutine 7 in state select, with ... on top of the stack:
+//!         ...
+//!         ]
+//! ```
+//!
+//! or, from `VerifyTestMain`, unindented after the package's `PASS` line and
+//! introduced by `goleak: Errors on successful test run: ` (master: no space
+//! after the colon, or `unsuccessful`).
+
+use crate::stack::{self, Goroutine};
+
+/// Goroutines kept per report at most; the rest are counted, not kept.
+pub const MAX_GOROUTINES_PER_REPORT: usize = 200_000;
+/// Lines of one goroutine entry kept at most (deep stacks are elided by the
+/// runtime at 100 frames, so this only bounds hostile input).
+pub const MAX_ENTRY_LINES: usize = 4_096;
+/// Lines of a panic dump kept at most.
+pub const MAX_DUMP_LINES: usize = 1_000_000;
+
+/// Which goleak entry point produced a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportOrigin {
+    /// `VerifyNone(t)`, or `Find` printed through `t.Error`: the report
+    /// starts with the caller's `file:line: ` prefix.
+    VerifyNone,
+    /// `VerifyTestMain(m)`: `goleak: Errors on successful test run: …`.
+    VerifyTestMain,
+    /// `found unexpected goroutines:` printed some other way.
+    Other,
+}
+
+/// goleak's text layout, which changed in v1.3.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Up to v1.2.1: each entry repeats the runtime header.
+    RepeatsHeader,
+    /// v1.3.0 and later.
+    Compact,
+}
+
+/// One goleak report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakReport {
+    /// Which entry point printed it.
+    pub origin: ReportOrigin,
+    /// The `file:line` of the `t.Error` call (the test's `VerifyNone` line
+    /// from goleak v1.2.0 on; goleak's own `leaks.go:78` before).
+    pub location: Option<(String, u32)>,
+    /// The goroutines, in goleak's order.
+    pub goroutines: Vec<Goroutine>,
+    /// Goroutines beyond [`MAX_GOROUTINES_PER_REPORT`], counted only.
+    pub dropped: usize,
+    /// The layout seen (`None` when there were no entries).
+    pub layout: Option<Layout>,
+    /// The report ended before its closing `]`.
+    pub truncated: bool,
+}
+
+/// What the scanner found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A goleak report.
+    Leak(LeakReport),
+    /// `goleak: Errors on … test run: <not a leak report>`, or goleak's own
+    /// `Failed to parse stack trace` panic: goleak failed, nothing is known.
+    GoleakError(String),
+    /// `panic: test timed out after <d>` with the tests still running.
+    Timeout {
+        /// The duration text, e.g. `2s`.
+        after: String,
+        /// Names listed under `running tests:` (Go 1.21+).
+        running: Vec<String>,
+    },
+    /// A Go 1.25+ synctest bubble whose main goroutine exited while others
+    /// stayed blocked: those goroutines leaked.
+    SynctestLeak {
+        /// The bubble's blocked goroutines.
+        goroutines: Vec<Goroutine>,
+    },
+    /// Any other `panic: …` or `fatal error: …` (the first line).
+    Panic(String),
+}
+
+#[derive(Debug)]
+enum Mode {
+    Idle,
+    /// Inside a goleak report.
+    Report(ReportState),
+    /// After `panic:`/`fatal error:` lines: collecting a runtime dump.
+    Dump(DumpState),
+}
+
+#[derive(Debug)]
+struct ReportState {
+    report: LeakReport,
+    /// Indentation of the report's body (spaces), known from its first line.
+    body_indent: Option<usize>,
+    /// Indentation of the line that opened the report.
+    open_indent: usize,
+    /// Lines of the entry being read: goleak header first.
+    entry: Vec<String>,
+}
+
+#[derive(Debug)]
+struct DumpState {
+    kind: DumpKind,
+    lines: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum DumpKind {
+    Timeout { after: String, running: Vec<String>, in_running: bool },
+    Synctest,
+}
+
+/// Streams one test's (or package's) output lines into findings.
+#[derive(Debug)]
+pub struct Scanner {
+    mode: Mode,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const FOUND: &str = "found unexpected goroutines:";
+const TESTMAIN_PREFIX: &str = "goleak: Errors on ";
+
+impl Scanner {
+    /// A scanner in its initial state.
+    pub fn new() -> Self {
+        Scanner { mode: Mode::Idle }
+    }
+
+    /// Whether the scanner is in the middle of something (a report or a
+    /// dump) that the next lines may continue.
+    pub fn is_busy(&self) -> bool {
+        !matches!(self.mode, Mode::Idle)
+    }
+
+    /// Feeds one line (without its line terminator). Returns what it
+    /// completed, if anything (at most two items: an ended report and a
+    /// finding started and completed on this line).
+    pub fn line(&mut self, line: &str, out: &mut Vec<Found>) {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match &mut self.mode {
+            Mode::Idle => self.idle_line(line, out),
+            Mode::Report(st) => {
+                if let Some(done) = report_line(st, line) {
+                    let Mode::Report(st) = std::mem::replace(&mut self.mode, Mode::Idle) else {
+                        return;
+                    };
+                    out.push(Found::Leak(finish_report(st, done == Done::Truncated)));
+                    if done == Done::Truncated {
+                        // The line that broke the report may start something.
+                        self.idle_line(line, out);
+                    }
+                }
+            }
+            Mode::Dump(st) => {
+                if dump_ends(line) {
+                    let Mode::Dump(st) = std::mem::replace(&mut self.mode, Mode::Idle) else {
+                        return;
+                    };
+                    finish_dump(st, out);
+                    self.idle_line(line, out);
+                } else {
+                    dump_line(st, line);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: a report still open is returned as truncated.
+    pub fn finish(&mut self, out: &mut Vec<Found>) {
+        match std::mem::replace(&mut self.mode, Mode::Idle) {
+            Mode::Idle => {}
+            Mode::Report(st) => out.push(Found::Leak(finish_report(st, true))),
+            Mode::Dump(st) => finish_dump(st, out),
+        }
+    }
+
+    fn idle_line(&mut self, line: &str, out: &mut Vec<Found>) {
+        let indent = indent_of(line);
+        let content = &line[indent..];
+        if let Some(rest) = find_testmain(content) {
+            let rest = rest.trim_start();
+            if rest.starts_with(FOUND) {
+                self.start_report(ReportOrigin::VerifyTestMain, None, indent);
+            } else {
+                out.push(Found::GoleakError(content.trim_end().to_string()));
+            }
+            return;
+        }
+        if let Some(pos) = content.find(FOUND) {
+            if content[pos + FOUND.len()..].trim().is_empty() {
+                let prefix = content[..pos].trim_end();
+                let location = parse_location_prefix(prefix);
+                let origin = if location.is_some() {
+                    ReportOrigin::VerifyNone
+                } else {
+                    ReportOrigin::Other
+                };
+                self.start_report(origin, location, indent);
+                return;
+            }
+        }
+        let trimmed = content.trim_end();
+        if let Some(p) = trimmed.strip_prefix("panic: ") {
+            if p.contains("Failed to parse stack trace") {
+                out.push(Found::GoleakError(trimmed.to_string()));
+                out.push(Found::Panic(trimmed.to_string()));
+                return;
+            }
+            if let Some(after) = p.strip_prefix("test timed out after ") {
+                let after = after.split_whitespace().next().unwrap_or_default().to_string();
+                self.mode = Mode::Dump(DumpState {
+                    kind: DumpKind::Timeout {
+                        after,
+                        running: Vec::new(),
+                        in_running: false,
+                    },
+                    lines: Vec::new(),
+                });
+                return;
+            }
+            if p.starts_with("deadlock: main bubble goroutine has exited but blocked goroutines remain")
+            {
+                out.push(Found::Panic(trimmed.to_string()));
+                self.mode = Mode::Dump(DumpState {
+                    kind: DumpKind::Synctest,
+                    lines: Vec::new(),
+                });
+                return;
+            }
+            out.push(Found::Panic(trimmed.to_string()));
+            return;
+        }
+        if trimmed.starts_with("fatal error: ") {
+            out.push(Found::Panic(trimmed.to_string()));
+        }
+    }
+
+    fn start_report(&mut self, origin: ReportOrigin, location: Option<(String, u32)>, indent: usize) {
+        self.mode = Mode::Report(ReportState {
+            report: LeakReport {
+                origin,
+                location,
+                goroutines: Vec::new(),
+                dropped: 0,
+                layout: None,
+                truncated: false,
+            },
+            body_indent: None,
+            open_indent: indent,
+            entry: Vec::new(),
+        });
+    }
+}
+
+fn find_testmain(content: &str) -> Option<&str> {
+    let rest = content.strip_prefix(TESTMAIN_PREFIX)?;
+    let rest = rest
+        .strip_prefix("successful test run:")
+        .or_else(|| rest.strip_prefix("unsuccessful test run:"))?;
+    Some(rest)
+}
+
+/// `leaky_test.go:14:` → (`leaky_test.go`, 14). Accepts full paths
+/// (`-test.fullpath`) and Windows drive letters.
+fn parse_location_prefix(prefix: &str) -> Option<(String, u32)> {
+    let p = prefix.strip_suffix(':')?;
+    let (file, line) = p.rsplit_once(':')?;
+    if file.is_empty() || file.contains(' ') && !file.contains('/') && !file.contains('\\') {
+        return None;
+    }
+    if line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((file.to_string(), line.parse().ok()?))
+}
+
+fn indent_of(line: &str) -> usize {
+    line.bytes().take_while(|&b| b == b' ').count()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Done {
+    Closed,
+    Truncated,
+}
+
+/// Handles one line inside a report; `Some` when the report ended.
+fn report_line(st: &mut ReportState, line: &str) -> Option<Done> {
+    if line.trim().is_empty() {
+        return None; // v1.2.1 separators, CI double spacing
+    }
+    let indent = indent_of(line);
+    let body_indent = match st.body_indent {
+        Some(b) => b,
+        None => {
+            // The first body line must open the list.
+            let c = line[indent..].trim_end();
+            if c.starts_with("[Goroutine ") || c == "[]" || c == "[" {
+                st.body_indent = Some(indent);
+                indent
+            } else {
+                return Some(Done::Truncated);
+            }
+        }
+    };
+    if indent < body_indent {
+        return Some(Done::Truncated);
+    }
+    // Position lines of the body keep one TAB after the indentation; an
+    // entry separator keeps one space. Strip exactly the body indentation.
+    let rel = &line[body_indent..];
+    let content = rel.trim_end();
+    if content == "]" || content == "[]" {
+        flush_entry(st);
+        return Some(Done::Closed);
+    }
+    if let Some(header) = entry_header(content) {
+        flush_entry(st);
+        st.entry.push(header.to_string());
+        return None;
+    }
+    if st.entry.is_empty() {
+        // Text between the list's start and its first entry: not goleak's.
+        return Some(Done::Truncated);
+    }
+    if st.entry.len() < MAX_ENTRY_LINES {
+        st.entry.push(rel.to_string());
+    }
+    let _ = st.open_indent;
+    None
+}
+
+/// Recognizes `[Goroutine 6 in state S, with F on top of the stack:` (first
+/// entry) and ` Goroutine 7 in state …` (later entries); returns the text
+/// from `Goroutine`.
+fn entry_header(content: &str) -> Option<&str> {
+    let c = content
+        .strip_prefix('[')
+        .or_else(|| content.strip_prefix(' '))
+        .unwrap_or(content);
+    if c.starts_with("Goroutine ") && c.ends_with(" on top of the stack:") && c.contains(" in state ") {
+        Some(c)
+    } else {
+        None
+    }
+}
+
+/// Parses the goleak entry header `Goroutine N in state S, with F on top of
+/// the stack:` into (id, state, top function).
+pub fn parse_entry_header(text: &str) -> Option<(u64, &str, &str)> {
+    let rest = text.strip_prefix("Goroutine ")?;
+    let (id, rest) = rest.split_once(" in state ")?;
+    let id: u64 = id.parse().ok()?;
+    let rest = rest.strip_suffix(" on top of the stack:")?;
+    // The state may contain ", with " only inside a quoted label value,
+    // while a function name never does: split at the last one.
+    let (state, func) = rest.rsplit_once(", with ")?;
+    Some((id, state, func))
+}
+
+fn flush_entry(st: &mut ReportState) {
+    if st.entry.is_empty() {
+        return;
+    }
+    let entry = std::mem::take(&mut st.entry);
+    if st.report.goroutines.len() >= MAX_GOROUTINES_PER_REPORT {
+        st.report.dropped += 1;
+        return;
+    }
+    let Some((id, state_text, _top)) = parse_entry_header(&entry[0]) else {
+        return;
+    };
+    let mut body: &[String] = &entry[1..];
+    let mut state = stack::parse_state(state_text);
+    // Up to v1.2.1 the body starts with the runtime header.
+    let first_body = body.iter().find(|l| !l.trim().is_empty());
+    let layout = match first_body.and_then(|l| stack::parse_header(l.trim())) {
+        Some(h) => {
+            if let Some(pos) = body.iter().position(|l| !l.trim().is_empty()) {
+                body = &body[pos + 1..];
+            }
+            // The runtime header is the more precise (goleak drops the
+            // labels' bracket in 1.27); keep goleak's raw text though.
+            let raw = state.raw.clone();
+            state = h.state;
+            state.raw = raw;
+            Layout::RepeatsHeader
+        }
+        None => Layout::Compact,
+    };
+    if st.report.layout.is_none() {
+        st.report.layout = Some(layout);
+    }
+    let (frames, elided, created_by) = stack::parse_body(body.iter().map(String::as_str));
+    st.report.goroutines.push(Goroutine {
+        id,
+        state,
+        frames,
+        elided,
+        created_by,
+    });
+}
+
+fn finish_report(mut st: ReportState, truncated: bool) -> LeakReport {
+    flush_entry(&mut st);
+    st.report.truncated = truncated;
+    st.report
+}
+
+fn dump_ends(line: &str) -> bool {
+    let t = line.trim_end();
+    t == "FAIL"
+        || t == "PASS"
+        || t.starts_with("FAIL\t")
+        || t.starts_with("ok  \t")
+        || t.starts_with("exit status ")
+        || t.starts_with("=== ")
+        || t.starts_with("--- ")
+}
+
+fn dump_line(st: &mut DumpState, line: &str) {
+    if let DumpKind::Timeout {
+        running, in_running, ..
+    } = &mut st.kind
+    {
+        if st.lines.is_empty() || *in_running {
+            let t = line.trim();
+            if t == "running tests:" {
+                *in_running = true;
+                return;
+            }
+            if *in_running {
+                if t.is_empty() {
+                    *in_running = false;
+                } else if let Some((name, _)) = t.rsplit_once(" (") {
+                    running.push(name.to_string());
+                    return;
+                }
+            }
+        }
+    }
+    if st.lines.len() < MAX_DUMP_LINES {
+        st.lines.push(line.to_string());
+    }
+}
+
+fn finish_dump(st: DumpState, out: &mut Vec<Found>) {
+    match st.kind {
+        DumpKind::Timeout { after, running, .. } => out.push(Found::Timeout { after, running }),
+        DumpKind::Synctest => {
+            let lines: Vec<&str> = st.lines.iter().map(String::as_str).collect();
+            let goroutines = stack::parse_dump_lines(&lines)
+                .into_iter()
+                .filter(|g| g.state.synctest_bubble.is_some())
+                .collect();
+            out.push(Found::SynctestLeak { goroutines });
+        }
+    }
+}
+
+/// Scans a whole text at once (tests and tools).
+pub fn scan_text(text: &str) -> Vec<Found> {
+    let mut s = Scanner::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        s.line(line, &mut out);
+    }
+    s.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V130: &str = "=== RUN   TestLeak
+    leaky_test.go:14: found unexpected goroutines:
+        [Goroutine 6 in state chan receive, with example.com/leakdemo/leaky.BlockOnChan.func1 on top of the stack:
+        example.com/leakdemo/leaky.BlockOnChan.func1()
+        \t/home/dev/leakdemo/leaky/leaky.go:9 +0x19
+        created by example.com/leakdemo/leaky.BlockOnChan in goroutine 5
+        \t/home/dev/leakdemo/leaky/leaky.go:8 +0x67
+         Goroutine 7 in state select, with example.com/leakdemo/leaky.(*Server).loop on top of the stack:
+        example.com/leakdemo/leaky.(*Server).loop(...)
+        \t/home/dev/leakdemo/leaky/leaky.go:17
+        created by example.com/leakdemo/leaky.StartServer in goroutine 5
+        \t/home/dev/leakdemo/leaky/leaky.go:28 +0xb6
+        ]
+--- FAIL: TestLeak (0.45s)";
+
+    const V121: &str = "    leaky_test.go:14: found unexpected goroutines:
+        [Goroutine 19 in state chan receive, with example.com/leakdemo/leaky.BlockOnChan.func1 on top of the stack:
+        goroutine 19 [chan receive]:
+        example.com/leakdemo/leaky.BlockOnChan.func1()
+        \t/home/dev/leakdemo/leaky/leaky.go:9 +0x1f
+        created by example.com/leakdemo/leaky.BlockOnChan
+        \t/home/dev/leakdemo/leaky/leaky.go:8 +0x6a
+        
+         Goroutine 20 in state select, with example.com/leakdemo/leaky.(*Server).loop on top of the stack:
+        goroutine 20 [select]:
+        example.com/leakdemo/leaky.(*Server).loop(0xc000092028, 0x0?)
+        \t/home/dev/leakdemo/leaky/leaky.go:17 +0x7a
+        created by example.com/leakdemo/leaky.StartServer
+        \t/home/dev/leakdemo/leaky/leaky.go:28 +0x99
+        ]";
+
+    fn only_leak(found: Vec<Found>) -> LeakReport {
+        let leaks: Vec<_> = found
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::Leak(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(leaks.len(), 1, "{leaks:?}");
+        leaks.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn goleak_130_verify_none() {
+        let r = only_leak(scan_text(V130));
+        assert_eq!(r.origin, ReportOrigin::VerifyNone);
+        assert_eq!(r.location, Some(("leaky_test.go".into(), 14)));
+        assert_eq!(r.layout, Some(Layout::Compact));
+        assert!(!r.truncated);
+        assert_eq!(r.goroutines.len(), 2);
+        let g = &r.goroutines[1];
+        assert_eq!(g.id, 7);
+        assert_eq!(g.state.status, "select");
+        assert_eq!(g.top_function(), Some("example.com/leakdemo/leaky.(*Server).loop"));
+        assert_eq!(g.created_by.as_ref().unwrap().line, 28);
+    }
+
+    #[test]
+    fn goleak_121_repeats_header() {
+        let r = only_leak(scan_text(V121));
+        assert_eq!(r.layout, Some(Layout::RepeatsHeader));
+        assert_eq!(r.goroutines.len(), 2);
+        assert_eq!(r.goroutines[0].frames.len(), 1);
+        assert_eq!(r.goroutines[0].created_by.as_ref().unwrap().goroutine, None);
+        assert_eq!(r.goroutines[1].frames[0].line, 17);
+    }
+
+    #[test]
+    fn verify_test_main_all_spellings() {
+        for intro in [
+            "goleak: Errors on successful test run: found unexpected goroutines:",
+            "goleak: Errors on successful test run:found unexpected goroutines:",
+            "goleak: Errors on unsuccessful test run: found unexpected goroutines:",
+        ] {
+            let text = format!(
+                "PASS\n{intro}\n[Goroutine 8 in state chan receive, with m.T.func1 on top of the stack:\n\
+m.T.func1()\n\t/m/m_test.go:15 +0x19\ncreated by m.T in goroutine 7\n\t/m/m_test.go:15 +0x76\n]\nFAIL\tm\t0.4s\n"
+            );
+            let r = only_leak(scan_text(&text));
+            assert_eq!(r.origin, ReportOrigin::VerifyTestMain);
+            assert_eq!(r.goroutines.len(), 1);
+        }
+    }
+
+    #[test]
+    fn goleak_usage_error_is_not_a_leak() {
+        let f = scan_text("goleak: Errors on unsuccessful test run: RunOnFailure can only be passed to VerifyTestMain\n");
+        assert!(matches!(&f[..], [Found::GoleakError(_)]));
+    }
+
+    #[test]
+    fn truncated_report() {
+        let cut: String = V130.lines().take(6).collect::<Vec<_>>().join("\n");
+        let r = only_leak(scan_text(&cut));
+        assert!(r.truncated);
+        assert_eq!(r.goroutines.len(), 1);
+    }
+
+    #[test]
+    fn nested_non_verbose_indent() {
+        let text = "--- FAIL: TestSub (0.45s)
+    --- FAIL: TestSub/inner (0.45s)
+        leaky_test.go:24: found unexpected goroutines:
+            [Goroutine 27 in state sleep, with time.Sleep on top of the stack:
+            time.Sleep(0x34630b8a000)
+            \t/usr/lib/go-1.27/src/runtime/time.go:368 +0x165
+            created by example.com/leakdemo/leaky.Sleeper in goroutine 26
+            \t/home/dev/leakdemo/leaky/leaky.go:41 +0x1a
+            ]
+FAIL";
+        let r = only_leak(scan_text(text));
+        assert_eq!(r.goroutines[0].state.status, "sleep");
+        assert_eq!(r.goroutines[0].frames[0].function, "time.Sleep");
+    }
+
+    #[test]
+    fn timeout_and_synctest() {
+        let f = scan_text(
+            "panic: test timed out after 2s\n\trunning tests:\n\t\tTestHang (2s)\n\ngoroutine 5 [running]:\nx.F()\n\t/x.go:1\nFAIL\tx\t2.0s\n",
+        );
+        assert_eq!(
+            f,
+            vec![Found::Timeout {
+                after: "2s".into(),
+                running: vec!["TestHang".into()]
+            }]
+        );
+        let f = scan_text("panic: deadlock: main bubble goroutine has exited but blocked goroutines remain [recovered, repanicked]\n\n\
+goroutine 19 [running]:\ntesting.tRunner.func1.2({0x1, 0x2})\n\t/t.go:1 +0x1\n\n\
+goroutine 22 [chan receive (durable), synctest bubble 1]:\nx.TestBubbleLeak.func1.1()\n\t/x_test.go:13 +0x19\n\
+created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
+        match &f[..] {
+            [Found::Panic(_), Found::SynctestLeak { goroutines }] => {
+                assert_eq!(goroutines.len(), 1);
+                assert_eq!(goroutines[0].id, 22);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn entry_header_with_labels_and_commas() {
+        let (id, state, f) = parse_entry_header(
+            r#"Goroutine 20 in state chan receive] {w: "a, with b"}, with pkg.F on top of the stack:"#,
+        )
+        .unwrap();
+        assert_eq!((id, f), (20, "pkg.F"));
+        assert!(state.starts_with("chan receive]"));
+    }
+
+    #[test]
+    fn race_report_is_not_goleak() {
+        assert!(scan_text("Goroutine 7 (running) created at:\n  main.main()\n").is_empty());
+    }
+}
