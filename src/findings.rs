@@ -99,6 +99,8 @@ pub struct LeakedGoroutine {
     pub origin: Option<SourceRef>,
     /// The first frame inside the repository: where it is blocked.
     pub blocked_at: Option<SourceRef>,
+    /// Every frame's file resolved, parallel to `goroutine.frames`.
+    pub frames: Vec<SourceRef>,
     /// Why this goroutine is the testing framework's or a sibling test's
     /// rather than a leak (goleak cannot tell them apart under `t.Parallel`).
     pub harness: Option<&'static str>,
@@ -115,6 +117,8 @@ pub struct Leak {
     pub source: LeakSource,
     /// The `file:line` of the `VerifyNone` call, when printed.
     pub location: Option<(String, u32)>,
+    /// That call resolved against the repository.
+    pub verify_at: Option<SourceRef>,
     /// Every goroutine, in report order.
     pub goroutines: Vec<LeakedGoroutine>,
     /// Goroutines beyond the per-report limit, counted only.
@@ -123,6 +127,17 @@ pub struct Leak {
     pub truncated: bool,
     /// Where the report was found.
     pub at: Loc,
+}
+
+impl LeakedGoroutine {
+    /// Where a person should look, inside the repository: the `go`
+    /// statement when it is there, else the first frame that is.
+    pub fn anchor(&self) -> Option<&SourceRef> {
+        self.origin
+            .as_ref()
+            .filter(|o| o.in_repo)
+            .or_else(|| self.blocked_at.as_ref().filter(|b| b.in_repo))
+    }
 }
 
 impl Leak {
@@ -282,6 +297,9 @@ pub struct Collector<'r> {
     failed_builds: HashSet<String>,
     findings: Findings,
     events: u64,
+    /// Packages that failed with no failure of their own, decided at the
+    /// end (a later shard or gotestsum's summary may still explain them).
+    unexplained: Vec<Failure>,
 }
 
 impl<'r> Collector<'r> {
@@ -296,6 +314,7 @@ impl<'r> Collector<'r> {
             failed_builds: HashSet::new(),
             findings: Findings::default(),
             events: 0,
+            unexplained: Vec::new(),
         }
     }
 
@@ -330,6 +349,13 @@ impl<'r> Collector<'r> {
 
     /// Ends collection: packages still running become problems.
     pub fn finish(mut self) -> Findings {
+        for f in std::mem::take(&mut self.unexplained) {
+            let explained = self.findings.failures.iter().any(|g| g.package == f.package)
+                || self.findings.leaks.iter().any(|l| l.package == f.package);
+            if !explained {
+                self.findings.failures.push(f);
+            }
+        }
         let open: Vec<String> = self
             .order
             .iter()
@@ -419,6 +445,14 @@ impl<'r> Collector<'r> {
             Outcome::Pass => self.findings.counts.passed += 1,
             Outcome::Fail => self.findings.counts.failed += 1,
             Outcome::Skip => self.findings.counts.skipped += 1,
+        }
+        if key.starts_with("\u{0}replay#") {
+            // Counted when the replay is merged (see `merge_replay`).
+            match outcome {
+                Outcome::Pass => self.findings.counts.passed -= 1,
+                Outcome::Fail => self.findings.counts.failed -= 1,
+                Outcome::Skip => self.findings.counts.skipped -= 1,
+            }
         }
         let pkg = self.pkg(key, at);
         let Some((mut st, _)) = pkg.tests.remove(test) else {
@@ -581,11 +615,17 @@ impl<'r> Collector<'r> {
             .into_iter()
             .map(|g| resolve_goroutine(self.repo, g))
             .collect();
+        // `leaky_test.go:14` is a base name: find it through the package.
+        let verify_at = report.location.as_ref().map(|(file, line)| {
+            let function = package.as_deref().map(|p| format!("{p}.Test"));
+            self.repo.resolve(file, *line, function.as_deref())
+        });
         self.findings.leaks.push(Leak {
             package,
             test,
             source: LeakSource::Goleak(report.origin),
             location: report.location,
+            verify_at,
             goroutines,
             dropped: report.dropped,
             truncated: report.truncated,
@@ -593,7 +633,15 @@ impl<'r> Collector<'r> {
         });
     }
 
-    fn package_end(&mut self, key: &str, outcome: Outcome, failed_build: Option<&str>, name: Option<&str>, at: Loc) {
+    fn package_end(
+        &mut self,
+        key: &str,
+        outcome: Outcome,
+        failed_build: Option<&str>,
+        name: Option<&str>,
+        replay: bool,
+        at: Loc,
+    ) {
         let display = display_name(key, name);
         let repo_failed_build = {
             let pkg = self.pkg(key, at);
@@ -601,7 +649,9 @@ impl<'r> Collector<'r> {
             pkg.output.finish(at);
             failed_build.is_some()
         };
-        self.findings.counts.packages += 1;
+        if !replay {
+            self.findings.counts.packages += 1;
+        }
         let Some(mut pkg) = self.pkgs.remove(key) else { return };
         if let (Some(n), true) = (name, key.starts_with('\u{0}')) {
             for f in &mut self.findings.failures[pkg.first_failure..] {
@@ -622,6 +672,7 @@ impl<'r> Collector<'r> {
         let before_leaks = self.findings.leaks.len();
         let pkg_found = std::mem::take(&mut pkg.output.found);
         let pkg_timeout = pkg_found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. }));
+        let pkg_synctest = pkg_found.iter().any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
         for (test, (mut st, tat)) in unfinished {
             st.finish(at);
             let child_failed = has_failed_child(&pkg.failed_tests, &test);
@@ -699,6 +750,7 @@ impl<'r> Collector<'r> {
                         });
                     }
                 }
+                Found::Panic(_) if pkg_synctest => {}
                 Found::Panic(msg) => self.findings.failures.push(Failure {
                     package: display.clone(),
                     test: None,
@@ -717,6 +769,11 @@ impl<'r> Collector<'r> {
                 }),
             }
         }
+        self.explain_silent_failures(&pkg, before_leaks);
+        if replay {
+            self.merge_replay(pkg.first_failure, pkg.first_leak);
+            return;
+        }
         // Test failures of this package concluded earlier count as well.
         let earlier = self
             .findings
@@ -725,9 +782,9 @@ impl<'r> Collector<'r> {
             .any(|f| f.package == display && f.kind != FailureKind::Incomplete)
             || !pkg.failed_tests.is_empty();
         let anything = self.findings.failures.len() > before || self.findings.leaks.len() > before_leaks || earlier;
-        if outcome == Outcome::Fail && !anything {
+        if outcome == Outcome::Fail && !anything && !replay {
             let excerpt = pkg.output.excerpt.lines();
-            self.findings.failures.push(Failure {
+            self.unexplained.push(Failure {
                 package: display,
                 test: None,
                 kind: FailureKind::Test,
@@ -735,6 +792,103 @@ impl<'r> Collector<'r> {
                 excerpt,
                 at,
             });
+        }
+    }
+}
+
+impl Collector<'_> {
+    /// gotestsum's failure summary repeats tests that a verbose log already
+    /// showed in full: keep a replayed failure only when it is new, and
+    /// count it then.
+    fn merge_replay(&mut self, first_failure: usize, first_leak: usize) {
+        let key = |p: &Option<String>, t: &Option<String>| (p.clone(), t.clone());
+        let known: HashSet<(Option<String>, Option<String>)> = self.findings.failures[..first_failure]
+            .iter()
+            .map(|f| key(&f.package, &f.test))
+            .chain(self.findings.leaks[..first_leak].iter().map(|l| key(&l.package, &l.test)))
+            .collect();
+        let parent_of_known = |f: &Failure| {
+            f.kind == FailureKind::Test
+                && f.excerpt.is_empty()
+                && f.test.as_ref().is_some_and(|t| {
+                    let prefix = format!("{t}/");
+                    known.iter().any(|(p, k)| *p == f.package && k.as_ref().is_some_and(|k| k.starts_with(&prefix)))
+                })
+        };
+        let mut new_tests: HashSet<(Option<String>, Option<String>)> = HashSet::new();
+        let mut i = first_failure;
+        while i < self.findings.failures.len() {
+            let f = &self.findings.failures[i];
+            let k = key(&f.package, &f.test);
+            if known.contains(&k) || parent_of_known(f) {
+                self.findings.failures.remove(i);
+            } else {
+                new_tests.insert(k);
+                i += 1;
+            }
+        }
+        let mut i = first_leak;
+        while i < self.findings.leaks.len() {
+            if known.contains(&key(&self.findings.leaks[i].package, &self.findings.leaks[i].test)) {
+                self.findings.leaks.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        self.findings.counts.failed += new_tests.iter().filter(|(_, t)| t.is_some()).count() as u64;
+    }
+
+    /// JUnit readers lose what text-based formats keep: a parent testcase
+    /// can come before its failed children, and go-junit-report moves a
+    /// crash's output from the test to the suite. A failure with no output
+    /// of its own that another finding explains is dropped here.
+    fn explain_silent_failures(&mut self, pkg: &Pkg, first_leak: usize) {
+        let silent = |f: &Failure| {
+            f.kind == FailureKind::Test
+                && f.excerpt.is_empty()
+                && f.test.as_ref().is_some_and(|t| f.message == format!("{t} failed"))
+        };
+        let start = pkg.first_failure;
+        // A parent whose child failed.
+        let mut i = start;
+        while i < self.findings.failures.len() {
+            let f = &self.findings.failures[i];
+            if silent(f) && f.test.as_ref().is_some_and(|t| has_failed_child(&pkg.failed_tests, t)) {
+                self.findings.failures.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        // A package-level crash or synctest leak and exactly one silent
+        // failed test: the finding is that test's.
+        let silent_tests: Vec<usize> = (start..self.findings.failures.len())
+            .filter(|&i| silent(&self.findings.failures[i]))
+            .collect();
+        if silent_tests.len() != 1 {
+            return;
+        }
+        let idx = silent_tests[0];
+        let test = self.findings.failures[idx].test.clone();
+        let mut moved = false;
+        for l in &mut self.findings.leaks[first_leak..] {
+            if l.test.is_none() && l.source == LeakSource::Synctest {
+                l.test = test.clone();
+                moved = true;
+            }
+        }
+        let package = self.findings.failures[idx].package.clone();
+        moved |= self.findings.failures[start..].iter().any(|f| {
+            f.test.is_none()
+                && matches!(f.kind, FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak)
+                && f.package == package
+        });
+        if moved {
+            let removed = self.findings.failures.remove(idx);
+            for f in &mut self.findings.failures[start..] {
+                if f.test.is_none() && f.package == removed.package && matches!(f.kind, FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak) {
+                    f.test = removed.test.clone();
+                }
+            }
         }
     }
 }
@@ -823,8 +977,9 @@ impl Sink for Collector<'_> {
                 outcome,
                 failed_build,
                 name,
+                replay,
                 ..
-            } => self.package_end(&package, outcome, failed_build.as_deref(), name.as_deref(), at),
+            } => self.package_end(&package, outcome, failed_build.as_deref(), name.as_deref(), replay, at),
             Event::BuildOutput { import_path, text } => {
                 let e = self.build_output.entry(import_path.into_owned()).or_default();
                 for line in text.lines() {
@@ -871,6 +1026,7 @@ pub fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
         fingerprint,
         origin,
         blocked_at,
+        frames: resolved,
         harness,
     }
 }

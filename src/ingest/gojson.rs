@@ -153,6 +153,7 @@ fn dispatch(raw: Raw<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
                 elapsed: raw.elapsed,
                 failed_build: raw.failed_build,
                 name: None,
+                replay: false,
             },
         ),
         // pause, cont, bench, attr, artifacts and actions yet to come.

@@ -408,6 +408,7 @@ fn end_element(
                     elapsed: None,
                     failed_build: suite.build_failed.then(|| Cow::Owned(suite.name.clone())),
                     name: None,
+                    replay: false,
                 },
             );
         }

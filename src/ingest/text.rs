@@ -164,6 +164,12 @@ struct Pending {
 
 struct Converter {
     index: usize,
+    /// Inside gotestsum's `=== Failed` summary.
+    summary: bool,
+    /// The summary entry being read: (short package, test).
+    replay: Option<(String, String)>,
+    /// Full package names seen in this input, for gotestsum's short names.
+    seen_packages: Vec<String>,
     block: u64,
     open: bool,
     current: Option<String>,
@@ -264,6 +270,9 @@ impl Converter {
     fn new(index: usize) -> Self {
         Converter {
             index,
+            summary: false,
+            replay: None,
+            seen_packages: Vec::new(),
             block: 0,
             open: false,
             current: None,
@@ -274,7 +283,10 @@ impl Converter {
     }
 
     fn key(&self) -> String {
-        format!("\u{0}text#{}#{}", self.index, self.block)
+        // Replayed summary entries get their own key prefix so that their
+        // tests are not counted twice.
+        let kind = if self.replay.is_some() { "replay" } else { "text" };
+        format!("\u{0}{kind}#{}#{}", self.index, self.block)
     }
 
     fn ensure_open(&mut self, no: u64, sink: &mut dyn Sink) {
@@ -318,8 +330,17 @@ impl Converter {
     }
 
     fn close_block(&mut self, no: u64, outcome: Outcome, name: Option<String>, failed: bool, sink: &mut dyn Sink) {
+        self.close_block_as(no, outcome, name, failed, false, sink);
+    }
+
+    fn close_block_as(&mut self, no: u64, outcome: Outcome, name: Option<String>, failed: bool, replay: bool, sink: &mut dyn Sink) {
         self.flush(no, 0, sink);
         let name = name.or_else(|| self.bazel_target.clone());
+        if let Some(n) = &name {
+            if !replay && self.seen_packages.len() < 100_000 {
+                self.seen_packages.push(n.clone());
+            }
+        }
         sink.event(
             loc(self.index, no),
             Event::PackageEnd {
@@ -328,6 +349,7 @@ impl Converter {
                 elapsed: None,
                 failed_build: if failed { name.clone().map(Cow::Owned) } else { None },
                 name: name.map(Cow::Owned),
+                replay,
             },
         );
         self.block += 1;
@@ -342,6 +364,9 @@ impl Converter {
         }
         if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
             self.bazel_target = Some(t.trim().to_string());
+        }
+        if self.summary_line(no, line, sink) {
+            return;
         }
         match classify(line) {
             Line::PackageEnd {
@@ -404,8 +429,18 @@ impl Converter {
             }
             Line::Plain => {
                 if !self.open {
-                    sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
-                    return;
+                    // A failing package's own output can come before any
+                    // framing line: VerifyTestMain's report, a panic in
+                    // TestMain or init.
+                    let t = line.trim_start();
+                    let opens = t.starts_with("goleak: Errors on ")
+                        || t.starts_with("panic: ")
+                        || t.starts_with("fatal error: ");
+                    if !opens {
+                        sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
+                        return;
+                    }
+                    self.ensure_open(no, sink);
                 }
                 let indent = line.bytes().take_while(|&b| b == b' ').count() / 4;
                 if indent > 0 && indent <= self.pending.len() {
@@ -417,7 +452,84 @@ impl Converter {
         }
     }
 
+    /// gotestsum repeats failed tests after `=== Failed`, as
+    /// `=== FAIL: <short package> <test> (<d>)` and the test's output,
+    /// up to `DONE …`. Returns whether the line was consumed.
+    fn summary_line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) -> bool {
+        let t = line.trim_end();
+        if !self.summary {
+            if t == "=== Failed" || t == "=== Errors" {
+                if self.open {
+                    let outcome = self.final_line.unwrap_or(Outcome::Fail);
+                    if self.final_line.is_some() {
+                        self.close_block(no, outcome, None, false, sink);
+                    }
+                }
+                self.summary = !self.open;
+                return self.summary;
+            }
+            return false;
+        }
+        let header = t.strip_prefix("=== FAIL: ");
+        let done = t.starts_with("DONE ") || t == "=== Errors" || t == "=== Skipped";
+        if header.is_some() || done {
+            self.end_replay(no, sink);
+        }
+        if done {
+            self.summary = t == "=== Errors";
+            return true;
+        }
+        if let Some(h) = header {
+            let h = match h.rsplit_once(" (") {
+                Some((head, d)) if d.ends_with(')') => head,
+                _ => h,
+            };
+            let (short, test) = h.split_once(' ').unwrap_or((h, ""));
+            let test = test.trim();
+            if !test.is_empty() {
+                self.replay = Some((short.to_string(), test.to_string()));
+                self.ensure_open(no, sink);
+                sink.event(
+                    loc(self.index, no),
+                    Event::TestRun {
+                        package: Cow::Owned(self.key()),
+                        test: Cow::Owned(test.to_string()),
+                    },
+                );
+            }
+            return true;
+        }
+        if let Some((_, test)) = &self.replay {
+            let test = test.clone();
+            self.output(no, Some(&test), line, sink);
+        }
+        true
+    }
+
+    fn end_replay(&mut self, no: u64, sink: &mut dyn Sink) {
+        let Some((short, test)) = self.replay.clone() else { return };
+        sink.event(
+            loc(self.index, no),
+            Event::TestEnd {
+                package: Cow::Owned(self.key()),
+                test: Cow::Owned(test),
+                outcome: Outcome::Fail,
+                elapsed: None,
+            },
+        );
+        let suffix = format!("/{short}");
+        let full = self
+            .seen_packages
+            .iter()
+            .find(|p| **p == short || p.ends_with(&suffix))
+            .cloned()
+            .unwrap_or(short);
+        self.close_block_as(no, Outcome::Fail, Some(full), false, true, sink);
+        self.replay = None;
+    }
+
     fn finish(&mut self, no: u64, sink: &mut dyn Sink) {
+        self.end_replay(no, sink);
         self.flush(no, 0, sink);
         if self.open {
             if let Some(outcome) = self.final_line {
@@ -453,7 +565,9 @@ mod tests {
                 Event::TestRun { test, .. } => format!("run {test}"),
                 Event::Output { test, text, .. } => format!("out[{}] {}", test.unwrap_or_default(), text.trim_end()),
                 Event::TestEnd { test, outcome, .. } => format!("end {test} {outcome:?}"),
-                Event::PackageEnd { outcome, name, .. } => format!("pkg {} {outcome:?}", name.unwrap_or_default()),
+                Event::PackageEnd { outcome, name, replay, .. } => {
+                    format!("pkg {} {outcome:?}{}", name.unwrap_or_default(), if replay { " replay" } else { "" })
+                }
                 Event::Stray { text } => format!("stray {text}"),
                 other => format!("{other:?}"),
             })
@@ -495,6 +609,23 @@ mod tests {
     fn bare_binary_output_closes_at_eof() {
         let ev = run("Executing tests from //pkg/foo:foo_test\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n");
         assert_eq!(ev.last().unwrap(), "pkg //pkg/foo:foo_test Pass");
+    }
+
+    #[test]
+    fn gotestsum_failure_summary_is_replayed() {
+        let ev = run("FAIL\nFAIL\tex.com/m/assertfail\t0.4s\n\n=== Failed\n=== FAIL: assertfail TestAdd (0.00s)\n    math_test.go:11: bad\n\n=== FAIL: assertfail  (0.00s)\nPASS\n\nDONE 3 tests, 1 failure in 1.0s\n");
+        let tail: Vec<&str> = ev.iter().map(String::as_str).skip_while(|e| !e.starts_with("run")).collect();
+        assert_eq!(
+            tail,
+            vec!["run TestAdd", "out[TestAdd]     math_test.go:11: bad", "end TestAdd Fail", "pkg ex.com/m/assertfail Fail replay"]
+        );
+    }
+
+    #[test]
+    fn goleak_testmain_report_opens_a_package() {
+        let ev = run("ok  \tex.com/a\t0.1s\ngoleak: Errors on successful test run: found unexpected goroutines:\n[Goroutine 1 in state x, with f on top of the stack:\n]\nFAIL\tex.com/b\t0.4s\n");
+        assert_eq!(ev.iter().filter(|e| *e == "start").count(), 2);
+        assert_eq!(ev.last().unwrap(), "pkg ex.com/b Fail");
     }
 
     #[test]

@@ -83,6 +83,7 @@ struct Leak<'a> {
     rules: &'a [String],
     reported_by: &'static str,
     verify_location: Option<Location<'a>>,
+    verify_at: Option<Source<'a>>,
     truncated: bool,
     dropped_goroutines: usize,
     input: Option<&'a str>,
@@ -153,6 +154,7 @@ struct Distinct<'a> {
     top_function: Option<&'a str>,
     created_by: Option<&'a str>,
     origin: Option<Source<'a>>,
+    anchor: Option<Source<'a>>,
     goroutines: usize,
     max_in_one_report: usize,
     test_harness: bool,
@@ -166,7 +168,11 @@ struct Reporter<'a> {
 }
 
 fn source(s: &Option<SourceRef>) -> Option<Source<'_>> {
-    s.as_ref().map(|s| Source {
+    source_ref(s.as_ref())
+}
+
+fn source_ref(s: Option<&SourceRef>) -> Option<Source<'_>> {
+    s.map(|s| Source {
         file: &s.file,
         line: s.line,
         in_repo: s.in_repo,
@@ -278,6 +284,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 rules: rules(s),
                 reported_by: source_name(l.source),
                 verify_location: l.location.as_ref().map(|(file, line)| Location { file, line: *line }),
+                verify_at: source(&l.verify_at),
                 truncated: l.truncated,
                 dropped_goroutines: l.dropped,
                 input: input_path(l.at.input),
@@ -303,6 +310,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 top_function: d.example.goroutine.top_function(),
                 created_by: d.example.goroutine.created_by.as_ref().map(|c| c.function.as_str()),
                 origin: source(&d.example.origin),
+                anchor: source_ref(d.example.anchor()),
                 goroutines: d.goroutines,
                 max_in_one_report: d.max_in_report,
                 test_harness: d.harness,

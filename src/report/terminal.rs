@@ -55,6 +55,25 @@ fn place(src: &Option<crate::paths::SourceRef>) -> String {
     }
 }
 
+/// Where the block points: the `go` statement in the repository, else the
+/// first frame in it, else the test's `VerifyNone` call, else the
+/// creator's file as printed.
+fn headline_place(g: &LeakedGoroutine, d: &DistinctLeak<'_>, a: &Analysis) -> String {
+    if let Some(anchor) = g.anchor() {
+        return place(&Some(anchor.clone()));
+    }
+    let verify = a
+        .findings
+        .leaks
+        .iter()
+        .filter(|l| d.reporters.contains(&(l.package.as_deref(), l.test.as_deref())))
+        .find_map(|l| l.verify_at.clone().filter(|v| v.in_repo));
+    match verify {
+        Some(v) => format!("{} (the leak check; the goroutine was started outside the repository)", place(&Some(v))),
+        None => place(&g.origin),
+    }
+}
+
 fn who(package: Option<&str>, test: Option<&str>) -> String {
     let p = package.unwrap_or("(unnamed package)");
     match test {
@@ -128,7 +147,7 @@ fn leak_block(d: &DistinctLeak<'_>, a: &Analysis, style: Style, paint: &Paint, o
         out,
         "{} {}  {}  [{}]",
         paint.p(color, tag),
-        paint.p(BOLD, &place(&g.origin)),
+        paint.p(BOLD, &headline_place(g, d, a)),
         count,
         clean(&state)
     )?;
@@ -170,8 +189,9 @@ fn stack_lines(g: &LeakedGoroutine, style: Style, paint: &Paint, out: &mut dyn W
     let limit = if style.verbose { usize::MAX } else { SHORT_STACK };
     for &i in user.iter().take(limit) {
         let f = &frames[i];
+        let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
         writeln!(out, "      {}", clean(&f.function))?;
-        writeln!(out, "        {}", paint.p(DIM, &clean(&format!("{}:{}", f.file, f.line))))?;
+        writeln!(out, "        {}", paint.p(DIM, &clean(&format!("{}:{}", file, f.line))))?;
     }
     let hidden = frames.len() - user.len().min(limit);
     if hidden > 0 {
