@@ -82,6 +82,14 @@ fn who(package: Option<&str>, test: Option<&str>) -> String {
     }
 }
 
+fn who_failed(package: Option<&str>, test: Option<&str>) -> String {
+    let p = package.unwrap_or("(unnamed package)");
+    match test {
+        Some(t) => clean(&format!("{p} {t}")),
+        None => clean(&format!("{p} (package)")),
+    }
+}
+
 /// Writes the terminal report.
 pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: style.color };
@@ -97,7 +105,7 @@ pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> 
         writeln!(
             out,
             "{tag} {} [{}]: {}",
-            paint.p(BOLD, &who(f.package.as_deref(), f.test.as_deref())),
+            paint.p(BOLD, &who_failed(f.package.as_deref(), f.test.as_deref())),
             f.kind.name(),
             clean(&f.message)
         )?;

@@ -1,0 +1,129 @@
+//! A gate fails closed: input that cannot be judged is exit 2 with a message
+//! naming the input (and line), never a pass.
+
+mod common;
+
+use common::*;
+
+fn all_json() -> Vec<u8> {
+    std::fs::read(fixture("go1.26-goleak1.3.0/all.json")).unwrap()
+}
+
+fn write_tmp(name: &str, data: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, data).unwrap();
+    (dir, p)
+}
+
+#[test]
+fn empty_and_blank_inputs_are_errors() {
+    for data in [&b""[..], b"   \n\n\t\n"] {
+        let (_d, p) = write_tmp("empty.json", data);
+        let run = check(&[&p], &[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("empty.json"), "{}", run.stderr);
+        assert!(run.stderr.contains("empty"), "{}", run.stderr);
+    }
+    let run = check_stdin(b"", &[]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let run = check(&[std::path::Path::new("/nonexistent/results.json")], &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("/nonexistent/results.json"), "{}", run.stderr);
+}
+
+#[test]
+fn only_non_test_output_is_an_error() {
+    let run = check_stdin(b"go: downloading go.uber.org/goleak v1.3.0\nsomething else\n", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no test results"), "{}", run.stderr);
+}
+
+#[test]
+fn stream_cut_mid_line_is_an_error_naming_the_line() {
+    let data = all_json();
+    // Cut in the middle of every 50th line.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(data.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1))
+        .collect();
+    for (n, w) in starts.windows(2).enumerate().step_by(50) {
+        let cut = w[0] + (w[1] - w[0]) / 2;
+        let (_d, p) = write_tmp("cut.json", &data[..cut]);
+        let run = check(&[&p], &[]);
+        assert_eq!(run.code, 2, "cut in line {}: {}", n + 1, run.stderr);
+        let r = run.json();
+        assert_eq!(r["verdict"], "error");
+        assert_eq!(r["inputs"][0]["complete"], false);
+        let why = r["inputs"][0]["incomplete_reason"].as_str().unwrap();
+        assert!(why.contains(&format!("line {}", n + 1)), "{why}");
+        assert!(run.stderr.contains("cut.json"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn package_that_never_ended_is_an_error() {
+    let data = all_json();
+    let text = String::from_utf8(data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Drop the final `fail` event of package fiftyworkers.
+    let kept: String = lines
+        .iter()
+        .filter(|l| {
+            !(l.contains("\"Package\":\"example.com/leakgate/fixtures/fiftyworkers\"")
+                && l.contains("\"Action\":\"fail\"")
+                && !l.contains("\"Test\""))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (_d, p) = write_tmp("nofinal.json", kept.as_bytes());
+    let run = check(&[&p], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("fiftyworkers started and never reported a result"), "{}", run.stderr);
+    assert!(run.stderr.contains("nofinal.json:"), "{}", run.stderr);
+    // The leaks it printed are still reported.
+    let r = run.json();
+    assert!(leak_keys(&r).contains(&("fiftyworkers".into(), "TestFiftyWorkersLeaked".into())));
+}
+
+#[test]
+fn output_cut_at_a_line_boundary_mid_run_is_an_error() {
+    let text = String::from_utf8(all_json()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for frac in [3, 2] {
+        let kept: String = lines[..lines.len() / frac].iter().map(|l| format!("{l}\n")).collect();
+        let run = check_stdin(kept.as_bytes(), &[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+    }
+}
+
+#[test]
+fn text_and_junit_cut_short_are_errors() {
+    let txt = std::fs::read(fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
+    let run = check_stdin(&txt[..txt.len() / 2], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let xml = std::fs::read(fixture("go1.26-goleak1.3.0/all.gotestsum.xml")).unwrap();
+    let (_d, p) = write_tmp("cut.xml", &xml[..xml.len() / 2]);
+    let run = check(&[&p], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cut.xml"), "{}", run.stderr);
+}
+
+#[test]
+fn malformed_xml_names_line_and_column() {
+    let (_d, p) = write_tmp("bad.xml", b"<testsuites>\n  <testsuite name=\"p\">\n    <testcase name=\"T\"></testsuite>\n</testsuites>\n");
+    let run = check(&[&p], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.xml:3:"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let out = leakgate().args(["check", "--format", "yaml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = leakgate().args(["check", "--report", "nope"]).arg(fixture("go1.26-goleak1.3.0/all.json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
