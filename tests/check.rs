@@ -64,7 +64,10 @@ const EXPECTED_ORIGINS: &[&str] = &[
 ];
 
 fn expected_leaks() -> Vec<(String, String)> {
-    EXPECTED_LEAKS.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect()
+    EXPECTED_LEAKS
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect()
 }
 
 /// Origins (`go` statements inside the repository) of non-harness leaks.
@@ -90,7 +93,9 @@ fn find_leak<'a>(report: &'a Value, pkg_tail: &str, test: Option<&str>) -> &'a V
         .unwrap()
         .iter()
         .find(|l| {
-            l["package"].as_str().is_some_and(|p| p.ends_with(&format!("/{pkg_tail}")))
+            l["package"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(&format!("/{pkg_tail}")))
                 && l["test"].as_str() == test
         })
         .unwrap_or_else(|| panic!("no leak for {pkg_tail} {test:?}"))
@@ -108,14 +113,25 @@ fn go_json_of_every_combination_finds_every_planted_leak() {
         assert_eq!(leak_keys(&r), expected_leaks(), "{combo}");
         assert_eq!(
             other_failures(&r),
-            vec![("test".to_string(), "assertfail".to_string(), "TestAdd".to_string())],
+            vec![(
+                "test".to_string(),
+                "assertfail".to_string(),
+                "TestAdd".to_string()
+            )],
             "{combo}"
         );
         let got = origins(&r);
         for want in EXPECTED_ORIGINS {
-            assert!(got.contains(&want.to_string()), "{combo}: missing origin {want} in {got:?}");
+            assert!(
+                got.contains(&want.to_string()),
+                "{combo}: missing origin {want} in {got:?}"
+            );
         }
-        assert!(r["leaks"].as_array().unwrap().iter().all(|l| l["status"] == "new"));
+        assert!(r["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["status"] == "new"));
         assert_eq!(r["inputs"][0]["format"], "go-json");
         assert_eq!(r["inputs"][0]["complete"], true);
     }
@@ -145,7 +161,11 @@ fn every_format_finds_the_same_leaks() {
                 assert_eq!(leak_keys(&r), expected_leaks(), "{combo}/{file}");
                 assert_eq!(
                     other_failures(&r),
-                    vec![("test".to_string(), "assertfail".to_string(), "TestAdd".to_string())],
+                    vec![(
+                        "test".to_string(),
+                        "assertfail".to_string(),
+                        "TestAdd".to_string()
+                    )],
                     "{combo}/{file}"
                 );
             }
@@ -170,8 +190,12 @@ fn fifty_identical_workers_are_one_group() {
     let groups = l["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0]["count"], 50);
-    let ids: std::collections::HashSet<u64> =
-        l["goroutines"].as_array().unwrap().iter().map(|g| g["id"].as_u64().unwrap()).collect();
+    let ids: std::collections::HashSet<u64> = l["goroutines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 50, "every goroutine is listed, ungrouped");
     let g = &l["goroutines"][0];
     assert_eq!(g["state"], "chan receive");
@@ -200,8 +224,13 @@ fn parallel_siblings_are_marked_as_test_harness() {
         let gs = l["goroutines"].as_array().unwrap();
         let real: Vec<&Value> = gs.iter().filter(|g| g["test_harness"].is_null()).collect();
         assert_eq!(real.len(), 1, "{combo}: {gs:#?}");
-        assert!(real[0]["top_function"].as_str().unwrap().ends_with("Watch.func1"));
-        assert!(gs.iter().any(|g| g["test_harness"].as_str().is_some_and(|w| w.contains("goleak#16"))));
+        assert!(real[0]["top_function"]
+            .as_str()
+            .unwrap()
+            .ends_with("Watch.func1"));
+        assert!(gs.iter().any(|g| g["test_harness"]
+            .as_str()
+            .is_some_and(|w| w.contains("goleak#16"))));
     }
 }
 
@@ -220,7 +249,13 @@ fn synctest_bubble_leak_is_its_own_kind() {
 #[test]
 fn timeout_is_a_timeout_not_a_pass() {
     for combo in COMBOS {
-        for file in ["hangs.json", "hangs.txt", "hangs.gotestsum.xml", "hangs.gojunit.xml", "hangs.gojunit-text.xml"] {
+        for file in [
+            "hangs.json",
+            "hangs.txt",
+            "hangs.gotestsum.xml",
+            "hangs.gojunit.xml",
+            "hangs.gojunit-text.xml",
+        ] {
             let path = fixture(&format!("{combo}/{file}"));
             if !path.exists() {
                 continue;
@@ -229,7 +264,10 @@ fn timeout_is_a_timeout_not_a_pass() {
             assert_eq!(run.code, 1, "{combo}/{file}: {}", run.stderr);
             let r = run.json();
             let kinds: Vec<_> = other_failures(&r).into_iter().map(|f| f.0).collect();
-            assert!(kinds.contains(&"timeout".to_string()), "{combo}/{file}: {kinds:?}");
+            assert!(
+                kinds.contains(&"timeout".to_string()),
+                "{combo}/{file}: {kinds:?}"
+            );
         }
     }
 }
@@ -240,7 +278,10 @@ fn goroutine_labels_are_kept() {
         let r = check(&[fixture(&format!("{combo}/labels.json"))], &[]).json();
         let g = &r["leaks"][0]["goroutines"][0];
         assert_eq!(g["status"], "select", "{combo}");
-        assert!(g["labels"].as_str().unwrap().contains("ingest-1"), "{combo}: {g}");
+        assert!(
+            g["labels"].as_str().unwrap().contains("ingest-1"),
+            "{combo}: {g}"
+        );
     }
 }
 
@@ -301,13 +342,28 @@ fn bundled_example_fails_with_its_leaks() {
 #[test]
 fn terminal_report_points_at_the_go_statement() {
     let mut c = leakgate();
-    c.args(["check", "--root"]).arg(common::root()).arg(fixture("go1.26-goleak1.3.0/all.json"));
+    c.args(["check", "--root"])
+        .arg(common::root())
+        .arg(fixture("go1.26-goleak1.3.0/all.json"));
     let out = c.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("LEAK testdata/go/fiftyworkers/pool.go:15  50 goroutines"), "{stderr}");
-    assert!(stderr.contains("FAIL example.com/leakgate/fixtures/assertfail TestAdd [test]"), "{stderr}");
-    assert!(stderr.lines().last().unwrap().starts_with("leakgate: FAIL:"), "{stderr}");
+    assert!(
+        stderr.contains("LEAK testdata/go/fiftyworkers/pool.go:15  50 goroutines"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("FAIL example.com/leakgate/fixtures/assertfail TestAdd [test]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("leakgate: FAIL:"),
+        "{stderr}"
+    );
     assert!(!stderr.contains('\x1b'), "NO_COLOR is respected");
     assert!(out.stdout.is_empty(), "the terminal report goes to stderr");
 }

@@ -8,7 +8,11 @@ use common::*;
 
 fn transform(f: impl Fn(usize, &str) -> String) -> Vec<u8> {
     let text = std::fs::read_to_string(fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
-    text.lines().enumerate().map(|(i, l)| f(i, l)).collect::<String>().into_bytes()
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| f(i, l))
+        .collect::<String>()
+        .into_bytes()
 }
 
 fn same_as_plain(input: &[u8], what: &str) {
@@ -30,7 +34,13 @@ fn github_actions_timestamps() {
 
 #[test]
 fn gitlab_timestamps_and_stream_tags() {
-    let input = transform(|i, l| format!("2026-11-28T18:54:00.{:06}Z 00O{} {l}\n", i, if i % 3 == 0 { "+" } else { "" }));
+    let input = transform(|i, l| {
+        format!(
+            "2026-11-28T18:54:00.{:06}Z 00O{} {l}\n",
+            i,
+            if i % 3 == 0 { "+" } else { "" }
+        )
+    });
     same_as_plain(&input, "gitlab timestamps");
 }
 

@@ -33,12 +33,19 @@ fn empty_and_blank_inputs_are_errors() {
 fn missing_file_is_an_error() {
     let run = check(&[std::path::Path::new("/nonexistent/results.json")], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("/nonexistent/results.json"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/nonexistent/results.json"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn only_non_test_output_is_an_error() {
-    let run = check_stdin(b"go: downloading go.uber.org/goleak v1.3.0\nsomething else\n", &[]);
+    let run = check_stdin(
+        b"go: downloading go.uber.org/goleak v1.3.0\nsomething else\n",
+        &[],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no test results"), "{}", run.stderr);
 }
@@ -48,7 +55,12 @@ fn stream_cut_mid_line_is_an_error_naming_the_line() {
     let data = all_json();
     // Cut in the middle of every 50th line.
     let starts: Vec<usize> = std::iter::once(0)
-        .chain(data.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1))
+        .chain(
+            data.iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
         .collect();
     for (n, w) in starts.windows(2).enumerate().step_by(50) {
         let cut = w[0] + (w[1] - w[0]) / 2;
@@ -82,7 +94,12 @@ fn package_that_never_ended_is_an_error() {
     let (_d, p) = write_tmp("nofinal.json", kept.as_bytes());
     let run = check(&[&p], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("fiftyworkers started and never reported a result"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("fiftyworkers started and never reported a result"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("nofinal.json:"), "{}", run.stderr);
     // The leaks it printed are still reported.
     let r = run.json();
@@ -94,7 +111,10 @@ fn output_cut_at_a_line_boundary_mid_run_is_an_error() {
     let text = String::from_utf8(all_json()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     for frac in [3, 2] {
-        let kept: String = lines[..lines.len() / frac].iter().map(|l| format!("{l}\n")).collect();
+        let kept: String = lines[..lines.len() / frac]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
         let run = check_stdin(kept.as_bytes(), &[]);
         assert_eq!(run.code, 2, "{}", run.stderr);
     }
@@ -122,8 +142,15 @@ fn malformed_xml_names_line_and_column() {
 
 #[test]
 fn bad_usage_is_exit_2() {
-    let out = leakgate().args(["check", "--format", "yaml"]).output().unwrap();
+    let out = leakgate()
+        .args(["check", "--format", "yaml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = leakgate().args(["check", "--report", "nope"]).arg(fixture("go1.26-goleak1.3.0/all.json")).output().unwrap();
+    let out = leakgate()
+        .args(["check", "--report", "nope"])
+        .arg(fixture("go1.26-goleak1.3.0/all.json"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

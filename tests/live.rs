@@ -14,7 +14,9 @@ fn go_available() -> bool {
         Ok(o) if o.status.success() => true,
         _ => {
             if std::env::var_os("CI").is_some() {
-                panic!("Go is not installed, and CI must run the live tests: install Go (see .ci/run)");
+                panic!(
+                    "Go is not installed, and CI must run the live tests: install Go (see .ci/run)"
+                );
             }
             eprintln!("note: Go not found; live test skipped (it fails under CI=1)");
             false
@@ -28,8 +30,20 @@ fn go_test(args: &[&str]) -> Vec<u8> {
         .arg("test")
         .args(args)
         .current_dir(root().join("testdata/go"))
-        .env("LEAKGATE_FLAKY_MARKER", tempfile::NamedTempFile::new().unwrap().path().with_extension("absent"))
-        .env("LEAKGATE_FLAKY_MAIN_MARKER", tempfile::NamedTempFile::new().unwrap().path().with_extension("absent"))
+        .env(
+            "LEAKGATE_FLAKY_MARKER",
+            tempfile::NamedTempFile::new()
+                .unwrap()
+                .path()
+                .with_extension("absent"),
+        )
+        .env(
+            "LEAKGATE_FLAKY_MAIN_MARKER",
+            tempfile::NamedTempFile::new()
+                .unwrap()
+                .path()
+                .with_extension("absent"),
+        )
         .stderr(Stdio::inherit())
         .output()
         .expect("run go test");
@@ -42,7 +56,15 @@ fn live_go_test_json_is_judged() {
     if !go_available() {
         return;
     }
-    let out = go_test(&["-json", "-count=1", "./fiftyworkers", "./testmain", "./assertfail", "./synctestleak", "./clean"]);
+    let out = go_test(&[
+        "-json",
+        "-count=1",
+        "./fiftyworkers",
+        "./testmain",
+        "./assertfail",
+        "./synctestleak",
+        "./clean",
+    ]);
     let run = check_stdin(&out, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let r = run.json();
@@ -53,20 +75,39 @@ fn live_go_test_json_is_judged() {
         ("assertfail", "TestBackgroundLeaks"),
         ("synctestleak", "TestBubbleLeak"),
     ] {
-        assert!(keys.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} not in {keys:?}");
+        assert!(
+            keys.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not in {keys:?}"
+        );
     }
     assert_eq!(
         other_failures(&r),
-        vec![("test".to_string(), "assertfail".to_string(), "TestAdd".to_string())]
+        vec![(
+            "test".to_string(),
+            "assertfail".to_string(),
+            "TestAdd".to_string()
+        )]
     );
     let origins: Vec<String> = r["distinct_leaks"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| format!("{}:{}", d["origin"]["file"].as_str().unwrap_or(""), d["origin"]["line"]))
+        .map(|d| {
+            format!(
+                "{}:{}",
+                d["origin"]["file"].as_str().unwrap_or(""),
+                d["origin"]["line"]
+            )
+        })
         .collect();
-    assert!(origins.contains(&"testdata/go/fiftyworkers/pool.go:15".to_string()), "{origins:?}");
-    assert!(origins.contains(&"testdata/go/testmain/janitor.go:17".to_string()), "{origins:?}");
+    assert!(
+        origins.contains(&"testdata/go/fiftyworkers/pool.go:15".to_string()),
+        "{origins:?}"
+    );
+    assert!(
+        origins.contains(&"testdata/go/testmain/janitor.go:17".to_string()),
+        "{origins:?}"
+    );
 }
 
 #[test]
@@ -80,9 +121,20 @@ fn live_go_test_verbose_text_is_judged() {
     let r = run.json();
     assert_eq!(r["inputs"][0]["format"], "text");
     let keys = leak_keys(&r);
-    assert!(keys.contains(&("perevent".into(), "TestEventsPileUp".into())), "{keys:?}");
-    assert!(keys.contains(&("deephelper".into(), "TestServiceWithoutClose".into())), "{keys:?}");
-    let perevent = r["leaks"].as_array().unwrap().iter().find(|l| l["test"] == "TestEventsPileUp").unwrap();
+    assert!(
+        keys.contains(&("perevent".into(), "TestEventsPileUp".into())),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&("deephelper".into(), "TestServiceWithoutClose".into())),
+        "{keys:?}"
+    );
+    let perevent = r["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["test"] == "TestEventsPileUp")
+        .unwrap();
     assert_eq!(perevent["groups"][0]["count"], 5);
 }
 
@@ -105,6 +157,9 @@ fn live_timeout_is_not_a_pass() {
     let out = go_test(&["-json", "-count=1", "-timeout", "3s", "./hangs"]);
     let run = check_stdin(&out, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let kinds: Vec<String> = other_failures(&run.json()).into_iter().map(|f| f.0).collect();
+    let kinds: Vec<String> = other_failures(&run.json())
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
     assert!(kinds.contains(&"timeout".to_string()), "{kinds:?}");
 }

@@ -34,21 +34,49 @@ impl Read for Chunked {
     }
 }
 
-fn summary(a: &leakgate::verdict::Analysis) -> (Vec<(Option<String>, Option<String>, Vec<String>)>, u64, u64, &'static str) {
+type Summary = (
+    Vec<(Option<String>, Option<String>, Vec<String>)>,
+    u64,
+    u64,
+    &'static str,
+);
+
+fn summary(a: &leakgate::verdict::Analysis) -> Summary {
     let leaks = a
         .findings
         .leaks
         .iter()
-        .map(|l| (l.package.clone(), l.test.clone(), l.goroutines.iter().map(|g| g.fingerprint.clone()).collect()))
+        .map(|l| {
+            (
+                l.package.clone(),
+                l.test.clone(),
+                l.goroutines.iter().map(|g| g.fingerprint.clone()).collect(),
+            )
+        })
         .collect();
-    (leaks, a.findings.counts.passed, a.findings.counts.failed, a.verdict.name())
+    (
+        leaks,
+        a.findings.counts.passed,
+        a.findings.counts.failed,
+        a.verdict.name(),
+    )
 }
 
 fn analyze(data: Vec<u8>, sizes: Vec<usize>) -> leakgate::verdict::Analysis {
     let repo = Repo::bare("/work/main");
-    let reader = Chunked { data, pos: 0, sizes, turn: 0 };
-    leakgate::analyze_readers(vec![("in".to_string(), reader)], FormatChoice::Auto, &repo, &Policy::default())
-        .expect("analyze")
+    let reader = Chunked {
+        data,
+        pos: 0,
+        sizes,
+        turn: 0,
+    };
+    leakgate::analyze_readers(
+        vec![("in".to_string(), reader)],
+        FormatChoice::Auto,
+        &repo,
+        &Policy::default(),
+    )
+    .expect("analyze")
 }
 
 proptest! {
@@ -90,16 +118,33 @@ fn function() -> impl Strategy<Value = String> {
 
 fn goroutine() -> impl Strategy<Value = Goroutine> {
     let status = prop::sample::select(vec![
-        "chan receive", "chan send", "select", "IO wait", "sleep", "sync.Mutex.Lock",
-        "select (no cases)", "semacquire", "sync.WaitGroup.Wait", "runnable", "chan receive (nil chan)",
+        "chan receive",
+        "chan send",
+        "select",
+        "IO wait",
+        "sleep",
+        "sync.Mutex.Lock",
+        "select (no cases)",
+        "semacquire",
+        "sync.WaitGroup.Wait",
+        "runnable",
+        "chan receive (nil chan)",
     ]);
     (
         1u64..100_000,
         status,
         prop::option::of(1u64..600),
         any::<bool>(),
-        prop::collection::vec((function(), "/[a-z]{1,6}/[a-z_]{1,8}\\.go", 1u32..5000), 1..8),
-        prop::option::of((function(), prop::option::of(1u64..1000), "/[a-z]{1,6}/[a-z_]{1,8}\\.go", 1u32..5000)),
+        prop::collection::vec(
+            (function(), "/[a-z]{1,6}/[a-z_]{1,8}\\.go", 1u32..5000),
+            1..8,
+        ),
+        prop::option::of((
+            function(),
+            prop::option::of(1u64..1000),
+            "/[a-z]{1,6}/[a-z_]{1,8}\\.go",
+            1u32..5000,
+        )),
     )
         .prop_map(|(id, status, minutes, locked, frames, created)| {
             let mut raw = status.to_string();
@@ -117,10 +162,20 @@ fn goroutine() -> impl Strategy<Value = Goroutine> {
                 },
                 frames: frames
                     .into_iter()
-                    .map(|(function, file, line)| Frame { function, file, line, inlined: true })
+                    .map(|(function, file, line)| Frame {
+                        function,
+                        file,
+                        line,
+                        inlined: true,
+                    })
                     .collect(),
                 elided: None,
-                created_by: created.map(|(function, goroutine, file, line)| CreatedBy { function, goroutine, file, line }),
+                created_by: created.map(|(function, goroutine, file, line)| CreatedBy {
+                    function,
+                    goroutine,
+                    file,
+                    line,
+                }),
             }
         })
 }

@@ -46,8 +46,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -62,7 +66,11 @@ fn finish(out: Output) -> Run {
 /// `leakgate check --root <repo> --report json <args>`.
 pub fn check<P: AsRef<Path>>(inputs: &[P], extra: &[&str]) -> Run {
     let mut c = leakgate();
-    c.arg("check").arg("--root").arg(root()).arg("--report").arg("json");
+    c.arg("check")
+        .arg("--root")
+        .arg(root())
+        .arg("--report")
+        .arg("json");
     for i in inputs {
         c.arg(i.as_ref());
     }
@@ -73,8 +81,15 @@ pub fn check<P: AsRef<Path>>(inputs: &[P], extra: &[&str]) -> Run {
 /// `leakgate check` reading `stdin`.
 pub fn check_stdin(stdin: &[u8], extra: &[&str]) -> Run {
     let mut c = leakgate();
-    c.arg("check").arg("--root").arg(root()).arg("--report").arg("json").args(extra);
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.arg("check")
+        .arg("--root")
+        .arg(root())
+        .arg("--report")
+        .arg("json")
+        .args(extra);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn leakgate");
     let mut pipe = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
