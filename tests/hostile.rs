@@ -38,10 +38,10 @@ fn a_huge_single_line_is_cut_not_swallowed() {
     let json = real_json();
     let (head, tail) = json.split_at(json.len() / 2);
     let cut = head.rfind('\n').unwrap() + 1;
-    let mut input = json[..cut].as_bytes().to_vec();
+    let mut input = json.as_bytes()[..cut].to_vec();
     input.extend(std::iter::repeat_n(b'x', 64 << 20));
     input.push(b'\n');
-    input.extend_from_slice(json[cut..].as_bytes());
+    input.extend_from_slice(&json.as_bytes()[cut..]);
     let _ = tail;
     let run = timed(|| check_stdin(&input, &[]));
     assert_eq!(run.code, 1, "{}", run.stderr);
