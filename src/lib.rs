@@ -32,6 +32,9 @@
 pub mod events;
 pub mod exit;
 pub mod findings;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod hook;
 pub mod ingest;
 pub mod paths;
 pub mod policy;

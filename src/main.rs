@@ -28,6 +28,30 @@ enum Command {
     /// failures), 2 leakgate could not judge (bad usage, unreadable, empty,
     /// cut or incomplete input).
     Check(CheckArgs),
+    /// Manage the local pre-push check.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum HookCommand {
+    /// Write a pre-push hook that runs the leak gate on the Go packages a
+    /// push changes (honours core.hooksPath).
+    Install {
+        /// Replace a pre-push hook that leakgate did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-push hook leakgate wrote.
+    Uninstall,
+    /// What the hook runs: read git's pre-push input on stdin, test the
+    /// changed packages and their dependents, judge the output.
+    Run {
+        /// Passed by git: the remote's name.
+        remote: Option<String>,
+        /// Passed by git: the remote's URL.
+        url: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -91,6 +115,96 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Hook(cmd) => hook(cmd),
+    }
+}
+
+fn hook(cmd: HookCommand) -> Result<i32> {
+    use leakgate::hook;
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    match cmd {
+        HookCommand::Install { force } => {
+            let exe = std::env::current_exe().into_diagnostic()?;
+            let path = hook::install(&cwd, &exe, force)?;
+            eprintln!("leakgate: installed {}", path.display());
+            Ok(exit::PASS)
+        }
+        HookCommand::Uninstall => {
+            if hook::uninstall(&cwd)? {
+                eprintln!("leakgate: removed the pre-push hook");
+            } else {
+                eprintln!("leakgate: no pre-push hook to remove");
+            }
+            Ok(exit::PASS)
+        }
+        HookCommand::Run { .. } => {
+            let input = hook::read_push_input(std::io::stdin().lock());
+            let refs = hook::parse_push_refs(&input);
+            let top = PathBuf::from(
+                String::from_utf8_lossy(
+                    &std::process::Command::new("git")
+                        .args(["rev-parse", "--show-toplevel"])
+                        .output()
+                        .into_diagnostic()?
+                        .stdout,
+                )
+                .trim(),
+            );
+            let files = hook::changed_files(&top, &refs)?;
+            let modules = hook::packages_by_module(&top, &files);
+            let mut children = Vec::new();
+            let mut readers = Vec::new();
+            for (module, changed) in &modules {
+                let packages = hook::with_dependents(module, changed)?;
+                if packages.is_empty() {
+                    continue;
+                }
+                eprintln!(
+                    "leakgate: go test {} (in {})",
+                    packages.join(" "),
+                    module.display()
+                );
+                let (child, reader) = hook::go_test(module, &packages)?;
+                children.push(child);
+                readers.push((format!("go test ({})", module.display()), reader));
+            }
+            if readers.is_empty() {
+                eprintln!("leakgate: no Go package changed; nothing to check");
+                return Ok(exit::PASS);
+            }
+            let repo = Repo::discover(&top);
+            let analysis =
+                leakgate::analyze_readers(readers, FormatChoice::Auto, &repo, &Policy::default())?;
+            let mut failed_child = false;
+            for mut c in children {
+                failed_child |= !c.wait().into_diagnostic()?.success();
+            }
+            let color = std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut buf = Vec::new();
+            report::write(
+                ReportKind::Terminal,
+                &analysis,
+                Style {
+                    verbose: false,
+                    color,
+                },
+                &mut buf,
+            )
+            .into_diagnostic()?;
+            let _ = std::io::stderr().write_all(&buf);
+            let code = analysis.verdict.exit_code();
+            if code == exit::PASS && failed_child {
+                eprintln!(
+                    "leakgate: go test failed without a test failure in its output (see above)"
+                );
+                return Ok(exit::FAIL);
+            }
+            if code != exit::PASS {
+                eprintln!("leakgate: push refused; fix the leak or push with --no-verify");
+            }
+            Ok(code)
+        }
     }
 }
 
