@@ -97,7 +97,7 @@ gojunit_ver="$(go version -m "$GOJUNIT" | awk '$1 == "mod" {print $2 " " $3}')"
 
 cd "$MOD"
 PKGS=()
-while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v '/hangs$' | sed "s#^example.com/leakgate/fixtures#.#")
+while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v -e '/hangs$' -e '/testifyfind$' | sed "s#^example.com/leakgate/fixtures#.#")
 
 # ---------------------------------------------------------------- README header
 README="$TMP/README.md"
@@ -232,3 +232,12 @@ cp "$README" "$OUT/README.md"
 
 log "done; sizes:"
 du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2
+
+# Extra captures with the machine's toolchain and the committed goleak:
+# a goleak.Find() error printed through testify's require.NoError.
+(
+  cd "$MOD"
+  mkdir -p "$OUT/extra"
+  go test -count=1 -json ./testifyfind > "$OUT/extra/testify.json" 2>/dev/null || true
+  go test -count=1 -v ./testifyfind > "$OUT/extra/testify.txt" 2>&1 || true
+)

@@ -111,10 +111,10 @@ enum Mode {
 #[derive(Debug)]
 struct ReportState {
     report: LeakReport,
-    /// Indentation of the report's body (spaces), known from its first line.
-    body_indent: Option<usize>,
-    /// Indentation of the line that opened the report.
-    open_indent: usize,
+    /// The white space before the report's body (spaces from the testing
+    /// package, plus TABs when testify wraps the error), known from the
+    /// body's first line; every body line starts with it.
+    body_prefix: Option<String>,
     /// Lines of the entry being read: goleak header first.
     entry: Vec<String>,
 }
@@ -210,7 +210,7 @@ impl Scanner {
         if let Some(rest) = find_testmain(content) {
             let rest = rest.trim_start();
             if rest.starts_with(FOUND) {
-                self.start_report(ReportOrigin::VerifyTestMain, None, indent);
+                self.start_report(ReportOrigin::VerifyTestMain, None);
             } else {
                 out.push(Found::GoleakError(content.trim_end().to_string()));
             }
@@ -225,7 +225,7 @@ impl Scanner {
                 } else {
                     ReportOrigin::Other
                 };
-                self.start_report(origin, location, indent);
+                self.start_report(origin, location);
                 return;
             }
         }
@@ -270,12 +270,7 @@ impl Scanner {
         }
     }
 
-    fn start_report(
-        &mut self,
-        origin: ReportOrigin,
-        location: Option<(String, u32)>,
-        indent: usize,
-    ) {
+    fn start_report(&mut self, origin: ReportOrigin, location: Option<(String, u32)>) {
         self.mode = Mode::Report(ReportState {
             report: LeakReport {
                 origin,
@@ -285,8 +280,7 @@ impl Scanner {
                 layout: None,
                 truncated: false,
             },
-            body_indent: None,
-            open_indent: indent,
+            body_prefix: None,
             entry: Vec::new(),
         });
     }
@@ -329,26 +323,25 @@ fn report_line(st: &mut ReportState, line: &str) -> Option<Done> {
     if line.trim().is_empty() {
         return None; // v1.2.1 separators, CI double spacing
     }
-    let indent = indent_of(line);
-    let body_indent = match st.body_indent {
-        Some(b) => b,
+    let prefix = match &st.body_prefix {
+        Some(p) => p.as_str(),
         None => {
             // The first body line must open the list.
-            let c = line[indent..].trim_end();
+            let ws = line.len() - line.trim_start_matches([' ', '\t']).len();
+            let c = line[ws..].trim_end();
             if c.starts_with("[Goroutine ") || c == "[]" || c == "[" {
-                st.body_indent = Some(indent);
-                indent
+                st.body_prefix = Some(line[..ws].to_string());
+                &line[..ws]
             } else {
                 return Some(Done::Truncated);
             }
         }
     };
-    if indent < body_indent {
+    // Position lines keep their own TAB after the prefix; an entry
+    // separator keeps one space. Strip exactly the prefix.
+    let Some(rel) = line.strip_prefix(prefix) else {
         return Some(Done::Truncated);
-    }
-    // Position lines of the body keep one TAB after the indentation; an
-    // entry separator keeps one space. Strip exactly the body indentation.
-    let rel = &line[body_indent..];
+    };
     let content = rel.trim_end();
     if content == "]" || content == "[]" {
         flush_entry(st);
@@ -366,7 +359,6 @@ fn report_line(st: &mut ReportState, line: &str) -> Option<Done> {
     if st.entry.len() < MAX_ENTRY_LINES {
         st.entry.push(rel.to_string());
     }
-    let _ = st.open_indent;
     None
 }
 
@@ -670,6 +662,28 @@ created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
         .unwrap();
         assert_eq!((id, f), (20, "pkg.F"));
         assert!(state.starts_with("chan receive]"));
+    }
+
+    #[test]
+    fn report_wrapped_by_testify_require() {
+        // require.NoError(t, goleak.Find()) prints the error under testify's
+        // `Error:` column, every line prefixed with TAB-aligned padding.
+        let text = "    leak_test.go:12: \n\
+        \tError Trace:\t/src/p/leak_test.go:12\n\
+        \tError:      \tReceived unexpected error:\n\
+        \t            \tfound unexpected goroutines:\n\
+        \t            \t[Goroutine 7 in state chan receive, with p.F.func1 on top of the stack:\n\
+        \t            \tp.F.func1()\n\
+        \t            \t\t/src/p/f.go:9 +0x19\n\
+        \t            \tcreated by p.F in goroutine 6\n\
+        \t            \t\t/src/p/f.go:8 +0x67\n\
+        \t            \t]\n\
+        \tTest:       \tTestX\n";
+        let r = only_leak(scan_text(text));
+        assert!(!r.truncated);
+        assert_eq!(r.origin, ReportOrigin::Other);
+        assert_eq!(r.goroutines.len(), 1);
+        assert_eq!(r.goroutines[0].created_by.as_ref().unwrap().line, 8);
     }
 
     #[test]

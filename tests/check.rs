@@ -367,3 +367,25 @@ fn terminal_report_points_at_the_go_statement() {
     assert!(!stderr.contains('\x1b'), "NO_COLOR is respected");
     assert!(out.stdout.is_empty(), "the terminal report goes to stderr");
 }
+
+#[test]
+fn goleak_find_inside_testify_require_is_found() {
+    for file in ["extra/testify.json", "extra/testify.txt"] {
+        let run = check(&[fixture(file)], &[]);
+        assert_eq!(run.code, 1, "{file}: {}", run.stderr);
+        let r = run.json();
+        assert_eq!(
+            leak_keys(&r),
+            vec![("testifyfind".to_string(), "TestWatchLeaks".to_string())],
+            "{file}"
+        );
+        let l = &r["leaks"][0];
+        assert_eq!(l["reported_by"], "goleak.Find");
+        assert_eq!(l["truncated"], false);
+        assert_eq!(
+            l["goroutines"][0]["origin"]["file"],
+            "testdata/go/testifyfind/worker.go"
+        );
+        assert_eq!(l["goroutines"][0]["origin"]["line"], 9);
+    }
+}
