@@ -241,3 +241,12 @@ du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2
   go test -count=1 -json ./testifyfind > "$OUT/extra/testify.json" 2>/dev/null || true
   go test -count=1 -v ./testifyfind > "$OUT/extra/testify.txt" 2>&1 || true
 )
+
+# A module that does not build: Go 1.24+ build events, the older text shape
+# (GODEBUG=gotestjsonbuildtext=1), and -v text.
+(
+  cd "$ROOT/testdata/gobroken"
+  go test -count=1 -json ./... > "$OUT/extra/build-fail.json" 2>/dev/null || true
+  GODEBUG=gotestjsonbuildtext=1 go test -count=1 -json ./... > "$OUT/extra/build-fail-oldstyle.json" 2>&1 || true
+  go test -count=1 -v ./... > "$OUT/extra/build-fail.txt" 2>&1 || true
+)

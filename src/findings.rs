@@ -222,6 +222,8 @@ struct Stream {
     excerpt: Excerpt,
     /// Go 1.27: `error`-typed output outside a goleak report.
     other_error: bool,
+    /// `FAIL\tpkg [build failed]` / `[setup failed]` (Go 1.22–1.23 JSON).
+    build_failed: bool,
     in_leak_error: bool,
 }
 
@@ -254,6 +256,11 @@ impl Stream {
             }
             Some("error-continue") => {}
             _ => self.in_leak_error = false,
+        }
+        if line.starts_with("FAIL")
+            && (line.ends_with(" [build failed]") || line.ends_with(" [setup failed]"))
+        {
+            self.build_failed = true;
         }
         let mut out = Vec::new();
         self.scanner.line(line, &mut out);
@@ -741,7 +748,7 @@ impl<'r> Collector<'r> {
             }
             self.conclude_test(display.clone(), &test, st, child_failed, true, tat);
         }
-        if repo_failed_build || self.failed_builds.contains(key) {
+        if repo_failed_build || self.failed_builds.contains(key) || pkg.output.build_failed {
             let fb = failed_build.unwrap_or(key).to_string();
             let mut excerpt = self
                 .build_output
@@ -749,7 +756,18 @@ impl<'r> Collector<'r> {
                 .map(Excerpt::lines)
                 .unwrap_or_default();
             if excerpt.is_empty() {
-                excerpt = pkg.output.excerpt.lines();
+                // Compiler output on stderr mixed into the stream (Go ≤ 1.23,
+                // or GODEBUG=gotestjsonbuildtext=1): `# pkg` and what follows.
+                let name = display.as_deref().unwrap_or(key);
+                let header = format!("# {name}");
+                if let Some(start) = self
+                    .strays
+                    .iter()
+                    .rposition(|l| l == &header || l.starts_with(&format!("{header} ")))
+                {
+                    excerpt = self.strays.iter().skip(start).cloned().collect();
+                }
+                excerpt.extend(pkg.output.excerpt.lines());
             }
             self.findings.failures.push(Failure {
                 package: display.clone(),

@@ -389,3 +389,31 @@ fn goleak_find_inside_testify_require_is_found() {
         assert_eq!(l["goroutines"][0]["origin"]["line"], 9);
     }
 }
+
+#[test]
+fn build_failures_are_reported_with_the_compiler_output() {
+    for file in [
+        "extra/build-fail.json",
+        "extra/build-fail-oldstyle.json",
+        "extra/build-fail.txt",
+    ] {
+        let run = check(&[fixture(file)], &[]);
+        assert_eq!(run.code, 1, "{file}: {}", run.stderr);
+        let r = run.json();
+        assert_eq!(
+            other_failures(&r),
+            vec![(
+                "build".to_string(),
+                "broken".to_string(),
+                "<package>".to_string()
+            )],
+            "{file}"
+        );
+        let output = r["failures"][0]["output"].to_string();
+        assert!(
+            output.contains("broken_test.go:8:14: cannot use"),
+            "{file}: {output}"
+        );
+        assert_eq!(r["tests"]["passed"], 1, "{file}");
+    }
+}

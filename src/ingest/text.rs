@@ -214,7 +214,20 @@ fn classify(line: &str) -> Line<'_> {
     if (first == "ok" || first == "FAIL" || first == "?") && has_ws_after(first) {
         if let Some(pkg) = words.next() {
             let rest: Vec<&str> = words.collect();
-            let plausible = !pkg.starts_with('(') && !pkg.ends_with(':');
+            // `FAIL\tpkg\t0.45s`, `ok  \tpkg\t(cached)`, `FAIL\tpkg [build
+            // failed]`, `?   \tpkg\t[no test files]`; not gotestsum's
+            // `FAIL pkg.TestX (0.45s)`.
+            let third_ok = match rest.first() {
+                None => first == "FAIL",
+                Some(w) => {
+                    w.starts_with('[')
+                        || *w == "(cached)"
+                        || w.strip_suffix('s').is_some_and(|n| {
+                            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                        })
+                }
+            };
+            let plausible = third_ok && !pkg.starts_with('(') && !pkg.ends_with(':');
             if plausible {
                 let outcome = match first {
                     "ok" => Outcome::Pass,
@@ -661,6 +674,37 @@ mod tests {
                 "pkg ex.com/q Pass",
             ]
         );
+    }
+
+    #[test]
+    fn gotestsum_testname_lines_are_not_package_results() {
+        assert!(matches!(
+            classify("FAIL ex.com/p.TestX (0.45s)"),
+            Line::Plain
+        ));
+        assert!(matches!(
+            classify("ok  \tex.com/p\t0.012s\tcoverage: 50.0% of statements"),
+            Line::PackageEnd { .. }
+        ));
+        assert!(matches!(
+            classify("ok  \tex.com/p\t(cached)"),
+            Line::PackageEnd { .. }
+        ));
+        assert!(matches!(
+            classify("FAIL\tex.com/p [build failed]"),
+            Line::PackageEnd {
+                build_failed: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify("FAIL ex.com/p 1.2s"),
+            Line::PackageEnd { .. }
+        ));
+        assert!(matches!(
+            classify("?   \tex.com/p\t[no test files]"),
+            Line::PackageEnd { .. }
+        ));
     }
 
     #[test]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora from the captured fixtures (pieces of at most
+# 16 KiB, cut at line boundaries), then `cargo +nightly fuzz run TARGET`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+FIX=../tests/fixtures
+seed() { # target, files...
+  local target=$1; shift
+  mkdir -p "corpus/$target"
+  for f in "$@"; do
+    python3 - "$f" "corpus/$target" <<'PY'
+import sys, hashlib, os
+src, out = sys.argv[1], sys.argv[2]
+data = open(src, 'rb').read()
+piece, size = [], 0
+def flush():
+    global piece, size
+    if piece:
+        b = b''.join(piece)
+        open(os.path.join(out, hashlib.sha1(b).hexdigest()), 'wb').write(b)
+    piece, size = [], 0
+for line in data.splitlines(keepends=True):
+    if size + len(line) > 16384:
+        flush()
+    piece.append(line); size += len(line)
+flush()
+PY
+  done
+}
+seed gojson $FIX/*/all.json $FIX/*/hangs.json $FIX/*/labels.json
+seed junit $FIX/*/*.xml
+seed text $FIX/*/all.txt $FIX/*/all.plain.txt $FIX/*/all.gotestsum.out
+seed stack $FIX/*/hangs.txt $FIX/*/all.txt
+seed scan $FIX/*/all.txt $FIX/*/all.plain.txt $FIX/extra/testify.txt

@@ -1,0 +1,3 @@
+module example.com/leakgate/gobroken
+
+go 1.22
