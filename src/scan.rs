@@ -265,6 +265,18 @@ impl Scanner {
             out.push(Found::Panic(trimmed.to_string()));
             return;
         }
+        // `go test` killed a binary that ignored its own -timeout.
+        if let Some(rest) = trimmed.strip_prefix("*** Test killed") {
+            let after = rest
+                .rsplit_once("ran too long (")
+                .map(|(_, d)| d.trim_end_matches(").").trim_end_matches(')').to_string())
+                .unwrap_or_default();
+            out.push(Found::Timeout {
+                after,
+                running: Vec::new(),
+            });
+            return;
+        }
         if trimmed.starts_with("fatal error: ") {
             out.push(Found::Panic(trimmed.to_string()));
         }
@@ -652,6 +664,12 @@ created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn killed_binary_is_a_timeout() {
+        let f = scan_text("*** Test killed with quit: ran too long (11m0s).\n");
+        assert_eq!(f, vec![Found::Timeout { after: "11m0s".into(), running: vec![] }]);
     }
 
     #[test]
