@@ -56,7 +56,8 @@ pub fn inline(s: &str) -> String {
     out
 }
 
-/// Escapes text for the inside of `<pre>`.
+/// Escapes text for the inside of `<pre>` (HTML, plus backticks, so no
+/// line can open a Markdown code fence whatever the renderer).
 pub fn pre(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -64,6 +65,7 @@ pub fn pre(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '`' => out.push_str("&#96;"),
             '\n' | '\t' => out.push(c),
             c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
@@ -113,21 +115,19 @@ fn tests_cell(d: &DistinctLeak<'_>) -> String {
     s
 }
 
-fn table(rows: &[(usize, &DistinctLeak<'_>)], a: &Analysis, ctx: &Context) -> String {
-    let mut s = String::from("| # | Origin | State | Blocked in | Goroutines | Reported by |\n|---:|---|---|---|---:|---|\n");
-    for (n, d) in rows {
-        let g = d.example;
-        let _ = writeln!(
-            s,
-            "| {n} | {} | {} | {} | {} | {} |",
-            origin_cell(leak_place(d, a), ctx),
-            inline(&state_text(g)),
-            inline(g.goroutine.top_function().unwrap_or("?")),
-            d.goroutines,
-            tests_cell(d),
-        );
-    }
-    s
+const TABLE_HEAD: &str =
+    "| # | Origin | State | Blocked in | Goroutines | Reported by |\n|---:|---|---|---|---:|---|\n";
+
+fn table_row(n: usize, d: &DistinctLeak<'_>, a: &Analysis, ctx: &Context) -> String {
+    let g = d.example;
+    format!(
+        "| {n} | {} | {} | {} | {} | {} |\n",
+        origin_cell(leak_place(d, a), ctx),
+        inline(&state_text(g)),
+        inline(g.goroutine.top_function().unwrap_or("?")),
+        d.goroutines,
+        tests_cell(d),
+    )
 }
 
 fn details(n: usize, d: &DistinctLeak<'_>, a: &Analysis, style: Style) -> String {
@@ -154,6 +154,17 @@ fn details(n: usize, d: &DistinctLeak<'_>, a: &Analysis, style: Style) -> String
 
 /// Writes the Markdown report.
 pub fn write(a: &Analysis, style: Style, ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
+    write_limited(a, style, ctx, MAX_BYTES, out)
+}
+
+/// Writes the Markdown report in at most about `max_bytes`.
+pub fn write_limited(
+    a: &Analysis,
+    style: Style,
+    ctx: &Context,
+    max_bytes: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let distinct = a.distinct_leaks();
     let t = tally(a, &distinct);
     let c = &a.findings.counts;
@@ -207,25 +218,33 @@ pub fn write(a: &Analysis, style: Style, ctx: &Context, out: &mut dyn Write) -> 
         if rows.is_empty() {
             continue;
         }
-        let mut kept = Vec::new();
+        let mut rows_text = String::new();
         let mut blocks = String::new();
         for &(n, d) in &rows {
+            let row = table_row(n, d, a, ctx);
             let block = details(n, d, a, style);
-            // A row is about 300 bytes; count it with its stack.
-            if doc.len() + blocks.len() + block.len() + 300 * (kept.len() + 1) + footer_room
-                > MAX_BYTES
+            let heading = title.len() + 8 + TABLE_HEAD.len();
+            if doc.len()
+                + heading
+                + rows_text.len()
+                + blocks.len()
+                + row.len()
+                + block.len()
+                + footer_room
+                > max_bytes
             {
                 left_out += 1;
                 continue;
             }
+            rows_text.push_str(&row);
             blocks.push_str(&block);
-            kept.push((n, d));
         }
-        if kept.is_empty() {
+        if rows_text.is_empty() {
             continue;
         }
         let _ = writeln!(doc, "### {title}\n");
-        doc.push_str(&table(&kept, a, ctx));
+        doc.push_str(TABLE_HEAD);
+        doc.push_str(&rows_text);
         doc.push('\n');
         doc.push_str(&blocks);
         doc.push('\n');
@@ -253,7 +272,7 @@ pub fn write(a: &Analysis, style: Style, ctx: &Context, out: &mut dyn Write) -> 
                 let _ = writeln!(block, "… {} more lines", lines.len() - OUTPUT_LINES);
             }
             block.push_str("</pre>\n\n</details>\n");
-            if doc.len() + part.len() + block.len() + footer_room > MAX_BYTES {
+            if doc.len() + part.len() + block.len() + footer_room > max_bytes {
                 left_out += 1;
                 continue;
             }

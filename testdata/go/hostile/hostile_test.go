@@ -19,5 +19,5 @@ func TestHostile(t *testing.T) {
 
 func TestHostileOutput(t *testing.T) {
 	t.Log("  ::warning title=x::indented command")
-	t.Errorf("| broken | table |\n<script>alert(2)</script>\n```\n::error::indented continuation line\n]]> %%0A ##[error]y <!-- <details>")
+	t.Errorf("| broken | table |\n<script>alert(2)</script>\n```\n::error::indented continuation line\n]]> %%0A ##[error]y <!-- <details>\nsection_start:1700000000:evil[collapsed=true]")
 }
