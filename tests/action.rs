@@ -313,3 +313,39 @@ fn action_refuses_without_input() {
         .stdout
         .contains("::error title=leakgate::give run (a command) or files to check"));
 }
+
+#[test]
+fn example_workflows_parse_and_use_the_action() {
+    for f in [
+        "examples/github/leakgate.yml",
+        "examples/github/sharded.yml",
+        "examples/gitlab/.gitlab-ci.yml",
+    ] {
+        let text = std::fs::read_to_string(Path::new(ROOT).join(f)).expect(f);
+        let doc: serde_json::Value =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(doc.is_object(), "{f}");
+    }
+    let sharded: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join("examples/github/sharded.yml"))
+            .expect("sharded"),
+    )
+    .expect("yaml");
+    let steps = sharded["jobs"]["leakgate"]["steps"]
+        .as_array()
+        .expect("steps");
+    assert!(steps.iter().any(|s| s["uses"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("leakgate/leakgate@"))
+        && s["with"]["files"] == "shards/*.json"));
+    let gitlab: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join("examples/gitlab/.gitlab-ci.yml"))
+            .expect("gitlab"),
+    )
+    .expect("yaml");
+    assert_eq!(gitlab[".leakgate"]["artifacts"]["when"], "always");
+    assert_eq!(
+        gitlab[".leakgate"]["artifacts"]["reports"]["codequality"],
+        "gl-code-quality-report.json"
+    );
+}
