@@ -16,6 +16,8 @@
 #   hangs.gotestsum.xml, hangs.gojunit.xml, hangs.gojunit-text.xml
 #   labels.json, labels.txt  GODEBUG=tracebacklabels=1, ctxworker TestLabeledWorker
 #
+# and tests/fixtures/hostile/hostile.{json,txt} (go test -json / -v ./hostile).
+#
 # plus tests/fixtures/README.md describing what produced each file.
 #
 # The module is run in place (/work/main/testdata/go in the original
@@ -97,7 +99,7 @@ gojunit_ver="$(go version -m "$GOJUNIT" | awk '$1 == "mod" {print $2 " " $3}')"
 
 cd "$MOD"
 PKGS=()
-while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v -e '/hangs$' -e '/testifyfind$' | sed "s#^example.com/leakgate/fixtures#.#")
+while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v -e '/hangs$' -e '/hostile$' -e '/testifyfind$' | sed "s#^example.com/leakgate/fixtures#.#")
 
 # ---------------------------------------------------------------- README header
 README="$TMP/README.md"
@@ -229,6 +231,15 @@ unset GOTOOLCHAIN
 	echo "its test binary: its \`TestAfterPanic\` never runs."
 } >>"$README"
 cp "$README" "$OUT/README.md"
+
+# ---------------------------------------------------------------- hostile
+# ./hostile: test names and output that are markup or commands in CI logs and
+# report formats (see testdata/go/hostile). Captured once, with the local
+# toolchain and the committed goleak, into tests/fixtures/hostile/.
+log "hostile"
+mkdir -p "$OUT/hostile"
+run_capture "$OUT/hostile/hostile.json" "$TMP/stderr" env GOTOOLCHAIN=local go test -count=1 -json ./hostile
+run_capture "$OUT/hostile/hostile.txt" - env GOTOOLCHAIN=local go test -count=1 -v ./hostile
 
 log "done; sizes:"
 du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2

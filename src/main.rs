@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::paths::{self, Repo};
 use leakgate::policy::Policy;
-use leakgate::report::{self, ReportKind, Style};
+use leakgate::report::{self, Context, ReportKind, Style};
 use leakgate::{exit, Input};
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
 
@@ -67,10 +67,17 @@ struct CheckArgs {
     #[arg(long)]
     root: Option<PathBuf>,
     /// A report to write, `KIND` or `KIND=PATH` (repeatable). Kinds:
-    /// terminal (always on, to stderr, unless given a path), json. Without
-    /// a path a report goes to standard output.
+    /// terminal (always on, to stderr, unless given a path), json, github
+    /// (annotations), markdown, junit, codequality, sarif. Without a path a
+    /// report goes to standard output. In GitHub Actions, github is on by
+    /// default, and markdown goes to (and is on by default for)
+    /// $GITHUB_STEP_SUMMARY; step outputs go to $GITHUB_OUTPUT.
     #[arg(long = "report", value_name = "KIND[=PATH]")]
     reports: Vec<String>,
+    /// GitHub annotations per level (error, warning, notice); the last one
+    /// says how many more there are. GitHub shows 10 per level per step.
+    #[arg(long, value_name = "N", default_value_t = report::DEFAULT_MAX_ANNOTATIONS)]
+    max_annotations: usize,
     /// Show full stacks and all kept output.
     #[arg(long, short)]
     verbose: bool,
@@ -249,6 +256,16 @@ fn check(args: CheckArgs) -> Result<i32> {
             (ReportKind::Terminal, Some(PathBuf::from("/dev/stderr"))),
         );
     }
+    let mut ctx = Context::from_env();
+    ctx.max_annotations = args.max_annotations;
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|_| ctx.github_actions)
+        .map(PathBuf::from);
+    ci_defaults(&mut reports, &ctx, step_summary.as_deref());
+    ctx.json_report = reports
+        .iter()
+        .find(|(k, p)| *k == ReportKind::Json && p.is_some())
+        .and_then(|(_, p)| p.as_ref().map(|p| p.display().to_string()));
     let inputs: Vec<Input> = if args.inputs.is_empty() {
         vec![Input::Stdin]
     } else {
@@ -284,12 +301,15 @@ fn check(args: CheckArgs) -> Result<i32> {
             color: color && *kind == ReportKind::Terminal,
         };
         let mut buf = Vec::new();
-        report::write(*kind, &analysis, style, &mut buf).into_diagnostic()?;
+        report::write_with(*kind, &analysis, style, &ctx, &mut buf).into_diagnostic()?;
+        let append = *kind == ReportKind::Markdown
+            && path.is_some()
+            && path.as_deref() == step_summary.as_deref();
         match path {
             Some(p) if stderr_terminal && p == std::path::Path::new("/dev/stderr") => {
                 let _ = std::io::stderr().write_all(&buf);
             }
-            Some(p) => std::fs::write(p, &buf)
+            Some(p) => write_file(p, &buf, append)
                 .into_diagnostic()
                 .wrap_err_with(|| {
                     format!("cannot write the {} report to {}", kind.name(), p.display())
@@ -304,5 +324,58 @@ fn check(args: CheckArgs) -> Result<i32> {
             }
         }
     }
+    if ctx.github_actions {
+        if let Some(out) = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()) {
+            let text = report::github::step_outputs(
+                &analysis,
+                ctx.json_report.as_deref(),
+                &report::random_token(),
+            );
+            write_file(std::path::Path::new(&out), text.as_bytes(), true)
+                .into_diagnostic()
+                .wrap_err("cannot write the step outputs to $GITHUB_OUTPUT")?;
+        }
+    }
     Ok(analysis.verdict.exit_code())
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8], append: bool) -> std::io::Result<()> {
+    if append {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        f.write_all(bytes)
+    } else {
+        std::fs::write(path, bytes)
+    }
+}
+
+/// CI defaults: in GitHub Actions, annotations (to standard output, or
+/// standard error when a report already takes it; the runner reads both)
+/// and the job summary; annotations go last, after the terminal report has
+/// closed its `::stop-commands::` block.
+fn ci_defaults(
+    reports: &mut Vec<(ReportKind, Option<PathBuf>)>,
+    ctx: &Context,
+    step_summary: Option<&std::path::Path>,
+) {
+    if ctx.github_actions {
+        if !reports.iter().any(|(k, _)| *k == ReportKind::Github) {
+            let stdout_taken = reports.iter().any(|(_, p)| p.is_none());
+            reports.push((
+                ReportKind::Github,
+                stdout_taken.then(|| PathBuf::from("/dev/stderr")),
+            ));
+        }
+        if let Some(summary) = step_summary {
+            match reports.iter_mut().find(|(k, _)| *k == ReportKind::Markdown) {
+                Some((_, p @ None)) => *p = Some(summary.to_path_buf()),
+                Some(_) => {}
+                None => reports.push((ReportKind::Markdown, Some(summary.to_path_buf()))),
+            }
+        }
+    }
+    // Stable: keeps the order given, GitHub annotations last.
+    reports.sort_by_key(|(k, _)| *k == ReportKind::Github);
 }

@@ -669,7 +669,13 @@ created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
     #[test]
     fn killed_binary_is_a_timeout() {
         let f = scan_text("*** Test killed with quit: ran too long (11m0s).\n");
-        assert_eq!(f, vec![Found::Timeout { after: "11m0s".into(), running: vec![] }]);
+        assert_eq!(
+            f,
+            vec![Found::Timeout {
+                after: "11m0s".into(),
+                running: vec![]
+            }]
+        );
     }
 
     #[test]

@@ -3,13 +3,36 @@
 //! Reporters never parse and never decide; they only format what the
 //! earlier stages concluded, and escape every piece of text that came from
 //! the input for the medium they write to.
+//!
+//! | kind | for | module |
+//! |---|---|---|
+//! | `terminal` | a person reading a log (GitLab sections, GitHub command guard) | [`terminal`] |
+//! | `json` | machines; the stable schema | [`json`] |
+//! | `github` | GitHub Actions workflow-command annotations | [`github`] |
+//! | `markdown` | the GitHub job summary, or any Markdown viewer | [`markdown`] |
+//! | `junit` | GitLab, Jenkins and the JUnit report actions | [`junit`] |
+//! | `codequality` | GitLab Code Quality (merge-request widget) | [`codequality`] |
+//! | `sarif` | SARIF 2.1.0 for code scanning | [`sarif`] |
+//!
+//! Every report shows one entry per *distinct* leak
+//! ([`Analysis::distinct_leaks`]), placed at its origin in the repository
+//! ([`leak_place`]).
 
+pub mod codequality;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod terminal;
 
 use std::io::{self, Write};
 
-use crate::verdict::Analysis;
+use crate::findings::LeakedGoroutine;
+use crate::paths::SourceRef;
+use crate::policy::LeakStatus;
+use crate::stack;
+use crate::verdict::{Analysis, DistinctLeak};
 
 /// The kinds of report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,6 +41,16 @@ pub enum ReportKind {
     Terminal,
     /// The stable machine-readable report (`schema_version` 1).
     Json,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`).
+    Github,
+    /// A Markdown summary (the GitHub job summary in Actions).
+    Markdown,
+    /// JUnit XML (Jenkins schema) for GitLab, Jenkins and report actions.
+    Junit,
+    /// GitLab Code Quality JSON.
+    Codequality,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
 }
 
 impl ReportKind {
@@ -26,6 +59,11 @@ impl ReportKind {
         match self {
             ReportKind::Terminal => "terminal",
             ReportKind::Json => "json",
+            ReportKind::Github => "github",
+            ReportKind::Markdown => "markdown",
+            ReportKind::Junit => "junit",
+            ReportKind::Codequality => "codequality",
+            ReportKind::Sarif => "sarif",
         }
     }
 }
@@ -39,15 +77,321 @@ pub struct Style {
     pub color: bool,
 }
 
-/// Writes one report.
+/// Default number of GitHub annotations per level (GitHub shows 10 per
+/// level per step and drops the rest silently).
+pub const DEFAULT_MAX_ANNOTATIONS: usize = 10;
+
+/// What reporters know about the CI system they run in. Built once by the
+/// binary from the environment ([`Context::from_env`]); tests build it by
+/// hand so that reports are reproducible.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Running in GitHub Actions (`GITHUB_ACTIONS=true`).
+    pub github_actions: bool,
+    /// `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`, when all
+    /// set: origins become links to the source at that commit.
+    pub github_blob: Option<String>,
+    /// Running in GitLab CI (`GITLAB_CI=true`): collapsible log sections.
+    pub gitlab_ci: bool,
+    /// Annotations per level before the "N more" annotation.
+    pub max_annotations: usize,
+    /// The `::stop-commands::` token guarding echoed text in Actions logs;
+    /// fresh and random per run ([`random_token`]).
+    pub stop_token: String,
+    /// Seconds since the epoch, for GitLab section markers.
+    pub now: u64,
+    /// Where the JSON report was written, named in outputs and summaries.
+    pub json_report: Option<String>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            github_actions: false,
+            github_blob: None,
+            gitlab_ci: false,
+            max_annotations: DEFAULT_MAX_ANNOTATIONS,
+            stop_token: String::new(),
+            now: 0,
+            json_report: None,
+        }
+    }
+}
+
+impl Context {
+    /// Reads the CI environment.
+    pub fn from_env() -> Context {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let github_actions = var("GITHUB_ACTIONS").as_deref() == Some("true");
+        let github_blob = match (var("GITHUB_REPOSITORY"), var("GITHUB_SHA")) {
+            (Some(repo), Some(sha)) => {
+                let server =
+                    var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_string());
+                Some(format!(
+                    "{}/{}/blob/{}",
+                    server.trim_end_matches('/'),
+                    repo,
+                    sha
+                ))
+            }
+            _ => None,
+        };
+        Context {
+            github_actions,
+            github_blob,
+            gitlab_ci: var("GITLAB_CI").as_deref() == Some("true"),
+            max_annotations: DEFAULT_MAX_ANNOTATIONS,
+            stop_token: random_token(),
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            json_report: None,
+        }
+    }
+}
+
+/// A fresh unguessable token (128 bits from the operating system, hex).
+/// Test output cannot predict it, so it cannot end a `::stop-commands::`
+/// block or an output heredoc early. `getrandom` is the OS-entropy crate
+/// that `rand` itself builds on; nothing more is needed here.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No entropy source: fall back to time and process id, still
+        // unknown to the test output that was written before this run.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mixed = nanos ^ (u128::from(std::process::id()) << 64);
+        bytes = mixed.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes one report with a default [`Context`] (no CI).
 pub fn write(
     kind: ReportKind,
     analysis: &Analysis,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_with(kind, analysis, style, &Context::default(), out)
+}
+
+/// Writes one report.
+pub fn write_with(
+    kind: ReportKind,
+    analysis: &Analysis,
+    style: Style,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match kind {
-        ReportKind::Terminal => terminal::write(analysis, style, out),
+        ReportKind::Terminal => terminal::write_with(analysis, style, ctx, out),
         ReportKind::Json => json::write(analysis, out),
+        ReportKind::Github => github::write(analysis, ctx, out),
+        ReportKind::Markdown => markdown::write(analysis, style, ctx, out),
+        ReportKind::Junit => junit::write(analysis, out),
+        ReportKind::Codequality => codequality::write(analysis, out),
+        ReportKind::Sarif => sarif::write(analysis, out),
     }
+}
+
+/// Counts of distinct leaks as every report states them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// New (gate-failing) distinct leaks, test-harness goroutines excluded.
+    pub new: usize,
+    /// Allowed by the policy.
+    pub allowed: usize,
+    /// Flaky (seen on some attempts only). Always 0 until retries exist.
+    pub flaky: usize,
+    /// Test-harness goroutines goleak listed (not leaks).
+    pub harness: usize,
+    /// Failures other than leaks.
+    pub other_failures: usize,
+}
+
+/// How a distinct leak is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    /// Fails the gate.
+    New,
+    /// Seen on some attempts only (retries). Not produced yet: the policy
+    /// has no flaky status; reporters already render it.
+    Flaky,
+    /// Known and allowed by the policy.
+    Allowed,
+    /// A test-harness goroutine goleak cannot tell from a leak.
+    Harness,
+}
+
+/// The class of a distinct leak. The one place that maps a
+/// [`LeakStatus`] to how reports show it.
+pub fn class(d: &DistinctLeak<'_>) -> Class {
+    if d.harness {
+        return Class::Harness;
+    }
+    match d.status {
+        LeakStatus::New => Class::New,
+        LeakStatus::Allowed { .. } => Class::Allowed,
+    }
+}
+
+/// Counts the distinct leaks by class.
+pub fn tally(a: &Analysis, distinct: &[DistinctLeak<'_>]) -> Tally {
+    let mut t = Tally {
+        other_failures: a.other_failures().count(),
+        ..Tally::default()
+    };
+    for d in distinct {
+        match class(d) {
+            Class::New => t.new += 1,
+            Class::Flaky => t.flaky += 1,
+            Class::Allowed => t.allowed += 1,
+            Class::Harness => t.harness += 1,
+        }
+    }
+    t
+}
+
+/// Where a distinct leak is placed: the `go` statement in the repository,
+/// else its first frame in the repository, else the leak check
+/// (`VerifyNone`) of a test that reported it, when that is in the
+/// repository. `None` when nothing of it is in the repository.
+pub fn leak_place<'a>(d: &DistinctLeak<'a>, a: &'a Analysis) -> Option<&'a SourceRef> {
+    if let Some(anchor) = d.example.anchor() {
+        return Some(anchor);
+    }
+    a.findings
+        .leaks
+        .iter()
+        .filter(|l| {
+            d.reporters
+                .contains(&(l.package.as_deref(), l.test.as_deref()))
+        })
+        .find_map(|l| l.verify_at.as_ref().filter(|v| v.in_repo))
+}
+
+/// The name of a test that reported, for a person: `pkg TestX`, or
+/// `pkg TestMain (goleak.VerifyTestMain)` for a package-level report.
+pub fn reporter_name(package: Option<&str>, test: Option<&str>) -> String {
+    let p = package.unwrap_or("(unnamed package)");
+    match test {
+        Some(t) => format!("{p} {t}"),
+        None => format!("{p} {PACKAGE_LEVEL_TEST}"),
+    }
+}
+
+/// The test name given to a package-level leak (goleak's `VerifyTestMain`).
+pub const PACKAGE_LEVEL_TEST: &str = "TestMain (goleak.VerifyTestMain)";
+
+/// Short test names for a title: the first few, then "and N more".
+pub fn test_list(d: &DistinctLeak<'_>, max: usize) -> String {
+    let names: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(p, t)| match t {
+            Some(t) => (*t).to_string(),
+            None => format!(
+                "{} {}",
+                p.unwrap_or("(unnamed package)"),
+                PACKAGE_LEVEL_TEST
+            ),
+        })
+        .collect();
+    let shown = names.len().min(max);
+    let mut s = names[..shown].join(", ");
+    if names.len() > shown {
+        s.push_str(&format!(" and {} more", names.len() - shown));
+    }
+    s
+}
+
+/// The goroutine's state as printed, with its wait.
+pub fn state_text(g: &LeakedGoroutine) -> String {
+    let mut state = g.goroutine.state.status.clone();
+    if let Some(m) = g.goroutine.state.wait_minutes {
+        state.push_str(&format!(", {m} minutes"));
+    }
+    state
+}
+
+/// "1 goroutine", "3 goroutines", "50 goroutines (50 in one report)".
+pub fn count_text(d: &DistinctLeak<'_>) -> String {
+    if d.max_in_report > 1 && d.max_in_report != d.goroutines {
+        format!(
+            "{} goroutines ({} in one report)",
+            d.goroutines, d.max_in_report
+        )
+    } else if d.goroutines > 1 {
+        format!("{} goroutines", d.goroutines)
+    } else {
+        "1 goroutine".to_string()
+    }
+}
+
+/// One frame as reports show it: function and `file:line` (repo-relative
+/// when in the repository).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownFrame<'a> {
+    /// Function name.
+    pub function: &'a str,
+    /// `file:line`.
+    pub place: String,
+}
+
+/// The user's frames (not the standard library's), at most `max`, then
+/// the `created by` line; and how many frames were left out.
+pub fn user_frames(g: &LeakedGoroutine, max: usize) -> (Vec<ShownFrame<'_>>, usize) {
+    let frames = &g.goroutine.frames;
+    let mut shown = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        if stack::is_stdlib_function(&f.function) {
+            continue;
+        }
+        if shown.len() == max {
+            break;
+        }
+        let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
+        shown.push(ShownFrame {
+            function: &f.function,
+            place: format!("{file}:{}", f.line),
+        });
+    }
+    let hidden = frames.len() - shown.len();
+    (shown, hidden)
+}
+
+/// The stack as text (indented with spaces: some formats drop tabs):
+/// the user's frames, or every frame when `verbose`, then `created by`.
+pub fn stack_text(g: &LeakedGoroutine, verbose: bool, max: usize) -> String {
+    let mut s = format!(
+        "goroutine {} [{}]:\n",
+        g.goroutine.id, g.goroutine.state.raw
+    );
+    if verbose {
+        for (i, f) in g.goroutine.frames.iter().enumerate() {
+            let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
+            s.push_str(&format!("{}\n    {}:{}\n", f.function, file, f.line));
+        }
+    } else {
+        let (frames, hidden) = user_frames(g, max);
+        for f in &frames {
+            s.push_str(&format!("{}\n    {}\n", f.function, f.place));
+        }
+        if hidden > 0 {
+            s.push_str(&format!(
+                "({hidden} standard-library or further frames not shown)\n"
+            ));
+        }
+    }
+    if let Some(c) = &g.goroutine.created_by {
+        let place = g.origin.as_ref().map_or_else(
+            || format!("{}:{}", c.file, c.line),
+            |o| format!("{}:{}", o.file, o.line),
+        );
+        s.push_str(&format!("created by {}\n    {}\n", c.function, place));
+    }
+    s
 }

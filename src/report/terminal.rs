@@ -5,12 +5,19 @@
 //! the user's own frames unless `--verbose`. Every piece of input text is
 //! stripped of control characters, so test output cannot move the cursor,
 //! recolour or retitle the terminal.
+//!
+//! In CI logs ([`Context`]): under GitHub Actions the whole report sits
+//! between `::stop-commands::TOKEN` and `::TOKEN::` with a fresh random
+//! token, because the runner reads any log line that starts (after
+//! spaces) with `::`, or holds `##[` anywhere, as a command; under GitLab
+//! CI long stacks and outputs are collapsible sections, and `section_` in
+//! echoed text is broken up so it cannot open or close one.
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style as Ansi};
 
-use super::Style;
+use super::{Context, Style};
 use crate::findings::LeakedGoroutine;
 use crate::policy::LeakStatus;
 use crate::stack;
@@ -106,14 +113,88 @@ fn who_failed(package: Option<&str>, test: Option<&str>) -> String {
     }
 }
 
-/// Writes the terminal report.
+/// Lines in a stack or output excerpt above which GitLab sections fold it.
+pub const SECTION_MIN_LINES: usize = 4;
+
+/// Section markers are written as placeholders that input text cannot
+/// contain (NUL: [`clean`] replaces every control character), then
+/// replaced after `section_` in the text has been broken up.
+const MARK: char = '\0';
+
+/// A word joiner: invisible, but `section_start` no longer matches.
+const SECTION_BREAK: &str = "section\u{2060}_";
+
+/// Writes the terminal report outside any CI.
 pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    write_with(a, style, &Context::default(), out)
+}
+
+/// Writes the terminal report for the CI system in `ctx`.
+pub fn write_with(
+    a: &Analysis,
+    style: Style,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    write_body(a, style, ctx.gitlab_ci, &mut buf)?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if ctx.gitlab_ci {
+        text = text.replace("section_", SECTION_BREAK);
+        text = gitlab_sections(&text, ctx.now);
+    }
+    if ctx.github_actions && !ctx.stop_token.is_empty() {
+        writeln!(out, "::stop-commands::{}", ctx.stop_token)?;
+        out.write_all(text.as_bytes())?;
+        writeln!(out, "::{}::", ctx.stop_token)
+    } else {
+        out.write_all(text.as_bytes())
+    }
+}
+
+/// Turns the placeholders `\0S<name>\0<header>` and `\0E<name>\0` into
+/// GitLab's `section_start` / `section_end` markers.
+fn gitlab_sections(text: &str, now: u64) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let Some(rest) = line.strip_prefix(MARK) else {
+            out.push_str(line);
+            continue;
+        };
+        let rest = rest.trim_end_matches('\n');
+        let (what, header) = rest.split_once(MARK).unwrap_or((rest, ""));
+        if let Some(name) = what.strip_prefix('S') {
+            out.push_str(&format!(
+                "\x1b[0Ksection_start:{now}:{name}[collapsed=true]\r\x1b[0K{header}\n"
+            ));
+        } else if let Some(name) = what.strip_prefix('E') {
+            out.push_str(&format!("\x1b[0Ksection_end:{now}:{name}\r\x1b[0K\n"));
+        }
+    }
+    out
+}
+
+fn section_start(out: &mut dyn Write, on: bool, name: &str, header: &str) -> io::Result<()> {
+    if on {
+        writeln!(out, "{MARK}S{name}{MARK}{header}")?;
+    }
+    Ok(())
+}
+
+fn section_end(out: &mut dyn Write, on: bool, name: &str) -> io::Result<()> {
+    if on {
+        writeln!(out, "{MARK}E{name}{MARK}")?;
+    }
+    Ok(())
+}
+
+fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: style.color };
     let distinct = a.distinct_leaks();
-    for d in &distinct {
-        leak_block(d, a, style, &paint, out)?;
+    for (n, d) in distinct.iter().enumerate() {
+        leak_block(d, a, style, &paint, gitlab.then_some(n + 1), out)?;
     }
-    for f in a.other_failures() {
+    for (n, f) in a.other_failures().enumerate() {
         let tag = match f.kind {
             crate::findings::FailureKind::Incomplete => paint.p(RED, "INCOMPLETE"),
             _ => paint.p(RED, "FAIL"),
@@ -130,6 +211,15 @@ pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> 
         } else {
             SHORT_OUTPUT
         };
+        let shown = f.excerpt.iter().filter(|l| !l.trim().is_empty()).count();
+        let fold = gitlab && shown.min(limit) > SECTION_MIN_LINES;
+        let name = format!("leakgate_output_{}", n + 1);
+        section_start(
+            out,
+            fold,
+            &name,
+            &format!("    output ({} lines)", shown.min(limit)),
+        )?;
         for line in f
             .excerpt
             .iter()
@@ -138,7 +228,7 @@ pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> 
         {
             writeln!(out, "    {}", clean(line))?;
         }
-        let shown = f.excerpt.iter().filter(|l| !l.trim().is_empty()).count();
+        section_end(out, fold, &name)?;
         if shown > limit {
             writeln!(
                 out,
@@ -189,6 +279,7 @@ fn leak_block(
     a: &Analysis,
     style: Style,
     paint: &Paint,
+    section: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let g = d.example;
@@ -249,7 +340,7 @@ fn leak_block(
             writeln!(out, "    {}", paint.p(DIM, &format!("not a leak: {why}")))?;
         }
     }
-    stack_lines(g, style, paint, out)?;
+    stack_lines(g, style, paint, section, out)?;
     let _ = a;
     writeln!(out)
 }
@@ -258,6 +349,7 @@ fn stack_lines(
     g: &LeakedGoroutine,
     style: Style,
     paint: &Paint,
+    section: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let frames = &g.goroutine.frames;
@@ -272,6 +364,15 @@ fn stack_lines(
     } else {
         SHORT_STACK
     };
+    let lines = user.len().min(limit) * 2;
+    let fold = section.is_some() && lines > SECTION_MIN_LINES;
+    let name = format!("leakgate_stack_{}", section.unwrap_or(0));
+    section_start(
+        out,
+        fold,
+        &name,
+        &format!("      stack of goroutine {}", g.goroutine.id),
+    )?;
     for &i in user.iter().take(limit) {
         let f = &frames[i];
         let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
@@ -282,6 +383,7 @@ fn stack_lines(
             paint.p(DIM, &clean(&format!("{}:{}", file, f.line)))
         )?;
     }
+    section_end(out, fold, &name)?;
     let hidden = frames.len() - user.len().min(limit);
     if hidden > 0 {
         writeln!(

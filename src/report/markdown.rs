@@ -1,0 +1,321 @@
+//! The Markdown report: the GitHub job summary (`$GITHUB_STEP_SUMMARY`),
+//! or any GitHub-flavoured Markdown viewer.
+//!
+//! Verdict and counts, then a table of distinct leaks with their origin
+//! (a link to the source at the commit when `GITHUB_REPOSITORY` and
+//! `GITHUB_SHA` are set), each leak's stack in a collapsible `<details>`,
+//! other failures, flaky and allowed leaks.
+//!
+//! Text from the input (test names, functions, paths, output) never
+//! reaches the page as Markdown or HTML: in tables and headings every
+//! character Markdown or HTML gives a meaning to is written as an HTML
+//! entity ([`inline`]), so `|` cannot end a cell, backticks cannot open
+//! code, `<script>` stays text and `@name` mentions no one; stacks and
+//! output go in `<pre>` with `&`, `<`, `>` escaped ([`pre`]).
+//!
+//! GitHub rejects a step summary over 1 MiB, so the report stops adding
+//! leaks at [`MAX_BYTES`] and says so in a visible note.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{
+    class, count_text, leak_place, reporter_name, stack_text, state_text, tally, Class, Context,
+    Style,
+};
+use crate::paths::SourceRef;
+use crate::policy::LeakStatus;
+use crate::verdict::{Analysis, DistinctLeak, Verdict};
+
+/// Budget for the whole report, under GitHub's 1 MiB step-summary limit
+/// (leaving room for what other steps' commands add to the same file).
+pub const MAX_BYTES: usize = 1_000_000;
+/// Frames per stack when not verbose.
+pub const STACK_FRAMES: usize = 12;
+/// Output lines per failure.
+pub const OUTPUT_LINES: usize = 40;
+/// Test names listed in a table cell.
+pub const CELL_TESTS: usize = 5;
+
+/// Escapes text for a table cell, heading or link text: every ASCII
+/// punctuation Markdown or HTML reads, and line breaks, become entities
+/// or spaces.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            '&' | '<' | '>' | '"' | '\'' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#'
+            | '!' | '\\' | '~' | '@' | '{' | '}' | '+' | '-' | '=' | ':' | '$' | '^' => {
+                let _ = write!(out, "&#{};", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for the inside of `<pre>` (HTML, plus backticks, so no
+/// line can open a Markdown code fence whatever the renderer).
+pub fn pre(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push_str("&#96;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a repository path for a URL (keeps `/`).
+fn url_path(p: &str) -> String {
+    let mut out = String::new();
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// `file:line`, linked to the source when the commit is known.
+fn origin_cell(place: Option<&SourceRef>, ctx: &Context) -> String {
+    match place {
+        Some(p) => {
+            let text = inline(&format!("{}:{}", p.file, p.line));
+            match (&ctx.github_blob, p.in_repo) {
+                (Some(blob), true) => format!("[{text}]({blob}/{}#L{})", url_path(&p.file), p.line),
+                _ => text,
+            }
+        }
+        None => "(outside the repository)".to_string(),
+    }
+}
+
+fn tests_cell(d: &DistinctLeak<'_>) -> String {
+    let names: Vec<String> = d
+        .reporters
+        .iter()
+        .take(CELL_TESTS)
+        .map(|(p, t)| inline(&reporter_name(*p, *t)))
+        .collect();
+    let mut s = names.join("<br>");
+    if d.reporters.len() > CELL_TESTS {
+        let _ = write!(s, "<br>and {} more", d.reporters.len() - CELL_TESTS);
+    }
+    s
+}
+
+const TABLE_HEAD: &str =
+    "| # | Origin | State | Blocked in | Goroutines | Reported by |\n|---:|---|---|---|---:|---|\n";
+
+fn table_row(n: usize, d: &DistinctLeak<'_>, a: &Analysis, ctx: &Context) -> String {
+    let g = d.example;
+    format!(
+        "| {n} | {} | {} | {} | {} | {} |\n",
+        origin_cell(leak_place(d, a), ctx),
+        inline(&state_text(g)),
+        inline(g.goroutine.top_function().unwrap_or("?")),
+        d.goroutines,
+        tests_cell(d),
+    )
+}
+
+fn details(n: usize, d: &DistinctLeak<'_>, a: &Analysis, style: Style) -> String {
+    let g = d.example;
+    let place = leak_place(d, a).map_or_else(
+        || "outside the repository".to_string(),
+        |p| format!("{}:{}", p.file, p.line),
+    );
+    let mut body = stack_text(g, style.verbose, STACK_FRAMES);
+    if let LeakStatus::Allowed { rules } = d.status {
+        let _ = write!(body, "\nallowed by {}\n", rules.join(", "));
+    }
+    if let Some(why) = g.harness {
+        let _ = write!(body, "\nnot a leak: {why}\n");
+    }
+    format!(
+        "<details><summary>{n}. {} — {}, {}</summary>\n\n<pre>\n{}</pre>\n\n</details>\n",
+        inline(&place),
+        inline(g.goroutine.top_function().unwrap_or("?")),
+        inline(&count_text(d)),
+        pre(&body)
+    )
+}
+
+/// Writes the Markdown report.
+pub fn write(a: &Analysis, style: Style, ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
+    write_limited(a, style, ctx, MAX_BYTES, out)
+}
+
+/// Writes the Markdown report in at most about `max_bytes`.
+pub fn write_limited(
+    a: &Analysis,
+    style: Style,
+    ctx: &Context,
+    max_bytes: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let distinct = a.distinct_leaks();
+    let t = tally(a, &distinct);
+    let c = &a.findings.counts;
+    let mut doc = String::new();
+    let head = match a.verdict {
+        Verdict::Pass => "✅ leakgate: pass",
+        Verdict::Fail => "❌ leakgate: fail",
+        Verdict::Error => "⚠️ leakgate: could not judge",
+    };
+    let _ = writeln!(doc, "## {head}\n");
+    let _ = writeln!(
+        doc,
+        "**{} new leak{}**, {} allowed, {} flaky, {} other failure{} · {} passed, {} failed, {} skipped in {} package{}\n",
+        t.new,
+        if t.new == 1 { "" } else { "s" },
+        t.allowed,
+        t.flaky,
+        t.other_failures,
+        if t.other_failures == 1 { "" } else { "s" },
+        c.passed,
+        c.failed,
+        c.skipped,
+        c.packages,
+        if c.packages == 1 { "" } else { "s" },
+    );
+    if a.verdict == Verdict::Error {
+        for r in &a.reasons {
+            let _ = writeln!(doc, "- {}", inline(r));
+        }
+        doc.push('\n');
+    }
+    let sections = [
+        (Class::New, "New leaks"),
+        (Class::Flaky, "Flaky leaks"),
+        (Class::Allowed, "Allowed leaks"),
+        (Class::Harness, "Test-harness goroutines (not leaks)"),
+    ];
+    let numbered: Vec<(usize, &DistinctLeak<'_>)> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i + 1, d))
+        .collect();
+    let mut left_out = 0usize;
+    let footer_room = 2_000;
+    for (cls, title) in sections {
+        let rows: Vec<(usize, &DistinctLeak<'_>)> = numbered
+            .iter()
+            .filter(|(_, d)| class(d) == cls)
+            .copied()
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut rows_text = String::new();
+        let mut blocks = String::new();
+        for &(n, d) in &rows {
+            let row = table_row(n, d, a, ctx);
+            let block = details(n, d, a, style);
+            let heading = title.len() + 8 + TABLE_HEAD.len();
+            if doc.len()
+                + heading
+                + rows_text.len()
+                + blocks.len()
+                + row.len()
+                + block.len()
+                + footer_room
+                > max_bytes
+            {
+                left_out += 1;
+                continue;
+            }
+            rows_text.push_str(&row);
+            blocks.push_str(&block);
+        }
+        if rows_text.is_empty() {
+            continue;
+        }
+        let _ = writeln!(doc, "### {title}\n");
+        doc.push_str(TABLE_HEAD);
+        doc.push_str(&rows_text);
+        doc.push('\n');
+        doc.push_str(&blocks);
+        doc.push('\n');
+    }
+    let others: Vec<_> = a.other_failures().collect();
+    if !others.is_empty() {
+        let mut part = String::from("### Other failures\n\n");
+        for f in &others {
+            let mut block = format!(
+                "<details><summary>{} [{}]: {}</summary>\n\n<pre>\n",
+                inline(&reporter_name(f.package.as_deref(), f.test.as_deref())),
+                f.kind.name(),
+                inline(&f.message)
+            );
+            let lines: Vec<&String> = f.excerpt.iter().filter(|l| !l.trim().is_empty()).collect();
+            for l in lines.iter().take(if style.verbose {
+                usize::MAX
+            } else {
+                OUTPUT_LINES
+            }) {
+                block.push_str(&pre(l));
+                block.push('\n');
+            }
+            if !style.verbose && lines.len() > OUTPUT_LINES {
+                let _ = writeln!(block, "… {} more lines", lines.len() - OUTPUT_LINES);
+            }
+            block.push_str("</pre>\n\n</details>\n");
+            if doc.len() + part.len() + block.len() + footer_room > max_bytes {
+                left_out += 1;
+                continue;
+            }
+            part.push_str(&block);
+        }
+        doc.push_str(&part);
+        doc.push('\n');
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            doc,
+            "> [!WARNING]\n> **Truncated:** {left_out} more entr{} left out to keep this summary under GitHub's 1 MiB limit{}.\n",
+            if left_out == 1 { "y was" } else { "ies were" },
+            ctx.json_report
+                .as_deref()
+                .map(|p| format!("; the JSON report ({}) has everything", inline(p)))
+                .unwrap_or_default()
+        );
+    }
+    if a.default_policy && !a.findings.leaks.is_empty() {
+        doc.push_str("<sub>No .leakgate.yml found: the default policy allows no leak.</sub>\n");
+    }
+    out.write_all(doc.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_text_is_inert() {
+        let s = inline("a|b `c` <script>x</script> [l](u) @team **b**");
+        assert!(!s.contains('|') && !s.contains('`') && !s.contains('<') && !s.contains('['));
+        assert!(!s.contains('@') && !s.contains('*'));
+    }
+
+    #[test]
+    fn pre_escapes_html() {
+        assert_eq!(pre("</pre><script>&"), "&lt;/pre&gt;&lt;script&gt;&amp;");
+    }
+
+    #[test]
+    fn urls_are_encoded() {
+        assert_eq!(url_path("a b/c#d.go"), "a%20b/c%23d.go");
+    }
+}

@@ -1,0 +1,285 @@
+//! SARIF 2.1.0 for code scanning (GitHub `upload-sarif`, GitLab, IDEs).
+//!
+//! One run; one rule per kind of finding ([`RULES`]); one result per
+//! distinct leak at its origin (repository-relative URI against
+//! `%SRCROOT%`), with `partialFingerprints` from the leak's stable
+//! fingerprint (also as `primaryLocationLineHash`, the one GitHub uses, so
+//! alerts follow the leak rather than its line). Allowed leaks are results
+//! with an external suppression naming the policy rules, so code scanning
+//! shows them closed. Test-harness goroutines are not results.
+//!
+//! Serialised from a few `serde` structs rather than a SARIF crate: the
+//! subset used is small, and the test suite validates the output against
+//! the SARIF 2.1.0 JSON schema.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{class, count_text, leak_place, reporter_name, state_text, user_frames, Class};
+use crate::policy::LeakStatus;
+use crate::verdict::{Analysis, DistinctLeak};
+
+/// The schema URI written in `$schema`.
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Key of the stable fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "leakgate/v1";
+
+/// (id, name, short description, full description, help, level)
+pub const RULES: [(&str, &str, &str, &str, &str, &str); 2] = [
+    (
+        "goroutine-leak",
+        "GoroutineLeak",
+        "A goroutine outlived the test that started it",
+        "goleak (or a testing/synctest bubble) found a goroutine still running when the test ended. \
+         It is placed at the go statement that started it.",
+        "Make the goroutine end with its owner: close the channel it reads, cancel its context, \
+         or wait for it (sync.WaitGroup, errgroup) before the test returns. If the leak is known and \
+         accepted, allow it in .leakgate.yml with an owner and an expiry date.",
+        "error",
+    ),
+    (
+        "flaky-goroutine-leak",
+        "FlakyGoroutineLeak",
+        "A goroutine leak that appears on some attempts only",
+        "The same test leaked on one attempt and not on another: the goroutine usually ends, \
+         but not always before the leak check.",
+        "Wait for the goroutine to end instead of relying on timing; a leak check that passes \
+         only sometimes hides a real leak under load.",
+        "warning",
+    ),
+];
+
+#[derive(Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    tool: Tool,
+    results: Vec<SarifResult>,
+    column_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: &'static str,
+    short_description: Text,
+    full_description: Text,
+    help: Text,
+    default_configuration: Configuration,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Fingerprints {
+    #[serde(rename = "leakgate/v1")]
+    leakgate: String,
+    primary_location_line_hash: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    justification: String,
+}
+
+/// Percent-encodes a repository path as a relative URI reference.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// SARIF messages are plain text in which `[text](target)` is a link;
+/// literal brackets are escaped with a backslash (SARIF 2.1.0, 3.11.6).
+fn plain(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
+fn message(d: &DistinctLeak<'_>) -> String {
+    let g = d.example;
+    let mut s = format!("{} leaked [{}]", count_text(d), state_text(g));
+    if let Some(top) = g.goroutine.top_function() {
+        s.push_str(&format!(" in {top}"));
+    }
+    s.push('.');
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(p, t)| reporter_name(*p, *t))
+        .collect();
+    s.push_str(&format!(" Reported by {}.", reporters.join("; ")));
+    let (frames, _) = user_frames(g, 5);
+    if !frames.is_empty() {
+        let stack: Vec<String> = frames
+            .iter()
+            .map(|f| format!("{} ({})", f.function, f.place))
+            .collect();
+        s.push_str(&format!(" Stack: {}.", stack.join(" ← ")));
+    }
+    s
+}
+
+/// Writes the SARIF log.
+pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let rules = RULES
+        .iter()
+        .map(|(id, name, short, full, help, level)| Rule {
+            id,
+            name,
+            short_description: Text {
+                text: short.to_string(),
+            },
+            full_description: Text {
+                text: full.to_string(),
+            },
+            help: Text {
+                text: help.to_string(),
+            },
+            default_configuration: Configuration { level },
+        })
+        .collect();
+    let mut results = Vec::new();
+    for d in a.distinct_leaks() {
+        let (rule_index, level) = match class(&d) {
+            Class::New => (0, "error"),
+            Class::Allowed => (0, "note"),
+            Class::Flaky => (1, "warning"),
+            Class::Harness => continue,
+        };
+        let suppressions = match d.status {
+            LeakStatus::Allowed { rules } => vec![Suppression {
+                kind: "external",
+                justification: format!("allowed by .leakgate.yml rule {}", rules.join(", ")),
+            }],
+            LeakStatus::New => Vec::new(),
+        };
+        let locations = leak_place(&d, a)
+            .map(|p| {
+                vec![Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: uri(&p.file),
+                            uri_base_id: "%SRCROOT%",
+                        },
+                        region: Region {
+                            start_line: p.line.max(1),
+                        },
+                    },
+                }]
+            })
+            .unwrap_or_default();
+        results.push(SarifResult {
+            rule_id: RULES[rule_index].0,
+            rule_index,
+            level,
+            message: Text {
+                text: plain(&message(&d)),
+            },
+            locations,
+            partial_fingerprints: Fingerprints {
+                leakgate: d.fingerprint.to_string(),
+                primary_location_line_hash: d.fingerprint.to_string(),
+            },
+            suppressions,
+        });
+    }
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "leakgate",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: env!("CARGO_PKG_REPOSITORY"),
+                    rules,
+                },
+            },
+            results,
+            column_kind: "unicodeCodePoints",
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    writeln!(out)
+}
