@@ -31,6 +31,8 @@ pub mod ingest;
 pub mod paths;
 pub mod policy;
 pub mod report;
+pub mod retry;
+pub mod run;
 pub mod scan;
 pub mod stack;
 pub mod verdict;

@@ -131,6 +131,7 @@ fn leak_block(d: &DistinctLeak<'_>, a: &Analysis, style: Style, paint: &Paint, o
         (_, true) => ("HARNESS", DIM),
         (LeakStatus::New, _) => ("LEAK", RED),
         (LeakStatus::Allowed { .. }, _) => ("ALLOWED", YELLOW),
+        (LeakStatus::Flaky { .. }, _) => ("FLAKY", YELLOW),
     };
     let count = if d.max_in_report > 1 {
         format!("{} goroutines ({} in one report)", d.goroutines, d.max_in_report)
