@@ -5,6 +5,7 @@
 //! the input for the medium they write to.
 
 pub mod json;
+pub mod progress;
 pub mod terminal;
 
 use std::io::{self, Write};

@@ -313,6 +313,24 @@ fn real_fingerprints<'a>(leaks: impl Iterator<Item = &'a Leak>) -> BTreeSet<Stri
         .collect()
 }
 
+/// Which goroutine this is across attempts: the `go` statement that
+/// started it (function and place), else its functions. Not its state: a
+/// goroutine that loops on short sleeps is caught `sleep` in one attempt
+/// and `runnable` in the next, and is the same leak.
+fn identity(g: &LeakedGoroutine) -> String {
+    match &g.goroutine.created_by {
+        Some(c) => format!("created by {} at {}:{}", c.function, c.file, c.line),
+        None => {
+            let functions: Vec<&str> = g.goroutine.frames.iter().map(|f| f.function.as_str()).collect();
+            format!("stack {}", functions.join(" < "))
+        }
+    }
+}
+
+fn identities<'a>(leaks: impl Iterator<Item = &'a Leak>) -> BTreeSet<String> {
+    leaks.flat_map(|l| l.real_goroutines().map(identity)).collect()
+}
+
 /// Decides, for every test or package with a new leak report, whether it
 /// is retried and why. Records come in the order of their first report.
 pub fn plan(
@@ -435,7 +453,7 @@ pub fn execute(
             }
         };
         r.command = Some(argv.clone());
-        let original = real_fingerprints(r.leaks.iter().filter_map(|&i| findings.leaks.get(i)));
+        let original = identities(r.leaks.iter().filter_map(|&i| findings.leaks.get(i)));
         r.outcome = RetryOutcome::Reproduced;
         for number in 1..=config.attempts {
             if runner.interrupted() {
@@ -497,9 +515,9 @@ fn judge_attempt(
         .filter(|&i| key(&got.leaks[i]) == k)
         .collect();
     if !found.is_empty() {
-        let fps = real_fingerprints(found.iter().map(|&i| &got.leaks[i]));
-        attempt.fingerprints = fps.iter().cloned().collect();
-        let unseen: Vec<&String> = fps.difference(original).collect();
+        attempt.fingerprints = real_fingerprints(found.iter().map(|&i| &got.leaks[i])).into_iter().collect();
+        let ids = identities(found.iter().map(|&i| &got.leaks[i]));
+        let unseen: Vec<&String> = ids.difference(original).collect();
         if unseen.is_empty() {
             attempt.result = AttemptResult::SameLeak;
             attempt.message = "leaked again: the same goroutines".to_string();
