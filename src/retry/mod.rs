@@ -849,6 +849,20 @@ mod tests {
     }
 
     #[test]
+    fn flaky_mode_decides_the_verdict() {
+        use crate::verdict::{judge_retried, Verdict};
+        let mut f = fixture("go1.26-goleak1.3.0/labels.json");
+        assert_eq!(f.leaks.len(), 1);
+        let statuses = vec![LeakStatus::Flaky { attempt: 2 }];
+        f.problems.clear();
+        let pass = judge_retried(f.clone(), statuses.clone(), true, Vec::new(), FlakyMode::Pass);
+        assert_eq!(pass.verdict, Verdict::Pass, "{:?}", pass.reasons);
+        let fail = judge_retried(f, statuses, true, Vec::new(), FlakyMode::Fail);
+        assert_eq!(fail.verdict, Verdict::Fail);
+        assert!(fail.reasons.iter().any(|r| r.contains("flaky")), "{:?}", fail.reasons);
+    }
+
+    #[test]
     fn inconclusive_attempts_keep_the_leak_new() {
         let f0 = fixture("go1.26-goleak1.3.0/all.json");
         let cfg = RetryConfig::default();
