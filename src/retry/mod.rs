@@ -321,14 +321,21 @@ fn identity(g: &LeakedGoroutine) -> String {
     match &g.goroutine.created_by {
         Some(c) => format!("created by {} at {}:{}", c.function, c.file, c.line),
         None => {
-            let functions: Vec<&str> = g.goroutine.frames.iter().map(|f| f.function.as_str()).collect();
+            let functions: Vec<&str> = g
+                .goroutine
+                .frames
+                .iter()
+                .map(|f| f.function.as_str())
+                .collect();
             format!("stack {}", functions.join(" < "))
         }
     }
 }
 
 fn identities<'a>(leaks: impl Iterator<Item = &'a Leak>) -> BTreeSet<String> {
-    leaks.flat_map(|l| l.real_goroutines().map(identity)).collect()
+    leaks
+        .flat_map(|l| l.real_goroutines().map(identity))
+        .collect()
 }
 
 /// Decides, for every test or package with a new leak report, whether it
@@ -515,7 +522,9 @@ fn judge_attempt(
         .filter(|&i| key(&got.leaks[i]) == k)
         .collect();
     if !found.is_empty() {
-        attempt.fingerprints = real_fingerprints(found.iter().map(|&i| &got.leaks[i])).into_iter().collect();
+        attempt.fingerprints = real_fingerprints(found.iter().map(|&i| &got.leaks[i]))
+            .into_iter()
+            .collect();
         let ids = identities(found.iter().map(|&i| &got.leaks[i]));
         let unseen: Vec<&String> = ids.difference(original).collect();
         if unseen.is_empty() {
@@ -855,11 +864,21 @@ mod tests {
         assert_eq!(f.leaks.len(), 1);
         let statuses = vec![LeakStatus::Flaky { attempt: 2 }];
         f.problems.clear();
-        let pass = judge_retried(f.clone(), statuses.clone(), true, Vec::new(), FlakyMode::Pass);
+        let pass = judge_retried(
+            f.clone(),
+            statuses.clone(),
+            true,
+            Vec::new(),
+            FlakyMode::Pass,
+        );
         assert_eq!(pass.verdict, Verdict::Pass, "{:?}", pass.reasons);
         let fail = judge_retried(f, statuses, true, Vec::new(), FlakyMode::Fail);
         assert_eq!(fail.verdict, Verdict::Fail);
-        assert!(fail.reasons.iter().any(|r| r.contains("flaky")), "{:?}", fail.reasons);
+        assert!(
+            fail.reasons.iter().any(|r| r.contains("flaky")),
+            "{:?}",
+            fail.reasons
+        );
     }
 
     #[test]
