@@ -327,6 +327,11 @@ impl<'r> Collector<'r> {
         }
     }
 
+    /// Leak reports found so far (for live progress).
+    pub fn leaks_so_far(&self) -> usize {
+        self.findings.leaks.len()
+    }
+
     /// Records a summary of an input that was read.
     pub fn input_done(&mut self, summary: InputSummary) {
         self.findings.inputs.push(summary);

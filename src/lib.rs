@@ -15,6 +15,9 @@
 //!   through [`scan`] (goleak reports, synctest, panics, timeouts), which
 //!   parses goroutines with [`stack`], and resolves files with [`paths`];
 //! * [`policy`] marks each leak report new or allowed;
+//! * [`retry`] reruns new leaks that look transient (through [`run`], which
+//!   also runs the first `go test` for `leakgate run`) and marks the ones
+//!   that went away flaky;
 //! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
 //! * [`report`] renders the [`verdict::Analysis`].
 //!
@@ -39,6 +42,8 @@ pub mod ingest;
 pub mod paths;
 pub mod policy;
 pub mod report;
+pub mod retry;
+pub mod run;
 pub mod scan;
 pub mod stack;
 pub mod verdict;
@@ -119,6 +124,40 @@ pub fn analyze_readers<R: Read>(
 pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
     let statuses = policy::evaluate(&findings, policy);
     verdict::judge(findings, statuses, policy.source.is_none())
+}
+
+/// Applies the policy, retries what `config` says is retryable through
+/// `runner`, and judges. A run that cannot be judged (problems, incomplete
+/// input) is not retried.
+pub fn judge_with_retries(
+    mut findings: findings::Findings,
+    policy: &Policy,
+    config: &retry::RetryConfig,
+    base: &retry::Base,
+    runner: &mut dyn retry::Runner,
+) -> Analysis {
+    let mut statuses = policy::evaluate(&findings, policy);
+    let judgeable =
+        findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
+    if !judgeable {
+        return verdict::judge(findings, statuses, policy.source.is_none());
+    }
+    let mut records = retry::plan(&findings, &statuses, config);
+    retry::execute(
+        &mut findings,
+        &mut statuses,
+        &mut records,
+        config,
+        base,
+        runner,
+    );
+    verdict::judge_retried(
+        findings,
+        statuses,
+        policy.source.is_none(),
+        records,
+        config.flaky,
+    )
 }
 
 /// The whole pipeline: inputs to analysis.

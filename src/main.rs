@@ -9,8 +9,14 @@ use leakgate::ingest::{Format, FormatChoice};
 use leakgate::paths::{self, Repo};
 use leakgate::policy::Policy;
 use leakgate::report::{self, Context, ReportKind, Style};
+use leakgate::retry::rerun::{self, DEFAULT_COMMAND};
+use leakgate::retry::{Base, RetryConfig};
+use leakgate::run::{self, AttemptRunner, Spawn};
+use leakgate::verdict::Analysis;
 use leakgate::{exit, Input};
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// A CI gate for goroutine leaks reported by go.uber.org/goleak.
 #[derive(Parser, Debug)]
@@ -28,6 +34,11 @@ enum Command {
     /// failures), 2 leakgate could not judge (bad usage, unreadable, empty,
     /// cut or incomplete input).
     Check(CheckArgs),
+    /// Run `go test` (adding -json), show progress, judge its output like
+    /// `check`. Ctrl-C or --timeout ends its whole process group and exits 2.
+    ///
+    /// Example: leakgate run --retries 2 -- go test -race ./...
+    Run(RunArgs),
     /// Manage the local pre-push check.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -55,10 +66,32 @@ enum HookCommand {
 }
 
 #[derive(clap::Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    opts: Options,
+    /// Also write the command's raw output (the `go test -json` stream) here.
+    #[arg(long, value_name = "PATH")]
+    jsonfile: Option<PathBuf>,
+    /// Stop the command after this long (`90s`, `10m`) and exit 2.
+    #[arg(long, value_parser = leakgate::retry::parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// The command, after `--`: `go test [args...]`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
 struct CheckArgs {
     /// Input files (`go test -json`, JUnit XML or `go test -v` text); `-` or
     /// nothing for standard input. Several inputs make one verdict.
     inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    opts: Options,
+}
+
+/// Options shared by `check` and `run`.
+#[derive(clap::Args, Debug)]
+struct Options {
     /// The inputs' format.
     #[arg(long, value_enum, default_value = "auto")]
     format: FormatArg,
@@ -84,6 +117,15 @@ struct CheckArgs {
     /// Colour in the terminal report.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorArg,
+    /// Rerun each test (or package) whose new leaks all look transient up
+    /// to N times; a leak gone on a rerun is flaky.
+    #[arg(long, value_name = "N")]
+    retries: Option<u32>,
+    /// Rerun command, with {run}, {package} and {test} [default for `check`:
+    /// `go test -json -count=1 {run} {package}` in --root; `run` reruns its
+    /// own command].
+    #[arg(long, value_name = "COMMAND")]
+    retry_command: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -122,6 +164,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Run(args) => run_command(args),
         Command::Hook(cmd) => hook(cmd),
     }
 }
@@ -233,13 +276,16 @@ fn parse_report(spec: &str) -> Result<(ReportKind, Option<PathBuf>)> {
     Ok((kind, path))
 }
 
-fn check(args: CheckArgs) -> Result<i32> {
-    let format = match args.format {
+fn format_choice(args: &Options) -> FormatChoice {
+    match args.format {
         FormatArg::Auto => FormatChoice::Auto,
         FormatArg::GoJson => FormatChoice::Fixed(Format::GoJson),
         FormatArg::Junit => FormatChoice::Fixed(Format::Junit),
         FormatArg::Text => FormatChoice::Fixed(Format::Text),
-    };
+    }
+}
+
+fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Option<PathBuf>)>> {
     let mut reports = Vec::new();
     for spec in &args.reports {
         reports.push(parse_report(spec)?);
@@ -256,20 +302,47 @@ fn check(args: CheckArgs) -> Result<i32> {
             (ReportKind::Terminal, Some(PathBuf::from("/dev/stderr"))),
         );
     }
-    let mut ctx = Context::from_env();
-    ctx.max_annotations = args.max_annotations;
-    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
-        .filter(|_| ctx.github_actions)
-        .map(PathBuf::from);
-    ci_defaults(&mut reports, &ctx, step_summary.as_deref());
-    ctx.json_report = reports
-        .iter()
-        .find(|(k, p)| *k == ReportKind::Json && p.is_some())
-        .and_then(|(_, p)| p.as_ref().map(|p| p.display().to_string()));
-    let inputs: Vec<Input> = if args.inputs.is_empty() {
+    Ok(reports)
+}
+
+/// `--retries` and `--retry-command` (the `retry:` policy section joins
+/// here when the policy file carries one).
+fn retry_config(args: &Options) -> Option<RetryConfig> {
+    args.retries.map(|attempts| RetryConfig {
+        attempts,
+        command: args.retry_command.clone(),
+        ..RetryConfig::default()
+    })
+}
+
+/// Reruns through `leakgate::run`, telling stderr about each attempt.
+fn attempt_runner<'a>(
+    cwd: Option<PathBuf>,
+    config: &RetryConfig,
+    repo: &'a Repo,
+    interrupt: &Arc<AtomicBool>,
+) -> AttemptRunner<'a> {
+    AttemptRunner {
+        cwd,
+        timeout: config.timeout,
+        repo,
+        interrupt: Arc::clone(interrupt),
+        on_start: Box::new(|target, argv, n, of| {
+            eprintln!("{}", report::progress::attempt_line(target, argv, n, of))
+        }),
+        on_progress: Box::new(|_| {}),
+    }
+}
+
+fn check(check: CheckArgs) -> Result<i32> {
+    let args = &check.opts;
+    let format = format_choice(args);
+    let reports = report_specs(args)?;
+    let inputs: Vec<Input> = if check.inputs.is_empty() {
         vec![Input::Stdin]
     } else {
-        args.inputs
+        check
+            .inputs
             .iter()
             .map(|p| {
                 if p.as_os_str() == "-" {
@@ -286,8 +359,82 @@ fn check(args: CheckArgs) -> Result<i32> {
     let root = args.root.clone().unwrap_or_else(paths::default_root);
     let repo = Repo::discover(&root);
     let policy = Policy::default();
-    let analysis = leakgate::analyze(&inputs, format, &repo, &policy)?;
+    let analysis = match retry_config(args) {
+        None => leakgate::analyze(&inputs, format, &repo, &policy)?,
+        Some(config) => {
+            let findings = leakgate::collect(&inputs, format, &repo)?;
+            let template = config
+                .command
+                .clone()
+                .unwrap_or_else(|| DEFAULT_COMMAND.to_string());
+            let interrupt = run::interrupt_flag().into_diagnostic()?;
+            let mut runner = attempt_runner(Some(root.clone()), &config, &repo, &interrupt);
+            leakgate::judge_with_retries(
+                findings,
+                &policy,
+                &config,
+                &Base::Template(template),
+                &mut runner,
+            )
+        }
+    };
+    write_reports(args, &reports, &analysis)
+}
 
+fn run_command(args: RunArgs) -> Result<i32> {
+    let check = &args.opts;
+    let reports = report_specs(check)?;
+    let root = check.root.clone().unwrap_or_else(paths::default_root);
+    let repo = Repo::discover(&root);
+    let policy = Policy::default();
+    let argv = rerun::ensure_json(&args.command);
+    let format = if rerun::is_go_test(&argv) {
+        FormatChoice::Fixed(Format::GoJson)
+    } else {
+        format_choice(check)
+    };
+    let spawn = Spawn {
+        name: rerun::display(&argv),
+        argv: argv.clone(),
+        cwd: None,
+        timeout: args.timeout,
+        jsonfile: args.jsonfile.clone(),
+        format,
+    };
+    let interrupt = run::interrupt_flag().into_diagnostic()?;
+    let out = run::run(&spawn, &repo, &interrupt, &mut |p| {
+        eprintln!("{}", report::progress::package_line(p))
+    })?;
+    let analysis = match retry_config(check) {
+        Some(config) => {
+            let base = match &config.command {
+                Some(template) => Base::Template(template.clone()),
+                None => Base::GoTest(argv),
+            };
+            let mut runner = attempt_runner(None, &config, &repo, &interrupt);
+            leakgate::judge_with_retries(out.findings, &policy, &config, &base, &mut runner)
+        }
+        None => leakgate::judge(out.findings, &policy),
+    };
+    write_reports(check, &reports, &analysis)
+}
+
+fn write_reports(
+    args: &Options,
+    reports: &[(ReportKind, Option<PathBuf>)],
+    analysis: &Analysis,
+) -> Result<i32> {
+    let mut reports = reports.to_vec();
+    let mut ctx = Context::from_env();
+    ctx.max_annotations = args.max_annotations;
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|_| ctx.github_actions)
+        .map(PathBuf::from);
+    ci_defaults(&mut reports, &ctx, step_summary.as_deref());
+    ctx.json_report = reports
+        .iter()
+        .find(|(k, p)| *k == ReportKind::Json && p.is_some())
+        .and_then(|(_, p)| p.as_ref().map(|p| p.display().to_string()));
     let color_ok = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     for (kind, path) in &reports {
         let stderr_terminal = path.as_deref() == Some(std::path::Path::new("/dev/stderr"));
@@ -301,7 +448,7 @@ fn check(args: CheckArgs) -> Result<i32> {
             color: color && *kind == ReportKind::Terminal,
         };
         let mut buf = Vec::new();
-        report::write_with(*kind, &analysis, style, &ctx, &mut buf).into_diagnostic()?;
+        report::write_with(*kind, analysis, style, &ctx, &mut buf).into_diagnostic()?;
         let append = *kind == ReportKind::Markdown
             && path.is_some()
             && path.as_deref() == step_summary.as_deref();
@@ -327,7 +474,7 @@ fn check(args: CheckArgs) -> Result<i32> {
     if ctx.github_actions {
         if let Some(out) = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()) {
             let text = report::github::step_outputs(
-                &analysis,
+                analysis,
                 ctx.json_report.as_deref(),
                 &report::random_token(),
             );

@@ -15,6 +15,11 @@ pub enum LeakStatus {
         /// The ids of the rules that matched.
         rules: Vec<String>,
     },
+    /// New in the first run, gone when retried (see [`crate::retry`]).
+    Flaky {
+        /// The 1-based retry attempt it passed in.
+        attempt: u32,
+    },
 }
 
 impl LeakStatus {
@@ -23,6 +28,7 @@ impl LeakStatus {
         match self {
             LeakStatus::New => "new",
             LeakStatus::Allowed { .. } => "allowed",
+            LeakStatus::Flaky { .. } => "flaky",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::exit;
 use crate::findings::{Failure, FailureKind, Findings, Leak, LeakedGoroutine};
 use crate::policy::LeakStatus;
+use crate::retry::{FlakyMode, RetryRecord};
 
 /// The gate's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,11 @@ pub struct Analysis {
     pub reasons: Vec<String>,
     /// Whether the policy was the embedded default.
     pub default_policy: bool,
+    /// What retrying did, one record per test or package with a new leak
+    /// report (empty when retries are off).
+    pub retries: Vec<RetryRecord>,
+    /// What a flaky leak does to the verdict.
+    pub flaky: FlakyMode,
 }
 
 /// A leak as a person thinks of it: goroutines of one fingerprint, across
@@ -74,9 +80,23 @@ pub struct DistinctLeak<'a> {
     pub harness: bool,
 }
 
+/// Whether a leak report with this status fails the gate.
+fn fails(status: &LeakStatus, flaky: FlakyMode) -> bool {
+    match status {
+        LeakStatus::New => true,
+        LeakStatus::Allowed { .. } => false,
+        LeakStatus::Flaky { .. } => flaky == FlakyMode::Fail,
+    }
+}
+
 /// A failure is covered when it is a leak failure whose reports are all
-/// allowed.
-fn failure_is_allowed(f: &Failure, findings: &Findings, statuses: &[LeakStatus]) -> bool {
+/// allowed (or flaky, under `flaky: pass`).
+fn failure_is_allowed(
+    f: &Failure,
+    findings: &Findings,
+    statuses: &[LeakStatus],
+    flaky: FlakyMode,
+) -> bool {
     if f.kind != FailureKind::Leak {
         return false;
     }
@@ -84,7 +104,7 @@ fn failure_is_allowed(f: &Failure, findings: &Findings, statuses: &[LeakStatus])
     for (leak, status) in findings.leaks.iter().zip(statuses) {
         if leak.package == f.package && leak.test == f.test {
             any = true;
-            if matches!(status, LeakStatus::New) {
+            if fails(status, flaky) {
                 return false;
             }
         }
@@ -94,6 +114,24 @@ fn failure_is_allowed(f: &Failure, findings: &Findings, statuses: &[LeakStatus])
 
 /// Judges findings under the policy's statuses.
 pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool) -> Analysis {
+    judge_retried(
+        findings,
+        statuses,
+        default_policy,
+        Vec::new(),
+        FlakyMode::Pass,
+    )
+}
+
+/// Judges findings after retries: flaky statuses pass or fail the gate as
+/// `flaky` says, and the records are kept for the reports.
+pub fn judge_retried(
+    findings: Findings,
+    statuses: Vec<LeakStatus>,
+    default_policy: bool,
+    retries: Vec<RetryRecord>,
+    flaky: FlakyMode,
+) -> Analysis {
     let mut reasons = Vec::new();
     for input in &findings.inputs {
         if let Some(why) = &input.incomplete {
@@ -119,17 +157,27 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
         let failing: Vec<&Failure> = findings
             .failures
             .iter()
-            .filter(|f| !failure_is_allowed(f, &findings, &statuses))
+            .filter(|f| !failure_is_allowed(f, &findings, &statuses, flaky))
             .collect();
         let new_leaks = statuses
             .iter()
             .filter(|s| matches!(s, LeakStatus::New))
             .count();
-        if failing.is_empty() && new_leaks == 0 {
+        let flaky_failing = statuses
+            .iter()
+            .filter(|s| matches!(s, LeakStatus::Flaky { .. }) && fails(s, flaky))
+            .count();
+        if failing.is_empty() && new_leaks == 0 && flaky_failing == 0 {
             Verdict::Pass
         } else {
             if new_leaks > 0 {
                 reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
+            }
+            if flaky_failing > 0 {
+                reasons.push(format!(
+                    "{flaky_failing} flaky leak report{} (retry.flaky: fail)",
+                    plural(flaky_failing)
+                ));
             }
             let others = failing
                 .iter()
@@ -147,6 +195,8 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
         verdict,
         reasons,
         default_policy,
+        retries,
+        flaky,
     }
 }
 

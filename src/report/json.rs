@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::findings::{self, LeakSource, LeakedGoroutine};
 use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
+use crate::retry::{RetryOutcome, RetryRecord};
 use crate::scan::ReportOrigin;
 use crate::verdict::Analysis;
 
@@ -90,6 +91,36 @@ struct Leak<'a> {
     line: u64,
     groups: Vec<Group<'a>>,
     goroutines: Vec<Goroutine<'a>>,
+    /// What retrying did for this report's test (`null`: retries off).
+    retry: Option<Retry<'a>>,
+    /// Every rerun of this report's test or package, in order.
+    attempts: Vec<Attempt<'a>>,
+}
+
+#[derive(Serialize)]
+struct Retry<'a> {
+    retried: bool,
+    outcome: &'static str,
+    reason: &'a str,
+    command: Option<String>,
+    passed_in_attempt: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Attempt<'a> {
+    attempt: u32,
+    result: &'static str,
+    exit_code: Option<i32>,
+    duration_ms: u128,
+    message: &'a str,
+    fingerprints: &'a [String],
+    /// Indices into `leaks` of reports this attempt found that the first
+    /// run did not.
+    new_leaks: &'a [usize],
+}
+
+fn retry_of(a: &Analysis, index: usize) -> Option<&RetryRecord> {
+    a.retries.iter().find(|r| r.leaks.contains(&index))
 }
 
 #[derive(Serialize)]
@@ -225,7 +256,7 @@ fn source_name(s: LeakSource) -> &'static str {
 fn rules(s: &LeakStatus) -> &[String] {
     match s {
         LeakStatus::Allowed { rules } => rules,
-        LeakStatus::New => &[],
+        LeakStatus::New | LeakStatus::Flaky { .. } => &[],
     }
 }
 
@@ -277,7 +308,8 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         leaks: a
             .leaks()
-            .map(|(l, s)| Leak {
+            .enumerate()
+            .map(|(index, (l, s))| Leak {
                 package: l.package.as_deref(),
                 test: l.test.as_deref(),
                 status: s.name(),
@@ -301,6 +333,32 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                     })
                     .collect(),
                 goroutines: l.goroutines.iter().map(goroutine).collect(),
+                retry: retry_of(a, index).map(|r| Retry {
+                    retried: r.retried(),
+                    outcome: r.outcome.name(),
+                    reason: &r.reason,
+                    command: r.command.as_deref().map(crate::retry::rerun::display),
+                    passed_in_attempt: match r.outcome {
+                        RetryOutcome::Flaky { attempt } => Some(attempt),
+                        _ => None,
+                    },
+                }),
+                attempts: retry_of(a, index)
+                    .map(|r| {
+                        r.attempts
+                            .iter()
+                            .map(|t| Attempt {
+                                attempt: t.number,
+                                result: t.result.name(),
+                                exit_code: t.exit_code,
+                                duration_ms: t.duration.as_millis(),
+                                message: &t.message,
+                                fingerprints: &t.fingerprints,
+                                new_leaks: &t.new_leaks,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect(),
         distinct_leaks: a

@@ -28,6 +28,8 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
+use crate::retry::AttemptResult;
+
 use super::{stack_text, PACKAGE_LEVEL_TEST};
 use crate::findings::{group, FailureKind, Leak};
 use crate::paths::SourceRef;
@@ -47,6 +49,8 @@ struct Case {
     /// Text for system-out (allowed leaks).
     notes: Vec<String>,
     place: Option<SourceRef>,
+    /// A leak of this test was flaky (gone on a retry).
+    flaky: bool,
 }
 
 fn leak_text(leak: &Leak) -> String {
@@ -90,12 +94,51 @@ fn leak_message(leak: &Leak) -> String {
     s
 }
 
-/// Prior attempts of a test, once retries exist: empty today. A leak that
-/// passed on a retry becomes `TestCaseStatus::Success { flaky_runs }`
-/// (`<flakyFailure>`); one that failed every attempt gets its earlier
-/// attempts as `<rerunFailure>`.
-fn attempts(_package: &str, _test: &str) -> Vec<TestRerun> {
-    Vec::new()
+/// What retrying showed for one testcase: a leak gone on a retry is a
+/// passing case with the failed runs as `<flakyFailure>`; a leak that came
+/// back keeps its failure and gets the attempts as `<rerunFailure>`.
+fn attempts(a: &Analysis, package: &str, name: &str, flaky: bool) -> Vec<TestRerun> {
+    let Some(record) = a.retries.iter().find(|r| {
+        r.package.as_deref().unwrap_or(UNKNOWN_PACKAGE) == package
+            && case_name(r.test.as_deref(), None) == name
+    }) else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    if flaky {
+        // The first run failed; it is a flaky run of a passing test.
+        let first: Vec<&Leak> = record
+            .leaks
+            .iter()
+            .filter_map(|&i| a.findings.leaks.get(i))
+            .collect();
+        let mut run = TestRerun::new(NonSuccessKind::Failure);
+        run.set_type("goroutine-leak");
+        run.set_message(
+            first
+                .first()
+                .map_or_else(|| "leaked goroutines".to_string(), |l| leak_message(l)),
+        );
+        run.set_description(
+            first
+                .iter()
+                .map(|l| leak_text(l))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        runs.push(run);
+    }
+    for attempt in &record.attempts {
+        if attempt.result == AttemptResult::Passed {
+            continue;
+        }
+        let mut run = TestRerun::new(NonSuccessKind::Failure);
+        run.set_type(attempt.result.name());
+        run.set_message(format!("attempt {}: {}", attempt.number, attempt.message));
+        run.set_time(attempt.duration);
+        runs.push(run);
+    }
+    runs
 }
 
 fn case_name(test: Option<&str>, kind: Option<FailureKind>) -> String {
@@ -145,6 +188,13 @@ pub fn report(a: &Analysis) -> Report {
                     leak_text(leak),
                 ));
             }
+            LeakStatus::Flaky { attempt } => {
+                case.flaky = true;
+                case.notes.push(format!(
+                    "flaky: leaked on the first run, gone on attempt {attempt}: {}",
+                    leak_message(leak)
+                ));
+            }
             LeakStatus::Allowed { rules } => {
                 case.notes.push(format!(
                     "allowed by {}: {}\n{}",
@@ -187,7 +237,7 @@ pub fn report(a: &Analysis) -> Report {
         for (name, case) in cases {
             let status = if case.failures.is_empty() {
                 TestCaseStatus::Success {
-                    flaky_runs: attempts(&package, &name),
+                    flaky_runs: attempts(a, &package, &name, case.flaky),
                 }
             } else {
                 let kind = if case.failures.iter().any(|f| f.0 == NonSuccessKind::Failure) {
@@ -203,7 +253,7 @@ pub fn report(a: &Analysis) -> Report {
                     .set_type(types.join(", "))
                     .set_message(messages.join("; "))
                     .set_description(texts.join("\n\n"))
-                    .add_reruns(attempts(&package, &name));
+                    .add_reruns(attempts(a, &package, &name, false));
                 status
             };
             let mut tc = TestCase::new(name.as_str(), status);

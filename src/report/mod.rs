@@ -23,6 +23,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod progress;
 pub mod sarif;
 pub mod terminal;
 
@@ -217,8 +218,7 @@ pub struct Tally {
 pub enum Class {
     /// Fails the gate.
     New,
-    /// Seen on some attempts only (retries). Not produced yet: the policy
-    /// has no flaky status; reporters already render it.
+    /// Leaked on the first run, gone on a retry.
     Flaky,
     /// Known and allowed by the policy.
     Allowed,
@@ -235,6 +235,7 @@ pub fn class(d: &DistinctLeak<'_>) -> Class {
     match d.status {
         LeakStatus::New => Class::New,
         LeakStatus::Allowed { .. } => Class::Allowed,
+        LeakStatus::Flaky { .. } => Class::Flaky,
     }
 }
 

@@ -232,7 +232,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 kind: "external",
                 justification: format!("allowed by .leakgate.yml rule {}", rules.join(", ")),
             }],
-            LeakStatus::New => Vec::new(),
+            LeakStatus::New | LeakStatus::Flaky { .. } => Vec::new(),
         };
         let locations = leak_place(&d, a)
             .map(|p| {

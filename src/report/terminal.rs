@@ -20,6 +20,7 @@ use anstyle::{AnsiColor, Effects, Style as Ansi};
 use super::{Context, Style};
 use crate::findings::LeakedGoroutine;
 use crate::policy::LeakStatus;
+use crate::retry::RetryOutcome;
 use crate::stack;
 use crate::verdict::{Analysis, DistinctLeak, Verdict};
 
@@ -287,6 +288,7 @@ fn leak_block(
         (_, true) => ("HARNESS", DIM),
         (LeakStatus::New, _) => ("LEAK", RED),
         (LeakStatus::Allowed { .. }, _) => ("ALLOWED", YELLOW),
+        (LeakStatus::Flaky { .. }, _) => ("FLAKY", YELLOW),
     };
     let count = if d.max_in_report > 1 {
         format!(
@@ -335,6 +337,7 @@ fn leak_block(
     if let LeakStatus::Allowed { rules } = d.status {
         writeln!(out, "    allowed by  {}", clean(&rules.join(", ")))?;
     }
+    retry_lines(d, a, paint, out)?;
     if d.harness {
         if let Some(why) = g.harness {
             writeln!(out, "    {}", paint.p(DIM, &format!("not a leak: {why}")))?;
@@ -343,6 +346,70 @@ fn leak_block(
     stack_lines(g, style, paint, section, out)?;
     let _ = a;
     writeln!(out)
+}
+
+/// What retrying did for the tests that reported this leak.
+fn retry_lines(
+    d: &DistinctLeak<'_>,
+    a: &Analysis,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for r in &a.retries {
+        if !d
+            .reporters
+            .contains(&(r.package.as_deref(), r.test.as_deref()))
+        {
+            continue;
+        }
+        // Several reporters: say whose retry this is.
+        let whose = if d.reporters.len() > 1 {
+            format!("{}: ", who(r.package.as_deref(), r.test.as_deref()))
+        } else {
+            String::new()
+        };
+        if !r.retried() {
+            writeln!(
+                out,
+                "    {}",
+                paint.p(DIM, &format!("{whose}{}", clean(&r.reason)))
+            )?;
+            continue;
+        }
+        if let Some(cmd) = &r.command {
+            writeln!(
+                out,
+                "    {whose}retried     {}",
+                clean(&crate::retry::rerun::display(cmd))
+            )?;
+        }
+        for t in &r.attempts {
+            writeln!(
+                out,
+                "      attempt {}: {} ({:.1}s)",
+                t.number,
+                clean(&t.message),
+                t.duration.as_secs_f64()
+            )?;
+        }
+        let verdict = match r.outcome {
+            RetryOutcome::Flaky { attempt } => paint.p(
+                YELLOW,
+                &format!(
+                    "flaky: gone on attempt {attempt} (retry.flaky: {})",
+                    a.flaky.name()
+                ),
+            ),
+            RetryOutcome::Reproduced => paint.p(RED, "real: leaked again in every attempt"),
+            RetryOutcome::NewLeak { attempt } => {
+                paint.p(RED, &format!("attempt {attempt} leaked something new"))
+            }
+            RetryOutcome::Inconclusive => paint.p(RED, "inconclusive: the leak stays new"),
+            RetryOutcome::NotRetried => String::new(),
+        };
+        writeln!(out, "    {verdict}")?;
+    }
+    Ok(())
 }
 
 fn stack_lines(
@@ -410,6 +477,15 @@ fn summary(
         .iter()
         .filter(|d| matches!(d.status, LeakStatus::Allowed { .. }))
         .count();
+    let flaky = distinct
+        .iter()
+        .filter(|d| matches!(d.status, LeakStatus::Flaky { .. }))
+        .count();
+    let allowed = if flaky > 0 {
+        format!("{allowed} allowed, {flaky} flaky")
+    } else {
+        format!("{allowed} allowed")
+    };
     let others = a.other_failures().count();
     let head = match a.verdict {
         Verdict::Pass => paint.p(GREEN, "PASS"),
@@ -423,7 +499,7 @@ fn summary(
     }
     writeln!(
         out,
-        "leakgate: {head}: {new} new leak{}, {allowed} allowed, {others} other failure{}; {} passed, {} failed, {} skipped in {} package{}",
+        "leakgate: {head}: {new} new leak{}, {allowed}, {others} other failure{}; {} passed, {} failed, {} skipped in {} package{}",
         if new == 1 { "" } else { "s" },
         if others == 1 { "" } else { "s" },
         c.passed,
