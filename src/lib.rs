@@ -63,12 +63,22 @@ impl Input {
 }
 
 /// Reads every input into one set of findings (shards make one verdict).
-pub fn collect(inputs: &[Input], format: FormatChoice, repo: &Repo) -> Result<findings::Findings, IngestError> {
+pub fn collect(
+    inputs: &[Input],
+    format: FormatChoice,
+    repo: &Repo,
+) -> Result<findings::Findings, IngestError> {
     let mut collector = findings::Collector::new(repo);
     for (index, input) in inputs.iter().enumerate() {
         let name = input.display();
         let summary = match input {
-            Input::Stdin => ingest::ingest(index, &name, std::io::stdin().lock(), format, &mut collector)?,
+            Input::Stdin => ingest::ingest(
+                index,
+                &name,
+                std::io::stdin().lock(),
+                format,
+                &mut collector,
+            )?,
             Input::File(path) => {
                 let file = std::fs::File::open(path).map_err(|source| IngestError::Unreadable {
                     path: name.clone(),
@@ -99,12 +109,18 @@ pub fn analyze_readers<R: Read>(
 
 /// Applies the policy and the verdict to findings.
 pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
-    let statuses = policy::evaluate(&findings, policy);
-    verdict::judge(findings, statuses, policy.source.is_none())
+    let evaluation = policy::evaluate_full(&findings, policy);
+    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
+    verdict::judge(findings, evaluation.statuses, policy.is_default()).with_policy(outcome)
 }
 
 /// The whole pipeline: inputs to analysis.
-pub fn analyze(inputs: &[Input], format: FormatChoice, repo: &Repo, policy: &Policy) -> Result<Analysis, IngestError> {
+pub fn analyze(
+    inputs: &[Input],
+    format: FormatChoice,
+    repo: &Repo,
+    policy: &Policy,
+) -> Result<Analysis, IngestError> {
     let findings = collect(inputs, format, repo)?;
     Ok(judge(findings, policy))
 }

@@ -100,8 +100,14 @@ fn parse_report(spec: &str) -> Result<(ReportKind, Option<PathBuf>)> {
         None => (spec, None),
     };
     let kind = <ReportKind as clap::ValueEnum>::from_str(kind, true).map_err(|_| {
-        let names: Vec<&str> = <ReportKind as clap::ValueEnum>::value_variants().iter().map(|k| k.name()).collect();
-        miette!("unknown report kind {kind:?}; known kinds: {}", names.join(", "))
+        let names: Vec<&str> = <ReportKind as clap::ValueEnum>::value_variants()
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        miette!(
+            "unknown report kind {kind:?}; known kinds: {}",
+            names.join(", ")
+        )
     })?;
     Ok((kind, path))
 }
@@ -119,17 +125,28 @@ fn check(args: CheckArgs) -> Result<i32> {
     }
     let to_stdout = reports.iter().filter(|(_, p)| p.is_none()).count();
     if to_stdout > 1 {
-        return Err(miette!("only one report can go to standard output; give the others a path (KIND=PATH)"));
+        return Err(miette!(
+            "only one report can go to standard output; give the others a path (KIND=PATH)"
+        ));
     }
     if !reports.iter().any(|(k, _)| *k == ReportKind::Terminal) {
-        reports.insert(0, (ReportKind::Terminal, Some(PathBuf::from("/dev/stderr"))));
+        reports.insert(
+            0,
+            (ReportKind::Terminal, Some(PathBuf::from("/dev/stderr"))),
+        );
     }
     let inputs: Vec<Input> = if args.inputs.is_empty() {
         vec![Input::Stdin]
     } else {
         args.inputs
             .iter()
-            .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File(p.clone()) })
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::File(p.clone())
+                }
+            })
             .collect()
     };
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
@@ -160,7 +177,9 @@ fn check(args: CheckArgs) -> Result<i32> {
             }
             Some(p) => std::fs::write(p, &buf)
                 .into_diagnostic()
-                .wrap_err_with(|| format!("cannot write the {} report to {}", kind.name(), p.display()))?,
+                .wrap_err_with(|| {
+                    format!("cannot write the {} report to {}", kind.name(), p.display())
+                })?,
             None => {
                 let mut out = std::io::stdout().lock();
                 if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {

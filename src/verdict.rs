@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::exit;
 use crate::findings::{Failure, FailureKind, Findings, Leak, LeakedGoroutine};
-use crate::policy::LeakStatus;
+use crate::policy::{LeakStatus, PolicyOutcome};
 
 /// The gate's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct Analysis {
     pub reasons: Vec<String>,
     /// Whether the policy was the embedded default.
     pub default_policy: bool,
+    /// The policy's rules and how they fared.
+    pub policy: PolicyOutcome,
 }
 
 /// A leak as a person thinks of it: goroutines of one fingerprint, across
@@ -101,11 +103,16 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
         }
     }
     for p in &findings.problems {
-        let place = p
-            .at
-            .and_then(|at| findings.inputs.get(at.input).map(|i| (i, at.line)))
-            .map(|(i, line)| if line > 0 { format!("{}:{line}: ", i.path) } else { format!("{}: ", i.path) })
-            .unwrap_or_default();
+        let place =
+            p.at.and_then(|at| findings.inputs.get(at.input).map(|i| (i, at.line)))
+                .map(|(i, line)| {
+                    if line > 0 {
+                        format!("{}:{line}: ", i.path)
+                    } else {
+                        format!("{}: ", i.path)
+                    }
+                })
+                .unwrap_or_default();
         reasons.push(format!("{place}{}", p.message));
     }
     let verdict = if !reasons.is_empty() {
@@ -116,14 +123,20 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
             .iter()
             .filter(|f| !failure_is_allowed(f, &findings, &statuses))
             .collect();
-        let new_leaks = statuses.iter().filter(|s| matches!(s, LeakStatus::New)).count();
+        let new_leaks = statuses
+            .iter()
+            .filter(|s| matches!(s, LeakStatus::New))
+            .count();
         if failing.is_empty() && new_leaks == 0 {
             Verdict::Pass
         } else {
             if new_leaks > 0 {
                 reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
             }
-            let others = failing.iter().filter(|f| f.kind != FailureKind::Leak).count();
+            let others = failing
+                .iter()
+                .filter(|f| f.kind != FailureKind::Leak)
+                .count();
             if others > 0 {
                 reasons.push(format!("{others} other failure{}", plural(others)));
             }
@@ -136,6 +149,7 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
         verdict,
         reasons,
         default_policy,
+        policy: PolicyOutcome::default(),
     }
 }
 
@@ -148,6 +162,49 @@ fn plural(n: usize) -> &'static str {
 }
 
 impl Analysis {
+    /// Adds the policy's outcome: expired rules that matched are named
+    /// among the reasons, and under `--strict` rules of the policy that
+    /// matched nothing fail the gate.
+    pub fn with_policy(mut self, outcome: PolicyOutcome) -> Analysis {
+        if self.verdict != Verdict::Error {
+            for r in outcome
+                .rules
+                .iter()
+                .filter(|r| r.usage.expired && !r.usage.unused())
+            {
+                let until = r
+                    .rule
+                    .expires
+                    .map(|d| format!(" on {d}"))
+                    .unwrap_or_default();
+                self.reasons.push(format!(
+                    "rule `{}` ({}) expired{until}; the leaks it matched are new again",
+                    r.rule.id,
+                    r.rule.place()
+                ));
+            }
+            if outcome.strict {
+                let unused: Vec<String> = outcome
+                    .rules
+                    .iter()
+                    .filter(|r| r.strict_failure())
+                    .map(|r| format!("`{}` ({})", r.rule.id, r.rule.place()))
+                    .collect();
+                if !unused.is_empty() {
+                    self.verdict = Verdict::Fail;
+                    self.reasons.push(format!(
+                        "{} unused rule{} (--strict): {}",
+                        unused.len(),
+                        plural(unused.len()),
+                        unused.join(", ")
+                    ));
+                }
+            }
+        }
+        self.policy = outcome;
+        self
+    }
+
     /// Failures that fail the gate (not covered by allowed leaks), leak
     /// failures excluded (leaks are reported as leaks).
     pub fn other_failures(&self) -> impl Iterator<Item = &Failure> {
