@@ -258,9 +258,7 @@ impl Stream {
         let mut out = Vec::new();
         self.scanner.line(line, &mut out);
         self.found.extend(out.into_iter().map(|f| (f, at)));
-        let framing = kind == Some("frame")
-            || line.starts_with("=== ")
-            || line.trim_start().starts_with("--- ");
+        let framing = kind == Some("frame") || line.starts_with("=== ") || line.trim_start().starts_with("--- ");
         if !framing && !self.scanner.is_busy() {
             self.excerpt.push(line);
         }
@@ -352,11 +350,7 @@ impl<'r> Collector<'r> {
     /// Ends collection: packages still running become problems.
     pub fn finish(mut self) -> Findings {
         for f in std::mem::take(&mut self.unexplained) {
-            let explained = self
-                .findings
-                .failures
-                .iter()
-                .any(|g| g.package == f.package)
+            let explained = self.findings.failures.iter().any(|g| g.package == f.package)
                 || self.findings.leaks.iter().any(|l| l.package == f.package);
             if !explained {
                 self.findings.failures.push(f);
@@ -369,9 +363,7 @@ impl<'r> Collector<'r> {
             .cloned()
             .collect();
         for key in open {
-            let Some(mut pkg) = self.pkgs.remove(&key) else {
-                continue;
-            };
+            let Some(mut pkg) = self.pkgs.remove(&key) else { continue };
             let name = display_name(&key, None);
             let mut running: Vec<String> = pkg.tests.keys().cloned().collect();
             running.sort();
@@ -389,10 +381,7 @@ impl<'r> Collector<'r> {
                 }
             }
             let message = if running.is_empty() {
-                format!(
-                    "package {} started and never reported a result: the output ends early",
-                    name.as_deref().unwrap_or("(unnamed)")
-                )
+                format!("package {} started and never reported a result: the output ends early", name.as_deref().unwrap_or("(unnamed)"))
             } else {
                 format!(
                     "package {} never reported a result; still running: {}",
@@ -413,9 +402,7 @@ impl<'r> Collector<'r> {
                 at,
             });
         }
-        if self.events == 0
-            || (self.findings.counts.packages == 0 && self.findings.failures.is_empty())
-        {
+        if self.events == 0 || (self.findings.counts.packages == 0 && self.findings.failures.is_empty()) {
             self.findings.problems.push(Problem {
                 at: None,
                 message: "no test results found in the input: neither a test nor a package reported a result".to_string(),
@@ -497,20 +484,10 @@ impl<'r> Collector<'r> {
     }
 
     /// Turns what a failed (or unfinished) test printed into findings.
-    fn conclude_test(
-        &mut self,
-        package: Option<String>,
-        test: &str,
-        mut st: Stream,
-        child_failed: bool,
-        unfinished: bool,
-        at: Loc,
-    ) {
+    fn conclude_test(&mut self, package: Option<String>, test: &str, mut st: Stream, child_failed: bool, unfinished: bool, at: Loc) {
         let mut recorded = false;
         let found = std::mem::take(&mut st.found);
-        let has_synctest = found
-            .iter()
-            .any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
+        let has_synctest = found.iter().any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
         let mut leak_seen = false;
         for (f, fat) in found {
             match f {
@@ -545,10 +522,7 @@ impl<'r> Collector<'r> {
                         message: if running.is_empty() {
                             format!("test timed out after {after}")
                         } else {
-                            format!(
-                                "test timed out after {after}; running: {}",
-                                running.join(", ")
-                            )
+                            format!("test timed out after {after}; running: {}", running.join(", "))
                         },
                         excerpt: st.excerpt.lines(),
                         at: fat,
@@ -635,13 +609,7 @@ impl<'r> Collector<'r> {
         });
     }
 
-    fn add_leak(
-        &mut self,
-        package: Option<String>,
-        test: Option<String>,
-        report: LeakReport,
-        at: Loc,
-    ) {
+    fn add_leak(&mut self, package: Option<String>, test: Option<String>, report: LeakReport, at: Loc) {
         let goroutines = report
             .goroutines
             .into_iter()
@@ -684,9 +652,7 @@ impl<'r> Collector<'r> {
         if !replay {
             self.findings.counts.packages += 1;
         }
-        let Some(mut pkg) = self.pkgs.remove(key) else {
-            return;
-        };
+        let Some(mut pkg) = self.pkgs.remove(key) else { return };
         if let (Some(n), true) = (name, key.starts_with('\u{0}')) {
             for f in &mut self.findings.failures[pkg.first_failure..] {
                 if f.package.is_none() {
@@ -705,26 +671,13 @@ impl<'r> Collector<'r> {
         let before = self.findings.failures.len();
         let before_leaks = self.findings.leaks.len();
         let pkg_found = std::mem::take(&mut pkg.output.found);
-        let pkg_timeout = pkg_found
-            .iter()
-            .any(|(f, _)| matches!(f, Found::Timeout { .. }));
-        let pkg_synctest = pkg_found
-            .iter()
-            .any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
+        let pkg_timeout = pkg_found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. }));
+        let pkg_synctest = pkg_found.iter().any(|(f, _)| matches!(f, Found::SynctestLeak { .. }));
         for (test, (mut st, tat)) in unfinished {
             st.finish(at);
             let child_failed = has_failed_child(&pkg.failed_tests, &test);
-            let timed_out = st
-                .found
-                .iter()
-                .any(|(f, _)| matches!(f, Found::Timeout { .. }))
-                || pkg_timeout;
-            if timed_out
-                && !st
-                    .found
-                    .iter()
-                    .any(|(f, _)| matches!(f, Found::Timeout { .. }))
-            {
+            let timed_out = st.found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. })) || pkg_timeout;
+            if timed_out && !st.found.iter().any(|(f, _)| matches!(f, Found::Timeout { .. })) {
                 // Named by another test's timeout dump.
                 self.findings.failures.push(Failure {
                     package: display.clone(),
@@ -791,10 +744,7 @@ impl<'r> Collector<'r> {
                             package: display.clone(),
                             test: None,
                             kind: FailureKind::Timeout,
-                            message: format!(
-                                "test binary timed out after {after}; running: {}",
-                                running.join(", ")
-                            ),
+                            message: format!("test binary timed out after {after}; running: {}", running.join(", ")),
                             excerpt: pkg.output.excerpt.lines(),
                             at: fat,
                         });
@@ -831,9 +781,7 @@ impl<'r> Collector<'r> {
             .iter()
             .any(|f| f.package == display && f.kind != FailureKind::Incomplete)
             || !pkg.failed_tests.is_empty();
-        let anything = self.findings.failures.len() > before
-            || self.findings.leaks.len() > before_leaks
-            || earlier;
+        let anything = self.findings.failures.len() > before || self.findings.leaks.len() > before_leaks || earlier;
         if outcome == Outcome::Fail && !anything && !replay {
             let excerpt = pkg.output.excerpt.lines();
             self.unexplained.push(Failure {
@@ -854,24 +802,17 @@ impl Collector<'_> {
     /// count it then.
     fn merge_replay(&mut self, first_failure: usize, first_leak: usize) {
         let key = |p: &Option<String>, t: &Option<String>| (p.clone(), t.clone());
-        let known: HashSet<(Option<String>, Option<String>)> = self.findings.failures
-            [..first_failure]
+        let known: HashSet<(Option<String>, Option<String>)> = self.findings.failures[..first_failure]
             .iter()
             .map(|f| key(&f.package, &f.test))
-            .chain(
-                self.findings.leaks[..first_leak]
-                    .iter()
-                    .map(|l| key(&l.package, &l.test)),
-            )
+            .chain(self.findings.leaks[..first_leak].iter().map(|l| key(&l.package, &l.test)))
             .collect();
         let parent_of_known = |f: &Failure| {
             f.kind == FailureKind::Test
                 && f.excerpt.is_empty()
                 && f.test.as_ref().is_some_and(|t| {
                     let prefix = format!("{t}/");
-                    known.iter().any(|(p, k)| {
-                        *p == f.package && k.as_ref().is_some_and(|k| k.starts_with(&prefix))
-                    })
+                    known.iter().any(|(p, k)| *p == f.package && k.as_ref().is_some_and(|k| k.starts_with(&prefix)))
                 })
         };
         let mut new_tests: HashSet<(Option<String>, Option<String>)> = HashSet::new();
@@ -888,10 +829,7 @@ impl Collector<'_> {
         }
         let mut i = first_leak;
         while i < self.findings.leaks.len() {
-            if known.contains(&key(
-                &self.findings.leaks[i].package,
-                &self.findings.leaks[i].test,
-            )) {
+            if known.contains(&key(&self.findings.leaks[i].package, &self.findings.leaks[i].test)) {
                 self.findings.leaks.remove(i);
             } else {
                 i += 1;
@@ -908,20 +846,14 @@ impl Collector<'_> {
         let silent = |f: &Failure| {
             f.kind == FailureKind::Test
                 && f.excerpt.is_empty()
-                && f.test
-                    .as_ref()
-                    .is_some_and(|t| f.message == format!("{t} failed"))
+                && f.test.as_ref().is_some_and(|t| f.message == format!("{t} failed"))
         };
         let start = pkg.first_failure;
         // A parent whose child failed.
         let mut i = start;
         while i < self.findings.failures.len() {
             let f = &self.findings.failures[i];
-            if silent(f)
-                && f.test
-                    .as_ref()
-                    .is_some_and(|t| has_failed_child(&pkg.failed_tests, t))
-            {
+            if silent(f) && f.test.as_ref().is_some_and(|t| has_failed_child(&pkg.failed_tests, t)) {
                 self.findings.failures.remove(i);
             } else {
                 i += 1;
@@ -947,22 +879,13 @@ impl Collector<'_> {
         let package = self.findings.failures[idx].package.clone();
         moved |= self.findings.failures[start..].iter().any(|f| {
             f.test.is_none()
-                && matches!(
-                    f.kind,
-                    FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak
-                )
+                && matches!(f.kind, FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak)
                 && f.package == package
         });
         if moved {
             let removed = self.findings.failures.remove(idx);
             for f in &mut self.findings.failures[start..] {
-                if f.test.is_none()
-                    && f.package == removed.package
-                    && matches!(
-                        f.kind,
-                        FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak
-                    )
-                {
+                if f.test.is_none() && f.package == removed.package && matches!(f.kind, FailureKind::Panic | FailureKind::Timeout | FailureKind::Leak) {
                     f.test = removed.test.clone();
                 }
             }
@@ -1017,9 +940,7 @@ impl Sink for Collector<'_> {
             }
             Event::TestRun { package, test } => {
                 let pkg = self.pkg(&package, at);
-                pkg.tests
-                    .entry(test.into_owned())
-                    .or_insert_with(|| (Stream::default(), at));
+                pkg.tests.entry(test.into_owned()).or_insert_with(|| (Stream::default(), at));
             }
             Event::Output {
                 package,
@@ -1058,19 +979,9 @@ impl Sink for Collector<'_> {
                 name,
                 replay,
                 ..
-            } => self.package_end(
-                &package,
-                outcome,
-                failed_build.as_deref(),
-                name.as_deref(),
-                replay,
-                at,
-            ),
+            } => self.package_end(&package, outcome, failed_build.as_deref(), name.as_deref(), replay, at),
             Event::BuildOutput { import_path, text } => {
-                let e = self
-                    .build_output
-                    .entry(import_path.into_owned())
-                    .or_default();
+                let e = self.build_output.entry(import_path.into_owned()).or_default();
                 for line in text.lines() {
                     e.push(line);
                 }
@@ -1097,14 +1008,18 @@ pub fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
         .filter(|f| !f.file.is_empty())
         .map(|f| repo.resolve(&f.file, f.line, Some(&f.function)))
         .collect();
-    let blocked_at = resolved.iter().find(|r| r.in_repo).cloned().or_else(|| {
-        goroutine
-            .frames
-            .iter()
-            .zip(resolved.iter())
-            .find(|(f, _)| !stack::is_stdlib_function(&f.function))
-            .map(|(_, r)| r.clone())
-    });
+    let blocked_at = resolved
+        .iter()
+        .find(|r| r.in_repo)
+        .cloned()
+        .or_else(|| {
+            goroutine
+                .frames
+                .iter()
+                .zip(resolved.iter())
+                .find(|(f, _)| !stack::is_stdlib_function(&f.function))
+                .map(|(_, r)| r.clone())
+        });
     let harness = harness_reason(&goroutine);
     LeakedGoroutine {
         goroutine,
@@ -1123,22 +1038,14 @@ pub fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
 /// `testing.tRunner`) and the framework's own. goleak filters only a few of
 /// them (goleak issue #16).
 pub fn harness_reason(g: &Goroutine) -> Option<&'static str> {
-    let created = g
-        .created_by
-        .as_ref()
-        .map(|c| c.function.as_str())
-        .unwrap_or("");
+    let created = g.created_by.as_ref().map(|c| c.function.as_str()).unwrap_or("");
     let runs_test = g.frames.iter().any(|f| f.function == "testing.tRunner");
     if created.starts_with("testing.") || runs_test {
         return Some(
             "a test of the same binary still running (a t.Parallel sibling or the testing framework): goleak lists every goroutine of the process, not the test's own (goleak#16)",
         );
     }
-    if g.frames
-        .iter()
-        .all(|f| f.function.starts_with("testing.") || f.function.starts_with("runtime."))
-        && !g.frames.is_empty()
-    {
+    if g.frames.iter().all(|f| f.function.starts_with("testing.") || f.function.starts_with("runtime.")) && !g.frames.is_empty() {
         return Some("the testing framework's own goroutine");
     }
     None
@@ -1172,11 +1079,7 @@ pub fn group(goroutines: &[LeakedGoroutine]) -> Vec<(usize, usize)> {
     for (i, g) in goroutines.iter().enumerate() {
         let key = (
             g.fingerprint.clone(),
-            g.goroutine
-                .frames
-                .iter()
-                .map(|f| f.line)
-                .collect::<Vec<_>>(),
+            g.goroutine.frames.iter().map(|f| f.line).collect::<Vec<_>>(),
         );
         match seen.get(&key) {
             Some(&gi) => groups[gi].1 += 1,

@@ -63,22 +63,12 @@ impl Input {
 }
 
 /// Reads every input into one set of findings (shards make one verdict).
-pub fn collect(
-    inputs: &[Input],
-    format: FormatChoice,
-    repo: &Repo,
-) -> Result<findings::Findings, IngestError> {
+pub fn collect(inputs: &[Input], format: FormatChoice, repo: &Repo) -> Result<findings::Findings, IngestError> {
     let mut collector = findings::Collector::new(repo);
     for (index, input) in inputs.iter().enumerate() {
         let name = input.display();
         let summary = match input {
-            Input::Stdin => ingest::ingest(
-                index,
-                &name,
-                std::io::stdin().lock(),
-                format,
-                &mut collector,
-            )?,
+            Input::Stdin => ingest::ingest(index, &name, std::io::stdin().lock(), format, &mut collector)?,
             Input::File(path) => {
                 let file = std::fs::File::open(path).map_err(|source| IngestError::Unreadable {
                     path: name.clone(),
@@ -115,12 +105,7 @@ pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
 }
 
 /// The whole pipeline: inputs to analysis.
-pub fn analyze(
-    inputs: &[Input],
-    format: FormatChoice,
-    repo: &Repo,
-    policy: &Policy,
-) -> Result<Analysis, IngestError> {
+pub fn analyze(inputs: &[Input], format: FormatChoice, repo: &Repo, policy: &Policy) -> Result<Analysis, IngestError> {
     let findings = collect(inputs, format, repo)?;
     Ok(judge(findings, policy))
 }

@@ -112,10 +112,7 @@ impl Repo {
             return None;
         }
         for (module, dir) in &self.modules {
-            if let Some(rest) = file
-                .strip_prefix(module.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-            {
+            if let Some(rest) = file.strip_prefix(module.as_str()).and_then(|r| r.strip_prefix('/')) {
                 return safe_relative(&join(dir, rest));
             }
         }
@@ -130,8 +127,7 @@ impl Repo {
             let sub = if pkg == module {
                 Some("")
             } else {
-                pkg.strip_prefix(module.as_str())
-                    .and_then(|r| r.strip_prefix('/'))
+                pkg.strip_prefix(module.as_str()).and_then(|r| r.strip_prefix('/'))
             };
             if let Some(sub) = sub {
                 let rel = join(dir, &join(sub, base));
@@ -157,11 +153,7 @@ fn join(a: &str, b: &str) -> String {
 /// A relative path with no `..`, no root and no drive, or `None`.
 fn safe_relative(p: &str) -> Option<String> {
     let path = Path::new(p);
-    if p.is_empty()
-        || path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
+    if p.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
         return None;
     }
     Some(p.trim_start_matches("./").to_string())
@@ -180,19 +172,14 @@ fn find_gomods(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, Str
             out.push((module, rel));
         }
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut subdirs: Vec<PathBuf> = entries
         .flatten()
         .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            !(name.starts_with('.')
-                || name == "vendor"
-                || name == "node_modules"
-                || name == "target")
+            !(name.starts_with('.') || name == "vendor" || name == "node_modules" || name == "target")
         })
         .collect();
     subdirs.sort();
@@ -249,27 +236,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("svc/worker")).unwrap();
-        std::fs::write(
-            root.join("svc/go.mod"),
-            "module example.com/svc // c\n\ngo 1.22\n",
-        )
-        .unwrap();
+        std::fs::write(root.join("svc/go.mod"), "module example.com/svc // c\n\ngo 1.22\n").unwrap();
         std::fs::write(root.join("svc/worker/pool.go"), "package worker\n").unwrap();
         let repo = Repo::discover(root);
-        assert_eq!(
-            repo.modules(),
-            &[("example.com/svc".to_string(), "svc".to_string())]
-        );
+        assert_eq!(repo.modules(), &[("example.com/svc".to_string(), "svc".to_string())]);
         let abs = format!("{}/svc/worker/pool.go", repo.root().display());
         let r = repo.resolve(&abs, 12, None);
         assert_eq!((r.file.as_str(), r.in_repo), ("svc/worker/pool.go", true));
         let r = repo.resolve("example.com/svc/worker/pool.go", 3, None);
         assert_eq!(r.file, "svc/worker/pool.go");
-        let r = repo.resolve(
-            "/home/runner/work/x/x/svc/worker/pool.go",
-            3,
-            Some("example.com/svc/worker.(*Pool).run"),
-        );
+        let r = repo.resolve("/home/runner/work/x/x/svc/worker/pool.go", 3, Some("example.com/svc/worker.(*Pool).run"));
         assert_eq!((r.file.as_str(), r.in_repo), ("svc/worker/pool.go", true));
         let r = repo.resolve("/usr/lib/go/src/time/sleep.go", 3, Some("time.Sleep"));
         assert!(!r.in_repo);

@@ -127,11 +127,7 @@ struct DumpState {
 
 #[derive(Debug, PartialEq, Eq)]
 enum DumpKind {
-    Timeout {
-        after: String,
-        running: Vec<String>,
-        in_running: bool,
-    },
+    Timeout { after: String, running: Vec<String>, in_running: bool },
     Synctest,
 }
 
@@ -237,11 +233,7 @@ impl Scanner {
                 return;
             }
             if let Some(after) = p.strip_prefix("test timed out after ") {
-                let after = after
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+                let after = after.split_whitespace().next().unwrap_or_default().to_string();
                 self.mode = Mode::Dump(DumpState {
                     kind: DumpKind::Timeout {
                         after,
@@ -252,9 +244,8 @@ impl Scanner {
                 });
                 return;
             }
-            if p.starts_with(
-                "deadlock: main bubble goroutine has exited but blocked goroutines remain",
-            ) {
+            if p.starts_with("deadlock: main bubble goroutine has exited but blocked goroutines remain")
+            {
                 out.push(Found::Panic(trimmed.to_string()));
                 self.mode = Mode::Dump(DumpState {
                     kind: DumpKind::Synctest,
@@ -270,12 +261,7 @@ impl Scanner {
         }
     }
 
-    fn start_report(
-        &mut self,
-        origin: ReportOrigin,
-        location: Option<(String, u32)>,
-        indent: usize,
-    ) {
+    fn start_report(&mut self, origin: ReportOrigin, location: Option<(String, u32)>, indent: usize) {
         self.mode = Mode::Report(ReportState {
             report: LeakReport {
                 origin,
@@ -378,10 +364,7 @@ fn entry_header(content: &str) -> Option<&str> {
         .strip_prefix('[')
         .or_else(|| content.strip_prefix(' '))
         .unwrap_or(content);
-    if c.starts_with("Goroutine ")
-        && c.ends_with(" on top of the stack:")
-        && c.contains(" in state ")
-    {
+    if c.starts_with("Goroutine ") && c.ends_with(" on top of the stack:") && c.contains(" in state ") {
         Some(c)
     } else {
         None
@@ -463,9 +446,7 @@ fn dump_ends(line: &str) -> bool {
 
 fn dump_line(st: &mut DumpState, line: &str) {
     if let DumpKind::Timeout {
-        running,
-        in_running,
-        ..
+        running, in_running, ..
     } = &mut st.kind
     {
         if st.lines.is_empty() || *in_running {
@@ -572,10 +553,7 @@ mod tests {
         let g = &r.goroutines[1];
         assert_eq!(g.id, 7);
         assert_eq!(g.state.status, "select");
-        assert_eq!(
-            g.top_function(),
-            Some("example.com/leakdemo/leaky.(*Server).loop")
-        );
+        assert_eq!(g.top_function(), Some("example.com/leakdemo/leaky.(*Server).loop"));
         assert_eq!(g.created_by.as_ref().unwrap().line, 28);
     }
 

@@ -382,10 +382,7 @@ where
                 }
                 Pending::None => {}
             },
-            BodyLine::CreatedBy {
-                function,
-                goroutine,
-            } => {
+            BodyLine::CreatedBy { function, goroutine } => {
                 created_by = Some(CreatedBy {
                     function: function.to_string(),
                     goroutine,
@@ -521,10 +518,7 @@ mod tests {
     #[test]
     fn header_nil_chan_and_new_wait_reasons() {
         for (line, status) in [
-            (
-                "goroutine 3 [chan receive (nil chan)]:",
-                "chan receive (nil chan)",
-            ),
+            ("goroutine 3 [chan receive (nil chan)]:", "chan receive (nil chan)"),
             ("goroutine 3 [sync.WaitGroup.Wait]:", "sync.WaitGroup.Wait"),
             ("goroutine 3 [sync.Mutex.Lock]:", "sync.Mutex.Lock"),
             ("goroutine 3 [semacquire]:", "semacquire"),
@@ -562,14 +556,10 @@ mod tests {
         .unwrap();
         assert_eq!(h.state.status, "chan receive");
         assert!(h.state.labels.unwrap().contains("weird key"));
-        let h =
-            parse_header(r#"goroutine 19 [chan receive] {request: "r-1", "weird key": "a\"b"}:"#)
-                .unwrap();
+        let h = parse_header(r#"goroutine 19 [chan receive] {request: "r-1", "weird key": "a\"b"}:"#)
+            .unwrap();
         assert_eq!(h.state.status, "chan receive");
-        assert_eq!(
-            h.state.labels.as_deref(),
-            Some(r#"{request: "r-1", "weird key": "a\"b"}"#)
-        );
+        assert_eq!(h.state.labels.as_deref(), Some(r#"{request: "r-1", "weird key": "a\"b"}"#));
     }
 
     #[test]
@@ -613,10 +603,7 @@ main.start(...)\n\
         let (frames, elided, created) = parse_body(body.lines());
         assert_eq!(elided, None);
         assert_eq!(frames.len(), 4);
-        assert_eq!(
-            frames[0].function,
-            "example.com/leakdemo/leaky.(*Server).loop"
-        );
+        assert_eq!(frames[0].function, "example.com/leakdemo/leaky.(*Server).loop");
         assert!(frames[0].inlined);
         assert_eq!(frames[0].line, 17);
         assert_eq!(frames[1].function, "example.com/leakdemo/leaky.Wait[...]");
@@ -627,10 +614,7 @@ main.start(...)\n\
         let c = created.unwrap();
         assert_eq!(c.function, "example.com/leakdemo/leaky.StartServer");
         assert_eq!(c.goroutine, Some(5));
-        assert_eq!(
-            (c.file.as_str(), c.line),
-            ("/home/dev/leakdemo/leaky/leaky.go", 28)
-        );
+        assert_eq!((c.file.as_str(), c.line), ("/home/dev/leakdemo/leaky/leaky.go", 28));
     }
 
     #[test]
@@ -667,41 +651,26 @@ created by example.com/h.TestHang in goroutine 18\n\t/h/hang_test.go:11 +0x35\n"
     #[test]
     fn positions() {
         assert_eq!(parse_position("/a/b.go:12 +0x1d"), Some(("/a/b.go", 12)));
-        assert_eq!(
-            parse_position("_testmain.go:46 +0x9b"),
-            Some(("_testmain.go", 46))
-        );
-        assert_eq!(
-            parse_position("C:/dev/x.go:250 +0x1fe fp=0x1 sp=0x2 pc=0x3"),
-            Some(("C:/dev/x.go", 250))
-        );
+        assert_eq!(parse_position("_testmain.go:46 +0x9b"), Some(("_testmain.go", 46)));
+        assert_eq!(parse_position("C:/dev/x.go:250 +0x1fe fp=0x1 sp=0x2 pc=0x3"), Some(("C:/dev/x.go", 250)));
         assert_eq!(parse_position("/a/b.go"), None);
         assert_eq!(parse_position(":12"), None);
     }
 
     #[test]
     fn packages_of_functions() {
-        assert_eq!(
-            function_package("example.com/m/pkg.(*T).M.func1"),
-            "example.com/m/pkg"
-        );
+        assert_eq!(function_package("example.com/m/pkg.(*T).M.func1"), "example.com/m/pkg");
         assert_eq!(function_package("main.main.func3"), "main");
         assert_eq!(function_package("time.Sleep"), "time");
-        assert_eq!(
-            function_package("internal/poll.runtime_pollWait"),
-            "internal/poll"
-        );
+        assert_eq!(function_package("internal/poll.runtime_pollWait"), "internal/poll");
         assert!(is_stdlib_function("net/http.(*conn).serve"));
-        assert!(!is_stdlib_function(
-            "golang.org/x/sync/errgroup.(*Group).Go.func1"
-        ));
+        assert!(!is_stdlib_function("golang.org/x/sync/errgroup.(*Group).Go.func1"));
         assert!(!is_stdlib_function("main.worker"));
     }
 
     #[test]
     fn render_round_trip() {
-        let text =
-            "goroutine 7 [chan receive, 3 minutes]:\nexample.com/a.F.func1(...)\n\t/a/f.go:9\n\
+        let text = "goroutine 7 [chan receive, 3 minutes]:\nexample.com/a.F.func1(...)\n\t/a/f.go:9\n\
 created by example.com/a.F in goroutine 6\n\t/a/f.go:8\n";
         let gs = parse_dump(text);
         assert_eq!(gs.len(), 1);

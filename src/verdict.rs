@@ -103,16 +103,11 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
         }
     }
     for p in &findings.problems {
-        let place =
-            p.at.and_then(|at| findings.inputs.get(at.input).map(|i| (i, at.line)))
-                .map(|(i, line)| {
-                    if line > 0 {
-                        format!("{}:{line}: ", i.path)
-                    } else {
-                        format!("{}: ", i.path)
-                    }
-                })
-                .unwrap_or_default();
+        let place = p
+            .at
+            .and_then(|at| findings.inputs.get(at.input).map(|i| (i, at.line)))
+            .map(|(i, line)| if line > 0 { format!("{}:{line}: ", i.path) } else { format!("{}: ", i.path) })
+            .unwrap_or_default();
         reasons.push(format!("{place}{}", p.message));
     }
     let verdict = if !reasons.is_empty() {
@@ -123,20 +118,14 @@ pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool
             .iter()
             .filter(|f| !failure_is_allowed(f, &findings, &statuses))
             .collect();
-        let new_leaks = statuses
-            .iter()
-            .filter(|s| matches!(s, LeakStatus::New))
-            .count();
+        let new_leaks = statuses.iter().filter(|s| matches!(s, LeakStatus::New)).count();
         if failing.is_empty() && new_leaks == 0 {
             Verdict::Pass
         } else {
             if new_leaks > 0 {
                 reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
             }
-            let others = failing
-                .iter()
-                .filter(|f| f.kind != FailureKind::Leak)
-                .count();
+            let others = failing.iter().filter(|f| f.kind != FailureKind::Leak).count();
             if others > 0 {
                 reasons.push(format!("{others} other failure{}", plural(others)));
             }
@@ -167,16 +156,8 @@ impl Analysis {
     /// matched nothing fail the gate.
     pub fn with_policy(mut self, outcome: PolicyOutcome) -> Analysis {
         if self.verdict != Verdict::Error {
-            for r in outcome
-                .rules
-                .iter()
-                .filter(|r| r.usage.expired && !r.usage.unused())
-            {
-                let until = r
-                    .rule
-                    .expires
-                    .map(|d| format!(" on {d}"))
-                    .unwrap_or_default();
+            for r in outcome.rules.iter().filter(|r| r.usage.expired && !r.usage.unused()) {
+                let until = r.rule.expires.map(|d| format!(" on {d}")).unwrap_or_default();
                 self.reasons.push(format!(
                     "rule `{}` ({}) expired{until}; the leaks it matched are new again",
                     r.rule.id,

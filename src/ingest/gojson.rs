@@ -12,7 +12,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{loc, lossy, IngestError, InputSummary, Lines};
+use super::{lossy, loc, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
 #[derive(Deserialize)]
@@ -58,10 +58,7 @@ pub fn read<R: BufRead>(
         let here = loc(index, no);
         let bytes = line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes);
         if line.cut {
-            summary.warn(format!(
-                "line {no}: longer than {} bytes; cut",
-                super::MAX_LINE_BYTES
-            ));
+            summary.warn(format!("line {no}: longer than {} bytes; cut", super::MAX_LINE_BYTES));
         }
         let trimmed = super::trim_ascii(bytes);
         if trimmed.is_empty() {

@@ -98,10 +98,7 @@ pub fn read<R: BufRead>(
         match ev {
             X::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(bad(
-                        &xml,
-                        format!("elements nested deeper than {MAX_DEPTH}"),
-                    ));
+                    return Err(bad(&xml, format!("elements nested deeper than {MAX_DEPTH}")));
                 }
                 let name = e.local_name().as_ref().to_vec();
                 stack.push(name.clone());
@@ -109,19 +106,7 @@ pub fn read<R: BufRead>(
                 if skip_depth.is_some() {
                     continue;
                 }
-                start_element(
-                    &name,
-                    &e,
-                    false,
-                    &mut suites,
-                    &mut case,
-                    &mut collect,
-                    &mut skip_depth,
-                    stack.len(),
-                    index,
-                    summary,
-                    sink,
-                );
+                start_element(&name, &e, false, &mut suites, &mut case, &mut collect, &mut skip_depth, stack.len(), index, summary, sink);
             }
             X::Empty(e) => {
                 saw_root = true;
@@ -129,28 +114,8 @@ pub fn read<R: BufRead>(
                     continue;
                 }
                 let name = e.local_name().as_ref().to_vec();
-                start_element(
-                    &name,
-                    &e,
-                    true,
-                    &mut suites,
-                    &mut case,
-                    &mut collect,
-                    &mut skip_depth,
-                    stack.len() + 1,
-                    index,
-                    summary,
-                    sink,
-                );
-                end_element(
-                    &name,
-                    &mut suites,
-                    &mut case,
-                    &mut collect,
-                    index,
-                    summary,
-                    sink,
-                );
+                start_element(&name, &e, true, &mut suites, &mut case, &mut collect, &mut skip_depth, stack.len() + 1, index, summary, sink);
+                end_element(&name, &mut suites, &mut case, &mut collect, index, summary, sink);
                 if stack.is_empty() {
                     closed_root = true;
                 }
@@ -165,15 +130,7 @@ pub fn read<R: BufRead>(
                     }
                     continue;
                 }
-                end_element(
-                    &name,
-                    &mut suites,
-                    &mut case,
-                    &mut collect,
-                    index,
-                    summary,
-                    sink,
-                );
+                end_element(&name, &mut suites, &mut case, &mut collect, index, summary, sink);
                 if stack.is_empty() {
                     closed_root = true;
                 }
@@ -251,14 +208,11 @@ pub fn line_col(bytes: &[u8], pos: usize) -> (u64, u64) {
 }
 
 fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == key)
-        .map(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
-        })
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == key).map(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
+    })
 }
 
 fn push_text(s: &str, collect: Collect, case: &mut Option<Case>, suites: &mut [Suite]) {
@@ -382,10 +336,7 @@ fn end_element(
         b"testcase" => {
             let Some(c) = case.take() else { return };
             let Some(suite) = suites.last_mut() else {
-                summary.warn(format!(
-                    "testcase {:?} outside any testsuite; ignored",
-                    c.name
-                ));
+                summary.warn(format!("testcase {:?} outside any testsuite; ignored", c.name));
                 return;
             };
             let package = if suite.name.is_empty() {
@@ -396,12 +347,7 @@ fn end_element(
             let key = package_key(&package, index);
             if !suite.started {
                 suite.started = true;
-                sink.event(
-                    here,
-                    Event::PackageStart {
-                        package: Cow::Owned(key.clone()),
-                    },
-                );
+                sink.event(here, Event::PackageStart { package: Cow::Owned(key.clone()) });
             }
             let message = c.failure_message.clone().unwrap_or_default();
             let package_level = (c.name == "TestMain" && c.classname.is_empty())
@@ -418,22 +364,10 @@ fn end_element(
                 return;
             }
             let test = c.name.clone();
-            sink.event(
-                here,
-                Event::TestRun {
-                    package: Cow::Owned(key.clone()),
-                    test: Cow::Owned(test.clone()),
-                },
-            );
+            sink.event(here, Event::TestRun { package: Cow::Owned(key.clone()), test: Cow::Owned(test.clone()) });
             emit_text(&c.text, &key, Some(&test), here, sink);
             if c.truncated {
-                emit_text(
-                    "[leakgate: output cut, over the size limit]\n",
-                    &key,
-                    Some(&test),
-                    here,
-                    sink,
-                );
+                emit_text("[leakgate: output cut, over the size limit]\n", &key, Some(&test), here, sink);
             }
             if message == "No test result found" {
                 // go-junit-report: the test started and never ended.
@@ -462,19 +396,10 @@ fn end_element(
             }
             let key = package_key(&suite.name, index);
             if !suite.started {
-                sink.event(
-                    here,
-                    Event::PackageStart {
-                        package: Cow::Owned(key.clone()),
-                    },
-                );
+                sink.event(here, Event::PackageStart { package: Cow::Owned(key.clone()) });
             }
             emit_text(&suite.out, &key, None, here, sink);
-            let outcome = if suite.failed {
-                Outcome::Fail
-            } else {
-                Outcome::Pass
-            };
+            let outcome = if suite.failed { Outcome::Fail } else { Outcome::Pass };
             sink.event(
                 here,
                 Event::PackageEnd {
@@ -495,13 +420,7 @@ fn package_key(name: &str, _index: usize) -> String {
     name.to_string()
 }
 
-fn emit_text(
-    text: &str,
-    key: &str,
-    test: Option<&str>,
-    here: crate::events::Loc,
-    sink: &mut dyn Sink,
-) {
+fn emit_text(text: &str, key: &str, test: Option<&str>, here: crate::events::Loc, sink: &mut dyn Sink) {
     if text.is_empty() {
         return;
     }
@@ -528,16 +447,9 @@ mod tests {
             out.push(match e {
                 Event::PackageStart { package } => format!("start {package}"),
                 Event::TestRun { test, .. } => format!("run {test}"),
-                Event::Output { test, text, .. } => {
-                    format!("out[{}] {}", test.unwrap_or_default(), text)
-                }
+                Event::Output { test, text, .. } => format!("out[{}] {}", test.unwrap_or_default(), text),
                 Event::TestEnd { test, outcome, .. } => format!("end {test} {outcome:?}"),
-                Event::PackageEnd {
-                    package,
-                    outcome,
-                    failed_build,
-                    ..
-                } => {
+                Event::PackageEnd { package, outcome, failed_build, .. } => {
                     format!("pkg {package} {outcome:?} {}", failed_build.is_some())
                 }
                 other => format!("{other:?}"),
@@ -569,13 +481,11 @@ mod tests {
 
     #[test]
     fn go_junit_report_shape_cdata_and_bare_suite() {
-        let (ev, _) = run(
-            r#"<testsuite name="ex.com/p" tests="2" failures="1" errors="1">
+        let (ev, _) = run(r#"<testsuite name="ex.com/p" tests="2" failures="1" errors="1">
   <testcase name="TestLeak" classname="ex.com/p"><failure message="Failed"><![CDATA[    x_test.go:9: found unexpected goroutines:
 ]]></failure></testcase>
   <testcase name="Failure" classname="ex.com/p"><error message="Runtime error"><![CDATA[goleak: Errors]]></error></testcase>
-</testsuite>"#,
-        );
+</testsuite>"#);
         assert_eq!(ev[1], "run TestLeak");
         assert!(ev[2].starts_with("out[TestLeak]     x_test.go:9"));
         assert_eq!(ev[3], "end TestLeak Fail");
@@ -598,13 +508,8 @@ mod tests {
 
     #[test]
     fn nested_suites() {
-        let (ev, _) = run(
-            r#"<testsuites><testsuite name="outer"><testsuite name="inner"><testcase name="T" classname="c"/></testsuite></testsuite></testsuites>"#,
-        );
-        assert_eq!(
-            ev,
-            vec!["start inner", "run T", "end T Pass", "pkg inner Pass false"]
-        );
+        let (ev, _) = run(r#"<testsuites><testsuite name="outer"><testsuite name="inner"><testcase name="T" classname="c"/></testsuite></testsuite></testsuites>"#);
+        assert_eq!(ev, vec!["start inner", "run T", "end T Pass", "pkg inner Pass false"]);
     }
 
     #[test]

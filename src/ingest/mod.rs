@@ -120,9 +120,7 @@ pub enum IngestError {
     #[error("{path} is empty: no test output to judge")]
     #[diagnostic(
         code(leakgate::input::empty),
-        help(
-            "did `go test` run? Pass the file that `go test -json` (or gotestsum --jsonfile) wrote"
-        )
+        help("did `go test` run? Pass the file that `go test -json` (or gotestsum --jsonfile) wrote")
     )]
     Empty {
         /// Input name.
@@ -200,10 +198,7 @@ fn peek<R: Read>(reader: &mut R, n: usize) -> io::Result<Vec<u8>> {
 /// Everything else is text.
 pub fn detect(head: &[u8]) -> Format {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(head.len());
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
     if head[start..].starts_with(b"<") {
         return Format::Junit;
     }
@@ -217,14 +212,8 @@ pub fn detect(head: &[u8]) -> Format {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
+    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |e| e + 1);
     &b[s..e]
 }
 
@@ -332,18 +321,9 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(
-            detect(b"{\"Time\":\"x\",\"Action\":\"start\"}\n"),
-            Format::GoJson
-        );
-        assert_eq!(
-            detect(b"go: downloading x v1\n{\"Action\":\"run\"}\n"),
-            Format::GoJson
-        );
-        assert_eq!(
-            detect(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?>"),
-            Format::Junit
-        );
+        assert_eq!(detect(b"{\"Time\":\"x\",\"Action\":\"start\"}\n"), Format::GoJson);
+        assert_eq!(detect(b"go: downloading x v1\n{\"Action\":\"run\"}\n"), Format::GoJson);
+        assert_eq!(detect(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?>"), Format::Junit);
         assert_eq!(detect(b"<testsuites>"), Format::Junit);
         assert_eq!(detect(b"=== RUN   TestA\n"), Format::Text);
         assert_eq!(detect(b"{not an event}\n"), Format::Text);

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use super::{loc, lossy, IngestError, InputSummary, Lines};
+use super::{lossy, loc, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
 /// Reads plain text output.
@@ -228,8 +228,7 @@ fn classify(line: &str) -> Line<'_> {
                 return Line::PackageEnd {
                     package: pkg,
                     outcome,
-                    build_failed: joined.contains("[build failed]")
-                        || joined.contains("[setup failed]"),
+                    build_failed: joined.contains("[build failed]") || joined.contains("[setup failed]"),
                 };
             }
         }
@@ -286,11 +285,7 @@ impl Converter {
     fn key(&self) -> String {
         // Replayed summary entries get their own key prefix so that their
         // tests are not counted twice.
-        let kind = if self.replay.is_some() {
-            "replay"
-        } else {
-            "text"
-        };
+        let kind = if self.replay.is_some() { "replay" } else { "text" };
         format!("\u{0}{kind}#{}#{}", self.index, self.block)
     }
 
@@ -334,26 +329,11 @@ impl Converter {
         }
     }
 
-    fn close_block(
-        &mut self,
-        no: u64,
-        outcome: Outcome,
-        name: Option<String>,
-        failed: bool,
-        sink: &mut dyn Sink,
-    ) {
+    fn close_block(&mut self, no: u64, outcome: Outcome, name: Option<String>, failed: bool, sink: &mut dyn Sink) {
         self.close_block_as(no, outcome, name, failed, false, sink);
     }
 
-    fn close_block_as(
-        &mut self,
-        no: u64,
-        outcome: Outcome,
-        name: Option<String>,
-        failed: bool,
-        replay: bool,
-        sink: &mut dyn Sink,
-    ) {
+    fn close_block_as(&mut self, no: u64, outcome: Outcome, name: Option<String>, failed: bool, replay: bool, sink: &mut dyn Sink) {
         self.flush(no, 0, sink);
         let name = name.or_else(|| self.bazel_target.clone());
         if let Some(n) = &name {
@@ -367,11 +347,7 @@ impl Converter {
                 package: Cow::Owned(self.key()),
                 outcome,
                 elapsed: None,
-                failed_build: if failed {
-                    name.clone().map(Cow::Owned)
-                } else {
-                    None
-                },
+                failed_build: if failed { name.clone().map(Cow::Owned) } else { None },
                 name: name.map(Cow::Owned),
                 replay,
             },
@@ -443,12 +419,7 @@ impl Converter {
             }
             Line::Final(outcome) => {
                 if !self.open {
-                    sink.event(
-                        loc(self.index, no),
-                        Event::Stray {
-                            text: Cow::Owned(line.to_string()),
-                        },
-                    );
+                    sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
                     return;
                 }
                 self.flush(no, 0, sink);
@@ -466,12 +437,7 @@ impl Converter {
                         || t.starts_with("panic: ")
                         || t.starts_with("fatal error: ");
                     if !opens {
-                        sink.event(
-                            loc(self.index, no),
-                            Event::Stray {
-                                text: Cow::Owned(line.to_string()),
-                            },
-                        );
+                        sink.event(loc(self.index, no), Event::Stray { text: Cow::Owned(line.to_string()) });
                         return;
                     }
                     self.ensure_open(no, sink);
@@ -541,9 +507,7 @@ impl Converter {
     }
 
     fn end_replay(&mut self, no: u64, sink: &mut dyn Sink) {
-        let Some((short, test)) = self.replay.clone() else {
-            return;
-        };
+        let Some((short, test)) = self.replay.clone() else { return };
         sink.event(
             loc(self.index, no),
             Event::TestEnd {
@@ -582,32 +546,14 @@ mod tests {
 
     #[test]
     fn cleans_ci_noise() {
-        assert_eq!(
-            clean_line("2024-05-01T10:00:00.1234567Z     x.go:1: hi\r"),
-            "    x.go:1: hi"
-        );
-        assert_eq!(
-            clean_line("2024-05-01T10:00:00.123456Z 00O+ === RUN   TestA"),
-            "=== RUN   TestA"
-        );
-        assert_eq!(
-            clean_line("[2024-05-01T10:00:00.123Z] --- FAIL: TestA (0.00s)"),
-            "--- FAIL: TestA (0.00s)"
-        );
+        assert_eq!(clean_line("2024-05-01T10:00:00.1234567Z     x.go:1: hi\r"), "    x.go:1: hi");
+        assert_eq!(clean_line("2024-05-01T10:00:00.123456Z 00O+ === RUN   TestA"), "=== RUN   TestA");
+        assert_eq!(clean_line("[2024-05-01T10:00:00.123Z] --- FAIL: TestA (0.00s)"), "--- FAIL: TestA (0.00s)");
         assert_eq!(clean_line("[10:00:00] ok  \tp\t0.1s"), "ok  \tp\t0.1s");
-        assert_eq!(
-            clean_line("\x1b[31m--- FAIL\x1b[0m: TestA (0.00s)"),
-            "--- FAIL: TestA (0.00s)"
-        );
-        assert_eq!(
-            clean_line("\x1b]0;title\x07\u{16}=== RUN   T"),
-            "=== RUN   T"
-        );
+        assert_eq!(clean_line("\x1b[31m--- FAIL\x1b[0m: TestA (0.00s)"), "--- FAIL: TestA (0.00s)");
+        assert_eq!(clean_line("\x1b]0;title\x07\u{16}=== RUN   T"), "=== RUN   T");
         assert_eq!(clean_line("progress 10%\rdone"), "done");
-        assert_eq!(
-            clean_line("[Goroutine 8 in state x"),
-            "[Goroutine 8 in state x"
-        );
+        assert_eq!(clean_line("[Goroutine 8 in state x"), "[Goroutine 8 in state x");
     }
 
     fn run(text: &str) -> Vec<String> {
@@ -617,21 +563,10 @@ mod tests {
             out.push(match e {
                 Event::PackageStart { .. } => "start".to_string(),
                 Event::TestRun { test, .. } => format!("run {test}"),
-                Event::Output { test, text, .. } => {
-                    format!("out[{}] {}", test.unwrap_or_default(), text.trim_end())
-                }
+                Event::Output { test, text, .. } => format!("out[{}] {}", test.unwrap_or_default(), text.trim_end()),
                 Event::TestEnd { test, outcome, .. } => format!("end {test} {outcome:?}"),
-                Event::PackageEnd {
-                    outcome,
-                    name,
-                    replay,
-                    ..
-                } => {
-                    format!(
-                        "pkg {} {outcome:?}{}",
-                        name.unwrap_or_default(),
-                        if replay { " replay" } else { "" }
-                    )
+                Event::PackageEnd { outcome, name, replay, .. } => {
+                    format!("pkg {} {outcome:?}{}", name.unwrap_or_default(), if replay { " replay" } else { "" })
                 }
                 Event::Stray { text } => format!("stray {text}"),
                 other => format!("{other:?}"),
@@ -667,10 +602,7 @@ mod tests {
     fn stray_lines_outside_packages() {
         let ev = run("Run go test ./...\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\nok  \tp\t0.1s\nError: Process completed with exit code 1.\n");
         assert_eq!(ev[0], "stray Run go test ./...");
-        assert_eq!(
-            ev.last().unwrap(),
-            "stray Error: Process completed with exit code 1."
-        );
+        assert_eq!(ev.last().unwrap(), "stray Error: Process completed with exit code 1.");
     }
 
     #[test]
@@ -682,19 +614,10 @@ mod tests {
     #[test]
     fn gotestsum_failure_summary_is_replayed() {
         let ev = run("FAIL\nFAIL\tex.com/m/assertfail\t0.4s\n\n=== Failed\n=== FAIL: assertfail TestAdd (0.00s)\n    math_test.go:11: bad\n\n=== FAIL: assertfail  (0.00s)\nPASS\n\nDONE 3 tests, 1 failure in 1.0s\n");
-        let tail: Vec<&str> = ev
-            .iter()
-            .map(String::as_str)
-            .skip_while(|e| !e.starts_with("run"))
-            .collect();
+        let tail: Vec<&str> = ev.iter().map(String::as_str).skip_while(|e| !e.starts_with("run")).collect();
         assert_eq!(
             tail,
-            vec![
-                "run TestAdd",
-                "out[TestAdd]     math_test.go:11: bad",
-                "end TestAdd Fail",
-                "pkg ex.com/m/assertfail Fail replay"
-            ]
+            vec!["run TestAdd", "out[TestAdd]     math_test.go:11: bad", "end TestAdd Fail", "pkg ex.com/m/assertfail Fail replay"]
         );
     }
 

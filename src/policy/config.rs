@@ -31,6 +31,9 @@ pub const KNOWN_LIBRARIES: &str = "known-libraries";
 /// The embedded list itself.
 pub const KNOWN_LIBRARIES_YAML: &str = include_str!("known-libraries.yml");
 
+/// The commented starter file `leakgate init` writes.
+pub const STARTER: &str = include_str!("starter.yml");
+
 const RULE_KEYS: &[&str] = &[
     "id",
     "reason",
@@ -649,6 +652,61 @@ pub fn display_name(root: &Path, path: &Path) -> String {
         .to_string()
 }
 
+/// The rules a policy holds, as `leakgate config check` prints them.
+pub fn describe(policy: &Policy) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let Some(source) = &policy.source else {
+        return "no policy file: the default policy allows no leak\n".to_string();
+    };
+    let own = policy.rules.iter().filter(|r| r.extends.is_none()).count();
+    let _ = writeln!(
+        s,
+        "{source}: valid, version {VERSION}, {own} rule{}",
+        if own == 1 { "" } else { "s" }
+    );
+    for name in &policy.extends {
+        let n = policy
+            .rules
+            .iter()
+            .filter(|r| r.extends.as_deref() == Some(name))
+            .count();
+        let _ = writeln!(s, "extends {name}: {n} rules");
+    }
+    for r in &policy.rules {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{} ({})", r.id, r.place());
+        let _ = writeln!(s, "  reason:  {}", r.reason);
+        if let Some(l) = &r.library {
+            let _ = writeln!(s, "  library: {l}");
+        }
+        if let Some(o) = &r.owner {
+            let _ = writeln!(s, "  owner:   {o}");
+        }
+        if let Some(e) = r.expires {
+            let state = if r.is_expired(policy.today) {
+                "expired"
+            } else {
+                "applies until then"
+            };
+            let _ = writeln!(s, "  expires: {e} ({state}; today is {})", policy.today);
+        }
+        if let Some(u) = &r.reference {
+            let _ = writeln!(s, "  see:     {u}");
+        }
+        for p in &r.patterns {
+            let _ = writeln!(
+                s,
+                "  match {:<13} {:<6} {}",
+                p.field.key(),
+                p.kind.name(),
+                p.text
+            );
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,6 +760,12 @@ mod tests {
         assert_eq!(e, vec![(1, 10, "unsupported version 2".to_string())]);
         let e = errors("# nothing\n");
         assert_eq!(e, vec![(1, 1, "the policy is empty".to_string())]);
+    }
+
+    #[test]
+    fn the_starter_file_loads() {
+        let p = from_text(".leakgate.yml", STARTER, jiff::civil::date(2026, 1, 1)).unwrap();
+        assert!(p.rules.is_empty());
     }
 
     #[test]

@@ -283,10 +283,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 status: s.name(),
                 rules: rules(s),
                 reported_by: source_name(l.source),
-                verify_location: l
-                    .location
-                    .as_ref()
-                    .map(|(file, line)| Location { file, line: *line }),
+                verify_location: l.location.as_ref().map(|(file, line)| Location { file, line: *line }),
                 verify_at: source(&l.verify_at),
                 truncated: l.truncated,
                 dropped_goroutines: l.dropped,
@@ -311,12 +308,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 status: d.status.name(),
                 state: &d.example.goroutine.state.status,
                 top_function: d.example.goroutine.top_function(),
-                created_by: d
-                    .example
-                    .goroutine
-                    .created_by
-                    .as_ref()
-                    .map(|c| c.function.as_str()),
+                created_by: d.example.goroutine.created_by.as_ref().map(|c| c.function.as_str()),
                 origin: source(&d.example.origin),
                 anchor: source_ref(d.example.anchor()),
                 goroutines: d.goroutines,
@@ -325,10 +317,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 reported_by: d
                     .reporters
                     .iter()
-                    .map(|(p, t)| Reporter {
-                        package: *p,
-                        test: *t,
-                    })
+                    .map(|(p, t)| Reporter { package: *p, test: *t })
                     .collect(),
             })
             .collect(),

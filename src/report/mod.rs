@@ -40,12 +40,7 @@ pub struct Style {
 }
 
 /// Writes one report.
-pub fn write(
-    kind: ReportKind,
-    analysis: &Analysis,
-    style: Style,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write(kind: ReportKind, analysis: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> {
     match kind {
         ReportKind::Terminal => terminal::write(analysis, style, out),
         ReportKind::Json => json::write(analysis, out),

@@ -35,26 +35,16 @@ impl Paint {
     }
 }
 
-const RED: Ansi = Ansi::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
-    .effects(Effects::BOLD);
+const RED: Ansi = Ansi::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red))).effects(Effects::BOLD);
 const YELLOW: Ansi = Ansi::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
-const GREEN: Ansi = Ansi::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
-    .effects(Effects::BOLD);
+const GREEN: Ansi = Ansi::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green))).effects(Effects::BOLD);
 const DIM: Ansi = Ansi::new().effects(Effects::DIMMED);
 const BOLD: Ansi = Ansi::new().effects(Effects::BOLD);
 
 /// Replaces control characters (ESC, CR, BEL, …) in input-derived text.
 pub fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
         .collect()
 }
 
@@ -76,16 +66,10 @@ fn headline_place(g: &LeakedGoroutine, d: &DistinctLeak<'_>, a: &Analysis) -> St
         .findings
         .leaks
         .iter()
-        .filter(|l| {
-            d.reporters
-                .contains(&(l.package.as_deref(), l.test.as_deref()))
-        })
+        .filter(|l| d.reporters.contains(&(l.package.as_deref(), l.test.as_deref())))
         .find_map(|l| l.verify_at.clone().filter(|v| v.in_repo));
     match verify {
-        Some(v) => format!(
-            "{} (the leak check; the goroutine was started outside the repository)",
-            place(&Some(v))
-        ),
+        Some(v) => format!("{} (the leak check; the goroutine was started outside the repository)", place(&Some(v))),
         None => place(&g.origin),
     }
 }
@@ -117,72 +101,31 @@ pub fn write(a: &Analysis, style: Style, out: &mut dyn Write) -> io::Result<()> 
             f.kind.name(),
             clean(&f.message)
         )?;
-        let limit = if style.verbose {
-            usize::MAX
-        } else {
-            SHORT_OUTPUT
-        };
-        for line in f
-            .excerpt
-            .iter()
-            .filter(|l| !l.trim().is_empty())
-            .take(limit)
-        {
+        let limit = if style.verbose { usize::MAX } else { SHORT_OUTPUT };
+        for line in f.excerpt.iter().filter(|l| !l.trim().is_empty()).take(limit) {
             writeln!(out, "    {}", clean(line))?;
         }
         let shown = f.excerpt.iter().filter(|l| !l.trim().is_empty()).count();
         if shown > limit {
-            writeln!(
-                out,
-                "    {}",
-                paint.p(
-                    DIM,
-                    &format!("… {} more lines (--verbose shows all)", shown - limit)
-                )
-            )?;
+            writeln!(out, "    {}", paint.p(DIM, &format!("… {} more lines (--verbose shows all)", shown - limit)))?;
         }
         writeln!(out)?;
     }
     for input in &a.findings.inputs {
         for w in &input.warnings {
-            writeln!(
-                out,
-                "{} {}: {}",
-                paint.p(YELLOW, "warning:"),
-                clean(&input.path),
-                clean(w)
-            )?;
+            writeln!(out, "{} {}: {}", paint.p(YELLOW, "warning:"), clean(&input.path), clean(w))?;
         }
         if input.more_warnings > 0 {
-            writeln!(
-                out,
-                "{} {}: {} more warnings",
-                paint.p(YELLOW, "warning:"),
-                clean(&input.path),
-                input.more_warnings
-            )?;
+            writeln!(out, "{} {}: {} more warnings", paint.p(YELLOW, "warning:"), clean(&input.path), input.more_warnings)?;
         }
     }
     if a.default_policy && !a.findings.leaks.is_empty() {
-        writeln!(
-            out,
-            "{}",
-            paint.p(
-                DIM,
-                "note: no .leakgate.yml found; using the default policy, which allows no leak"
-            )
-        )?;
+        writeln!(out, "{}", paint.p(DIM, "note: no .leakgate.yml found; using the default policy, which allows no leak"))?;
     }
     summary(a, &distinct, &paint, out)
 }
 
-fn leak_block(
-    d: &DistinctLeak<'_>,
-    a: &Analysis,
-    style: Style,
-    paint: &Paint,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+fn leak_block(d: &DistinctLeak<'_>, a: &Analysis, style: Style, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let g = d.example;
     let (tag, color) = match (d.status, d.harness) {
         (_, true) => ("HARNESS", DIM),
@@ -190,10 +133,7 @@ fn leak_block(
         (LeakStatus::Allowed { .. }, _) => ("ALLOWED", YELLOW),
     };
     let count = if d.max_in_report > 1 {
-        format!(
-            "{} goroutines ({} in one report)",
-            d.goroutines, d.max_in_report
-        )
+        format!("{} goroutines ({} in one report)", d.goroutines, d.max_in_report)
     } else if d.goroutines > 1 {
         format!("{} goroutines", d.goroutines)
     } else {
@@ -215,19 +155,11 @@ fn leak_block(
         writeln!(out, "    started by  {}", clean(&c.function))?;
     }
     if let Some(top) = g.goroutine.top_function() {
-        let at = g
-            .blocked_at
-            .as_ref()
-            .map(|b| format!(" at {}", place(&Some(b.clone()))))
-            .unwrap_or_default();
+        let at = g.blocked_at.as_ref().map(|b| format!(" at {}", place(&Some(b.clone())))).unwrap_or_default();
         writeln!(out, "    blocked in  {}{}", clean(top), at)?;
     }
     let reporters: Vec<String> = d.reporters.iter().map(|(p, t)| who(*p, *t)).collect();
-    let shown = if style.verbose {
-        reporters.len()
-    } else {
-        reporters.len().min(4)
-    };
+    let shown = if style.verbose { reporters.len() } else { reporters.len().min(4) };
     write!(out, "    reported by {}", reporters[..shown].join("; "))?;
     if reporters.len() > shown {
         write!(out, " and {} more", reporters.len() - shown)?;
@@ -246,12 +178,7 @@ fn leak_block(
     writeln!(out)
 }
 
-fn stack_lines(
-    g: &LeakedGoroutine,
-    style: Style,
-    paint: &Paint,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+fn stack_lines(g: &LeakedGoroutine, style: Style, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let frames = &g.goroutine.frames;
     let user: Vec<usize> = frames
         .iter()
@@ -259,47 +186,24 @@ fn stack_lines(
         .filter(|(_, f)| style.verbose || !stack::is_stdlib_function(&f.function))
         .map(|(i, _)| i)
         .collect();
-    let limit = if style.verbose {
-        usize::MAX
-    } else {
-        SHORT_STACK
-    };
+    let limit = if style.verbose { usize::MAX } else { SHORT_STACK };
     for &i in user.iter().take(limit) {
         let f = &frames[i];
         let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
         writeln!(out, "      {}", clean(&f.function))?;
-        writeln!(
-            out,
-            "        {}",
-            paint.p(DIM, &clean(&format!("{}:{}", file, f.line)))
-        )?;
+        writeln!(out, "        {}", paint.p(DIM, &clean(&format!("{}:{}", file, f.line))))?;
     }
     let hidden = frames.len() - user.len().min(limit);
     if hidden > 0 {
-        writeln!(
-            out,
-            "      {}",
-            paint.p(DIM, &format!("({hidden} more frames; --verbose shows all)"))
-        )?;
+        writeln!(out, "      {}", paint.p(DIM, &format!("({hidden} more frames; --verbose shows all)")))?;
     }
     Ok(())
 }
 
-fn summary(
-    a: &Analysis,
-    distinct: &[DistinctLeak<'_>],
-    paint: &Paint,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+fn summary(a: &Analysis, distinct: &[DistinctLeak<'_>], paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let c = &a.findings.counts;
-    let new = distinct
-        .iter()
-        .filter(|d| matches!(d.status, LeakStatus::New) && !d.harness)
-        .count();
-    let allowed = distinct
-        .iter()
-        .filter(|d| matches!(d.status, LeakStatus::Allowed { .. }))
-        .count();
+    let new = distinct.iter().filter(|d| matches!(d.status, LeakStatus::New) && !d.harness).count();
+    let allowed = distinct.iter().filter(|d| matches!(d.status, LeakStatus::Allowed { .. })).count();
     let others = a.other_failures().count();
     let head = match a.verdict {
         Verdict::Pass => paint.p(GREEN, "PASS"),
