@@ -85,7 +85,6 @@ pub enum BaselineError {
     Policy(#[from] PolicyError),
     /// The file's `allow:` is in a form text cannot be appended to.
     #[error("{file}:{line}: `allow:` is written as a flow list; baseline appends to a block list (`allow:` followed by `- id: ...` items)")]
-    #[diagnostic(code(leakgate::baseline))]
     FlowList {
         /// The file.
         file: String,

@@ -48,7 +48,6 @@ const EXTENDS: &[&str] = &[KNOWN_LIBRARIES];
 /// One mistake in a policy file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(leakgate::policy))]
 pub struct ConfigError {
     /// What is wrong.
     pub message: String,
@@ -88,7 +87,6 @@ pub struct InvalidPolicy {
 pub enum PolicyError {
     /// The file could not be read.
     #[error("cannot read the policy {path}: {source}")]
-    #[diagnostic(code(leakgate::policy))]
     Unreadable {
         /// The file.
         path: String,
@@ -97,7 +95,6 @@ pub enum PolicyError {
     },
     /// The file is too large to be a policy.
     #[error("the policy {path} is {size} bytes; a policy is at most {MAX_FILE_BYTES} bytes")]
-    #[diagnostic(code(leakgate::policy))]
     TooLarge {
         /// The file.
         path: String,
@@ -110,7 +107,6 @@ pub enum PolicyError {
     Invalid(#[from] InvalidPolicy),
     /// The rules did not compile (a size limit).
     #[error(transparent)]
-    #[diagnostic(code(leakgate::policy))]
     Compile(#[from] matcher::CompileError),
 }
 
