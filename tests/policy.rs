@@ -1,6 +1,8 @@
 //! The policy file, end to end: the binary on real fixtures with policies
 //! written into temporary repositories.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

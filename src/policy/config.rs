@@ -268,9 +268,9 @@ fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
                 ),
                 None => format!("known keys here: {}", candidates.join(", ")),
             };
-            let context = if expected.iter().any(|k| *k == "top_function") {
+            let context = if expected.contains(&"top_function") {
                 " in `match`"
-            } else if expected.iter().any(|k| *k == "reason") {
+            } else if expected.contains(&"reason") {
                 " in a rule"
             } else {
                 ""
@@ -704,6 +704,7 @@ pub fn describe(policy: &Policy) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -283,6 +283,7 @@ impl Matcher {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::stack::Frame;
@@ -454,6 +455,7 @@ mod tests {
     /// --nocapture`: 10,000 rules against 100,000 goroutines.
     #[test]
     #[ignore]
+    #[allow(clippy::print_stderr)]
     fn many_rules_many_goroutines() {
         let (rules, names) = corpus(10_000, 42);
         let t = std::time::Instant::now();

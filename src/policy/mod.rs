@@ -466,6 +466,7 @@ pub fn evaluate_full(findings: &Findings, policy: &Policy) -> Evaluation {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
