@@ -122,8 +122,9 @@ pub fn analyze_readers<R: Read>(
 
 /// Applies the policy and the verdict to findings.
 pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
-    let statuses = policy::evaluate(&findings, policy);
-    verdict::judge(findings, statuses, policy.source.is_none())
+    let evaluation = policy::evaluate_full(&findings, policy);
+    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
+    verdict::judge(findings, evaluation.statuses, policy.is_default()).with_policy(outcome)
 }
 
 /// Applies the policy, retries what `config` says is retryable through
@@ -136,11 +137,13 @@ pub fn judge_with_retries(
     base: &retry::Base,
     runner: &mut dyn retry::Runner,
 ) -> Analysis {
-    let mut statuses = policy::evaluate(&findings, policy);
+    let evaluation = policy::evaluate_full(&findings, policy);
+    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
+    let mut statuses = evaluation.statuses;
     let judgeable =
         findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
     if !judgeable {
-        return verdict::judge(findings, statuses, policy.source.is_none());
+        return verdict::judge(findings, statuses, policy.is_default()).with_policy(outcome);
     }
     let mut records = retry::plan(&findings, &statuses, config);
     retry::execute(
@@ -154,10 +157,11 @@ pub fn judge_with_retries(
     verdict::judge_retried(
         findings,
         statuses,
-        policy.source.is_none(),
+        policy.is_default(),
         records,
         config.flaky,
     )
+    .with_policy(outcome)
 }
 
 /// The whole pipeline: inputs to analysis.

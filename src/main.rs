@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::paths::{self, Repo};
-use leakgate::policy::Policy;
+use leakgate::policy::{self, baseline, config};
 use leakgate::report::{self, Context, ReportKind, Style};
 use leakgate::retry::rerun::{self, DEFAULT_COMMAND};
 use leakgate::retry::{Base, RetryConfig};
@@ -39,6 +39,19 @@ enum Command {
     ///
     /// Example: leakgate run --retries 2 -- go test -race ./...
     Run(RunArgs),
+    /// Validate the policy file and print the rules it holds.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write an allow rule for each distinct leak of a run (adopting
+    /// leakgate on a codebase that already leaks).
+    ///
+    /// Rules match on the leak's top function and creator. They are
+    /// appended to the policy file without touching what is there; leaks
+    /// an existing rule matches get none, so running it again on the same
+    /// input changes nothing. Without --write the merged file is printed.
+    Baseline(BaselineArgs),
+    /// Write a commented starter .leakgate.yml at the repository root.
+    Init(InitArgs),
     /// Manage the local pre-push check.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -63,6 +76,71 @@ enum HookCommand {
         /// Passed by git: the remote's URL.
         url: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate the policy file without input; print the rules understood.
+    Check(ConfigCheckArgs),
+}
+
+/// Where the policy is and what day it is.
+#[derive(clap::Args, Debug)]
+struct PolicyArgs {
+    /// The policy file [default: .leakgate.yml at the repository root; none:
+    /// the default policy, which allows no leak].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// The day rule expiry is judged against (reproducible runs).
+    #[arg(long, env = "LEAKGATE_TODAY", hide = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<jiff::civil::Date>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ConfigCheckArgs {
+    /// Repository root, where .leakgate.yml is looked for.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct BaselineArgs {
+    /// Input files, as for `check`; `-` or nothing for standard input.
+    inputs: Vec<PathBuf>,
+    /// The inputs' format.
+    #[arg(long, value_enum, default_value = "auto")]
+    format: FormatArg,
+    /// Repository root (see `check`).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Write the merged policy to PATH [default: the policy file].
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    write: Option<Option<PathBuf>>,
+    /// Give every new rule this expiry date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    expires: Option<jiff::civil::Date>,
+}
+
+#[derive(clap::Args, Debug)]
+struct InitArgs {
+    /// Repository root, where .leakgate.yml is written.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Write to PATH instead.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+fn parse_date(s: &str) -> std::result::Result<jiff::civil::Date, String> {
+    s.parse()
+        .map_err(|e| format!("not a date (YYYY-MM-DD): {e}"))
 }
 
 #[derive(clap::Args, Debug)]
@@ -126,6 +204,12 @@ struct Options {
     /// own command].
     #[arg(long, value_name = "COMMAND")]
     retry_command: Option<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Fail when a rule of the policy matched nothing (for a full run,
+    /// where every rule should match).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -166,6 +250,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Check(args) => check(args),
         Command::Run(args) => run_command(args),
         Command::Hook(cmd) => hook(cmd),
+        Command::Config(ConfigCommand::Check(args)) => config_check(args),
+        Command::Baseline(args) => baseline(args),
+        Command::Init(args) => init(args),
     }
 }
 
@@ -223,8 +310,8 @@ fn hook(cmd: HookCommand) -> Result<i32> {
                 return Ok(exit::PASS);
             }
             let repo = Repo::discover(&top);
-            let analysis =
-                leakgate::analyze_readers(readers, FormatChoice::Auto, &repo, &Policy::default())?;
+            let policy = config::load(&top, None, policy::today()).map_err(miette::Report::new)?;
+            let analysis = leakgate::analyze_readers(readers, FormatChoice::Auto, &repo, &policy)?;
             let mut failed_child = false;
             for mut c in children {
                 failed_child |= !c.wait().into_diagnostic()?.success();
@@ -255,6 +342,125 @@ fn hook(cmd: HookCommand) -> Result<i32> {
             }
             Ok(code)
         }
+    }
+}
+
+fn input_list(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let inputs: Vec<Input> = if paths.is_empty() {
+        vec![Input::Stdin]
+    } else {
+        paths
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::File(p.clone())
+                }
+            })
+            .collect()
+    };
+    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        return Err(miette!("standard input (-) can be read only once"));
+    }
+    Ok(inputs)
+}
+
+fn load_policy(root: &std::path::Path, args: &PolicyArgs) -> Result<policy::Policy> {
+    let today = args.today.unwrap_or_else(policy::today);
+    config::load(root, args.config.as_deref(), today).map_err(miette::Report::new)
+}
+
+fn config_check(args: ConfigCheckArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let policy = load_policy(&root, &args.policy)?;
+    print!("{}", config::describe(&policy));
+    Ok(exit::PASS)
+}
+
+fn baseline(args: BaselineArgs) -> Result<i32> {
+    let inputs = input_list(&args.inputs)?;
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let repo = Repo::discover(&root);
+    let today = args.policy.today.unwrap_or_else(policy::today);
+    let target = args
+        .policy
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join(policy::FILE_NAME));
+    let existing = if target.is_file() {
+        Some(config::read(&target).map_err(miette::Report::new)?)
+    } else if args.policy.config.is_some() {
+        return Err(miette!("the policy {} does not exist", target.display()));
+    } else {
+        None
+    };
+    let findings = leakgate::collect(&inputs, format_of(args.format), &repo)?;
+    for p in &findings.problems {
+        eprintln!("warning: {}", p.message);
+    }
+    let name = config::display_name(&root, &target);
+    let merged = baseline::merge(existing.as_deref(), &name, &findings, today, args.expires)
+        .map_err(miette::Report::new)?;
+    for (c, rule) in &merged.covered {
+        let what = c
+            .created_by
+            .as_deref()
+            .or(c.top_function.as_deref())
+            .unwrap_or("?");
+        eprintln!("already allowed by `{rule}`: {what}");
+    }
+    match args.write {
+        Some(path) => {
+            let path = path.unwrap_or(target);
+            if merged.added.is_empty() && path.is_file() {
+                eprintln!("baseline: nothing to add to {}", path.display());
+            } else {
+                std::fs::write(&path, &merged.text)
+                    .into_diagnostic()
+                    .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "baseline: added {} rule{} to {}",
+                    merged.added.len(),
+                    if merged.added.len() == 1 { "" } else { "s" },
+                    path.display()
+                );
+            }
+        }
+        None => {
+            print!("{}", merged.text);
+            eprintln!(
+                "baseline: {} new rule{} (--write saves them)",
+                merged.added.len(),
+                if merged.added.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(exit::PASS)
+}
+
+fn init(args: InitArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let path = args.config.unwrap_or_else(|| root.join(policy::FILE_NAME));
+    if path.exists() && !args.force {
+        return Err(miette!(
+            "{} already exists; --force overwrites it",
+            path.display()
+        ));
+    }
+    std::fs::write(&path, config::STARTER)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(exit::PASS)
+}
+
+fn format_of(format: FormatArg) -> FormatChoice {
+    match format {
+        FormatArg::Auto => FormatChoice::Auto,
+        FormatArg::GoJson => FormatChoice::Fixed(Format::GoJson),
+        FormatArg::Junit => FormatChoice::Fixed(Format::Junit),
+        FormatArg::Text => FormatChoice::Fixed(Format::Text),
     }
 }
 
@@ -305,14 +511,19 @@ fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Option<PathBuf>)>> {
     Ok(reports)
 }
 
-/// `--retries` and `--retry-command` (the `retry:` policy section joins
-/// here when the policy file carries one).
-fn retry_config(args: &Options) -> Option<RetryConfig> {
-    args.retries.map(|attempts| RetryConfig {
-        attempts,
-        command: args.retry_command.clone(),
-        ..RetryConfig::default()
-    })
+/// The retry settings: the policy's `retry:` section, with `--retries`
+/// and `--retry-command` taking precedence. `None`: no retries.
+fn retry_config(args: &Options, policy: &leakgate::policy::Policy) -> Option<RetryConfig> {
+    let mut config = policy.retry.clone();
+    if let Some(attempts) = args.retries {
+        config.get_or_insert_with(RetryConfig::default).attempts = attempts;
+    }
+    if let Some(command) = &args.retry_command {
+        if let Some(c) = config.as_mut() {
+            c.command = Some(command.clone());
+        }
+    }
+    config.filter(|c| c.attempts > 0)
 }
 
 /// Reruns through `leakgate::run`, telling stderr about each attempt.
@@ -358,8 +569,9 @@ fn check(check: CheckArgs) -> Result<i32> {
     }
     let root = args.root.clone().unwrap_or_else(paths::default_root);
     let repo = Repo::discover(&root);
-    let policy = Policy::default();
-    let analysis = match retry_config(args) {
+    let mut policy = load_policy(&root, &args.policy)?;
+    policy.strict = args.strict;
+    let analysis = match retry_config(args, &policy) {
         None => leakgate::analyze(&inputs, format, &repo, &policy)?,
         Some(config) => {
             let findings = leakgate::collect(&inputs, format, &repo)?;
@@ -386,7 +598,8 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let reports = report_specs(check)?;
     let root = check.root.clone().unwrap_or_else(paths::default_root);
     let repo = Repo::discover(&root);
-    let policy = Policy::default();
+    let mut policy = load_policy(&root, &check.policy)?;
+    policy.strict = check.strict;
     let argv = rerun::ensure_json(&args.command);
     let format = if rerun::is_go_test(&argv) {
         FormatChoice::Fixed(Format::GoJson)
@@ -405,7 +618,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let out = run::run(&spawn, &repo, &interrupt, &mut |p| {
         eprintln!("{}", report::progress::package_line(p))
     })?;
-    let analysis = match retry_config(check) {
+    let analysis = match retry_config(check, &policy) {
         Some(config) => {
             let base = match &config.command {
                 Some(template) => Base::Template(template.clone()),

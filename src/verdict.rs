@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::exit;
 use crate::findings::{Failure, FailureKind, Findings, Leak, LeakedGoroutine};
-use crate::policy::LeakStatus;
+use crate::policy::{LeakStatus, PolicyOutcome};
 use crate::retry::{FlakyMode, RetryRecord};
 
 /// The gate's answer.
@@ -58,6 +58,8 @@ pub struct Analysis {
     pub retries: Vec<RetryRecord>,
     /// What a flaky leak does to the verdict.
     pub flaky: FlakyMode,
+    /// The policy's rules and how they fared.
+    pub policy: PolicyOutcome,
 }
 
 /// A leak as a person thinks of it: goroutines of one fingerprint, across
@@ -197,6 +199,7 @@ pub fn judge_retried(
         default_policy,
         retries,
         flaky,
+        policy: PolicyOutcome::default(),
     }
 }
 
@@ -209,6 +212,49 @@ fn plural(n: usize) -> &'static str {
 }
 
 impl Analysis {
+    /// Adds the policy's outcome: expired rules that matched are named
+    /// among the reasons, and under `--strict` rules of the policy that
+    /// matched nothing fail the gate.
+    pub fn with_policy(mut self, outcome: PolicyOutcome) -> Analysis {
+        if self.verdict != Verdict::Error {
+            for r in outcome
+                .rules
+                .iter()
+                .filter(|r| r.usage.expired && !r.usage.unused())
+            {
+                let until = r
+                    .rule
+                    .expires
+                    .map(|d| format!(" on {d}"))
+                    .unwrap_or_default();
+                self.reasons.push(format!(
+                    "rule `{}` ({}) expired{until}; the leaks it matched are new again",
+                    r.rule.id,
+                    r.rule.place()
+                ));
+            }
+            if outcome.strict {
+                let unused: Vec<String> = outcome
+                    .rules
+                    .iter()
+                    .filter(|r| r.strict_failure())
+                    .map(|r| format!("`{}` ({})", r.rule.id, r.rule.place()))
+                    .collect();
+                if !unused.is_empty() {
+                    self.verdict = Verdict::Fail;
+                    self.reasons.push(format!(
+                        "{} unused rule{} (--strict): {}",
+                        unused.len(),
+                        plural(unused.len()),
+                        unused.join(", ")
+                    ));
+                }
+            }
+        }
+        self.policy = outcome;
+        self
+    }
+
     /// Failures that fail the gate (not covered by allowed leaks), leak
     /// failures excluded (leaks are reported as leaks).
     pub fn other_failures(&self) -> impl Iterator<Item = &Failure> {

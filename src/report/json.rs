@@ -31,7 +31,8 @@ struct Report<'a> {
     failures: Vec<Failure<'a>>,
     leaks: Vec<Leak<'a>>,
     distinct_leaks: Vec<Distinct<'a>>,
-    policy: Policy,
+    policy: Policy<'a>,
+    rules: Vec<Rule<'a>>,
 }
 
 #[derive(Serialize)]
@@ -41,8 +42,28 @@ struct Tool {
 }
 
 #[derive(Serialize)]
-struct Policy {
+struct Policy<'a> {
     default: bool,
+    file: Option<&'a str>,
+    extends: &'a [String],
+    strict: bool,
+    today: Option<String>,
+}
+
+/// One rule of the policy and how it fared in this run.
+#[derive(Serialize)]
+struct Rule<'a> {
+    id: &'a str,
+    /// Goroutines its `match` matched (expired or not).
+    matched: usize,
+    /// Leak reports it helped allow.
+    allowed_reports: usize,
+    expired: bool,
+    expires: Option<String>,
+    unused: bool,
+    file: &'a str,
+    line: u32,
+    extends: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +103,7 @@ struct Leak<'a> {
     test: Option<&'a str>,
     status: &'static str,
     rules: &'a [String],
+    expired_rules: Vec<&'a str>,
     reported_by: &'static str,
     verify_location: Option<Location<'a>>,
     verify_at: Option<Source<'a>>,
@@ -314,6 +336,14 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 test: l.test.as_deref(),
                 status: s.name(),
                 rules: rules(s),
+                expired_rules: a
+                    .policy
+                    .expired_matches
+                    .get(index)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&r| a.policy.rules.get(r).map(|r| r.rule.id.as_str()))
+                    .collect(),
                 reported_by: source_name(l.source),
                 verify_location: l
                     .location
@@ -392,7 +422,27 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         policy: Policy {
             default: a.default_policy,
+            file: a.policy.source.as_deref(),
+            extends: &a.policy.extends,
+            strict: a.policy.strict,
+            today: a.policy.today.map(|d| d.to_string()),
         },
+        rules: a
+            .policy
+            .rules
+            .iter()
+            .map(|r| Rule {
+                id: &r.rule.id,
+                matched: r.usage.matched,
+                allowed_reports: r.usage.allowed_reports,
+                expired: r.usage.expired,
+                expires: r.rule.expires.map(|d| d.to_string()),
+                unused: r.usage.unused(),
+                file: &r.rule.file,
+                line: r.rule.line,
+                extends: r.rule.extends.as_deref(),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -19,7 +19,7 @@ use anstyle::{AnsiColor, Effects, Style as Ansi};
 
 use super::{Context, Style};
 use crate::findings::LeakedGoroutine;
-use crate::policy::LeakStatus;
+use crate::policy::{LeakStatus, RuleOutcome};
 use crate::retry::RetryOutcome;
 use crate::stack;
 use crate::verdict::{Analysis, DistinctLeak, Verdict};
@@ -272,6 +272,7 @@ fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> 
             )
         )?;
     }
+    policy_lines(a, &paint, out)?;
     summary(a, &distinct, &paint, out)
 }
 
@@ -337,6 +338,25 @@ fn leak_block(
     if let LeakStatus::Allowed { rules } = d.status {
         writeln!(out, "    allowed by  {}", clean(&rules.join(", ")))?;
     }
+    for r in expired_rules(d, a) {
+        let on = r
+            .rule
+            .expires
+            .map(|e| format!(" on {e}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "    {}",
+            paint.p(
+                YELLOW,
+                &clean(&format!(
+                    "rule `{}` ({}) expired{on}; it no longer allows this leak",
+                    r.rule.id,
+                    r.rule.place()
+                ))
+            )
+        )?;
+    }
     retry_lines(d, a, paint, out)?;
     if d.harness {
         if let Some(why) = g.harness {
@@ -346,6 +366,88 @@ fn leak_block(
     stack_lines(g, style, paint, section, out)?;
     let _ = a;
     writeln!(out)
+}
+
+/// Expired rules that would have allowed the reports listing `d`.
+fn expired_rules<'a>(d: &DistinctLeak<'_>, a: &'a Analysis) -> Vec<&'a RuleOutcome> {
+    let mut out: Vec<&RuleOutcome> = Vec::new();
+    for (i, leak) in a.findings.leaks.iter().enumerate() {
+        if !leak
+            .goroutines
+            .iter()
+            .any(|g| g.fingerprint == d.fingerprint)
+        {
+            continue;
+        }
+        for &r in a.policy.expired_matches.get(i).into_iter().flatten() {
+            if let Some(rule) = a.policy.rules.get(r) {
+                if !out.iter().any(|o| o.rule.id == rule.rule.id) {
+                    out.push(rule);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The policy in use, expired rules and rules that matched nothing.
+fn policy_lines(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let p = &a.policy;
+    let Some(source) = &p.source else {
+        return Ok(());
+    };
+    let own = p.rules.iter().filter(|r| r.rule.extends.is_none()).count();
+    let mut line = format!(
+        "policy: {} ({own} rule{})",
+        source,
+        if own == 1 { "" } else { "s" }
+    );
+    if !p.extends.is_empty() {
+        line.push_str(&format!(", extends {}", p.extends.join(", ")));
+    }
+    writeln!(out, "{}", paint.p(DIM, &clean(&line)))?;
+    for r in &p.rules {
+        let place = r.rule.place();
+        if r.usage.expired {
+            let on = r
+                .rule
+                .expires
+                .map(|e| format!(" on {e}"))
+                .unwrap_or_default();
+            let what = if r.usage.unused() {
+                "and matched nothing; delete it".to_string()
+            } else {
+                format!(
+                    "and no longer applies to the {} goroutine{} it matched",
+                    r.usage.matched,
+                    if r.usage.matched == 1 { "" } else { "s" }
+                )
+            };
+            writeln!(
+                out,
+                "{} rule `{}` ({place}) expired{on} {what}",
+                paint.p(YELLOW, "warning:"),
+                clean(&r.rule.id)
+            )?;
+        } else if r.strict_failure() {
+            let tag = if p.strict {
+                paint.p(RED, "error:")
+            } else {
+                paint.p(YELLOW, "warning:")
+            };
+            let hint = if p.strict {
+                ""
+            } else {
+                " (--strict fails on this)"
+            };
+            writeln!(
+                out,
+                "{tag} rule `{}` ({place}) matched nothing in this run{hint}",
+                clean(&r.rule.id)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// What retrying did for the tests that reported this leak.
