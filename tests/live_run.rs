@@ -448,3 +448,25 @@ fn a_command_failing_without_a_recorded_failure_is_not_a_pass() {
     let out = leakgate().args(["run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_policy_files_retry_section_drives_retries() {
+    if !have_go() {
+        return;
+    }
+    for (flaky, code) in [("pass", 0), ("fail", 1)] {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("leakgate.yml");
+        std::fs::write(
+            &policy,
+            format!("version: 1\nretry:\n  attempts: 1\n  flaky: {flaky}\n  timeout: 2m\n"),
+        )
+        .unwrap();
+        let config = format!("--config={}", policy.display());
+        let r = leakgate_in_module(&["run", &config, "--", "go", "test", "./flakymain"]);
+        assert_eq!(r.code(), code, "flaky: {flaky}: {}", r.stderr());
+        let main = r.leak(None);
+        assert_eq!(main["status"], "flaky", "{flaky}");
+        assert_eq!(main["attempts"].as_array().unwrap().len(), 1);
+    }
+}
