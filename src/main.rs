@@ -549,24 +549,7 @@ fn check(check: CheckArgs) -> Result<i32> {
     let args = &check.opts;
     let format = format_choice(args);
     let reports = report_specs(args)?;
-    let inputs: Vec<Input> = if check.inputs.is_empty() {
-        vec![Input::Stdin]
-    } else {
-        check
-            .inputs
-            .iter()
-            .map(|p| {
-                if p.as_os_str() == "-" {
-                    Input::Stdin
-                } else {
-                    Input::File(p.clone())
-                }
-            })
-            .collect()
-    };
-    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
-        return Err(miette!("standard input (-) can be read only once"));
-    }
+    let inputs = input_list(&check.inputs)?;
     let root = args.root.clone().unwrap_or_else(paths::default_root);
     let repo = Repo::discover(&root);
     let mut policy = load_policy(&root, &args.policy)?;
