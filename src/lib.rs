@@ -46,6 +46,8 @@ pub mod retry;
 pub mod run;
 pub mod scan;
 pub mod stack;
+#[cfg(test)]
+mod testutil;
 pub mod verdict;
 
 use std::io::Read;

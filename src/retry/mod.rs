@@ -604,18 +604,9 @@ fn who(r: &RetryRecord) -> String {
 mod tests {
     use super::*;
     use crate::findings::Findings;
-    use crate::ingest::FormatChoice;
-    use crate::paths::Repo;
 
     fn fixture(name: &str) -> Findings {
-        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        let repo = Repo::discover(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-        crate::collect(
-            &[crate::Input::File(path.into())],
-            FormatChoice::Auto,
-            &repo,
-        )
-        .unwrap()
+        crate::testutil::fixture_findings(name)
     }
 
     #[test]
