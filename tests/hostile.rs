@@ -250,3 +250,26 @@ fn terminal_report_never_echoes_escape_sequences() {
         "escape sequences reach the terminal"
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_verdicts_code() {
+    use std::io::Read;
+    let mut child = leakgate()
+        .args(["check", "--report", "json", "--root"])
+        .arg(common::root())
+        .arg(fixture("go1.26-goleak1.3.0/all.json"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little of the report, then close the pipe (like `| head -c 10`).
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
