@@ -216,7 +216,7 @@ impl Scanner {
             }
             return;
         }
-        if let Some(pos) = content.find(FOUND) {
+        if let Some(pos) = found_in(content) {
             if content[pos + FOUND.len()..].trim().is_empty() {
                 let prefix = content[..pos].trim_end();
                 let location = parse_location_prefix(prefix);
@@ -290,6 +290,17 @@ impl Scanner {
             entry: Vec::new(),
         });
     }
+}
+
+/// Where [`FOUND`] is in `content`: checked on every output line, so the
+/// searcher is built once.
+fn found_in(content: &str) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(FOUND));
+    if content.len() < FOUND.len() {
+        return None;
+    }
+    FINDER.find(content.as_bytes())
 }
 
 fn find_testmain(content: &str) -> Option<&str> {

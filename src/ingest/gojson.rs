@@ -173,24 +173,12 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
             return None;
         }
         i += 1;
-        let key_end = i + memchr::memchr(b'"', &b[i..])?;
-        let field = match &b[i..key_end] {
-            b"Time" => F_TIME,
-            b"Action" => F_ACTION,
-            b"Package" => F_PACKAGE,
-            b"Test" => F_TEST,
-            b"Output" => F_OUTPUT,
-            b"Elapsed" => F_ELAPSED,
-            b"FailedBuild" => F_FAILED_BUILD,
-            b"ImportPath" => F_IMPORT_PATH,
-            b"OutputType" => F_OUTPUT_TYPE,
-            _ => return None,
-        };
-        if seen & field != 0 || b.get(key_end + 1) != Some(&b':') {
+        let (field, key_len) = key_at(&b[i..])?;
+        if seen & field != 0 {
             return None;
         }
         seen |= field;
-        i = key_end + 2;
+        i += key_len;
         if field == F_ELAPSED {
             let len = b[i..]
                 .iter()
@@ -206,7 +194,7 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
             let start = i;
             let mut escaped = false;
             loop {
-                i += memchr::memchr2(b'"', b'\\', &b[i..])?;
+                i = quote_or_backslash(b, i)?;
                 if b[i] == b'"' {
                     break;
                 }
@@ -246,6 +234,49 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
         raw.output = Some(Cow::Borrowed(s.as_str()));
     }
     Some(raw)
+}
+
+/// The known key at the start of `b` (after its opening quote): its flag
+/// and the length of `Key":`.
+fn key_at(b: &[u8]) -> Option<(u16, usize)> {
+    let candidates: &[(&[u8], u16)] = match b.first()? {
+        b'T' => &[(b"Time\":", F_TIME), (b"Test\":", F_TEST)],
+        b'A' => &[(b"Action\":", F_ACTION)],
+        b'P' => &[(b"Package\":", F_PACKAGE)],
+        b'O' => &[(b"Output\":", F_OUTPUT), (b"OutputType\":", F_OUTPUT_TYPE)],
+        b'E' => &[(b"Elapsed\":", F_ELAPSED)],
+        b'F' => &[(b"FailedBuild\":", F_FAILED_BUILD)],
+        b'I' => &[(b"ImportPath\":", F_IMPORT_PATH)],
+        _ => return None,
+    };
+    candidates
+        .iter()
+        .find(|(k, _)| b.starts_with(k))
+        .map(|&(k, f)| (f, k.len()))
+}
+
+/// The index of the first `"` or `\` at or after `i`, eight bytes at a
+/// time (values are short: `memchr`'s setup costs more than it saves).
+fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(w) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        let q = x ^ (ONES * u64::from(b'"'));
+        let s = x ^ (ONES * u64::from(b'\\'));
+        // Zero bytes of q or s; the lowest flag is always exact.
+        let m = ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s)) & HIGH;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
 }
 
 /// JSON string escapes, as serde reads them; `None` for a surrogate

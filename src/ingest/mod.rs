@@ -289,8 +289,10 @@ impl<R: Read> Lines<R> {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() - self.end < CHUNK_BYTES / 2 {
-            let want = (self.buf.len() * 2).max(self.end + CHUNK_BYTES);
+        // Ask for at least a whole chunk: a `BufReader` below then reads
+        // straight into this buffer instead of copying through its own.
+        if self.buf.len() - self.end < CHUNK_BYTES {
+            let want = (self.buf.len() * 2).max(self.end + 2 * CHUNK_BYTES);
             self.buf.resize(want, 0);
         }
         loop {
