@@ -380,7 +380,13 @@ struct Pkg {
 /// Builds [`Findings`] from events.
 pub struct Collector<'r> {
     repo: &'r Repo,
-    pkgs: FxMap<String, Pkg>,
+    /// Running packages by key: their slots in `slots`.
+    pkgs: FxMap<String, usize>,
+    slots: Vec<Option<Pkg>>,
+    /// Slots of ended packages, for reuse.
+    free: Vec<usize>,
+    /// The package looked up last, and its slot.
+    last: Option<(String, usize)>,
     order: Vec<String>,
     strays: VecDeque<String>,
     build_output: HashMap<String, Excerpt>,
@@ -400,6 +406,9 @@ impl<'r> Collector<'r> {
         Collector {
             repo,
             pkgs: FxMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            last: None,
             order: Vec::new(),
             strays: VecDeque::new(),
             build_output: HashMap::new(),
@@ -417,27 +426,66 @@ impl<'r> Collector<'r> {
     }
 
     fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
-        if !self.pkgs.contains_key(key) {
-            self.order.push(key.to_string());
-            self.pkgs.insert(
-                key.to_string(),
-                Pkg {
-                    first_failure: self.findings.failures.len(),
-                    first_leak: self.findings.leaks.len(),
-                    tests: FxMap::default(),
-                    failed_tests: HashSet::new(),
-                    output: Stream::default(),
-                    start: at,
-                    ended: false,
-                },
-            );
-        }
-        let p = self.pkgs.get_mut(key);
-        // Inserted above when missing.
-        match p {
+        // Consecutive events are mostly of one package: one string
+        // comparison instead of a hash lookup.
+        let slot = match &self.last {
+            Some((k, slot)) if k == key => *slot,
+            _ => {
+                let slot = match self.pkgs.get(key) {
+                    Some(&slot) => slot,
+                    None => self.new_pkg(key, at),
+                };
+                let (k, s) = self.last.get_or_insert_with(Default::default);
+                k.clear();
+                k.push_str(key);
+                *s = slot;
+                slot
+            }
+        };
+        match self.slots.get_mut(slot).and_then(Option::as_mut) {
             Some(p) => p,
-            None => unreachable!("package inserted above"),
+            None => unreachable!("a mapped slot holds a package"),
         }
+    }
+
+    fn new_pkg(&mut self, key: &str, at: Loc) -> usize {
+        self.order.push(key.to_string());
+        let pkg = Pkg {
+            first_failure: self.findings.failures.len(),
+            first_leak: self.findings.leaks.len(),
+            tests: FxMap::default(),
+            failed_tests: HashSet::new(),
+            output: Stream::default(),
+            start: at,
+            ended: false,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(pkg);
+                slot
+            }
+            None => {
+                self.slots.push(Some(pkg));
+                self.slots.len() - 1
+            }
+        };
+        self.pkgs.insert(key.to_string(), slot);
+        slot
+    }
+
+    fn get_pkg(&self, key: &str) -> Option<&Pkg> {
+        let slot = *self.pkgs.get(key)?;
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// Forgets a package, its slot free for the next one.
+    fn remove_pkg(&mut self, key: &str) -> Option<Pkg> {
+        let slot = self.pkgs.remove(key)?;
+        if self.last.as_ref().is_some_and(|(_, s)| *s == slot) {
+            self.last = None;
+        }
+        self.free.push(slot);
+        self.slots.get_mut(slot)?.take()
     }
 
     /// Ends collection: packages still running become problems.
@@ -456,11 +504,11 @@ impl<'r> Collector<'r> {
         let open: Vec<String> = self
             .order
             .iter()
-            .filter(|k| self.pkgs.get(*k).is_some_and(|p| !p.ended))
+            .filter(|k| self.get_pkg(k).is_some_and(|p| !p.ended))
             .cloned()
             .collect();
         for key in open {
-            let Some(mut pkg) = self.pkgs.remove(&key) else {
+            let Some(mut pkg) = self.remove_pkg(&key) else {
                 continue;
             };
             let name = display_name(&key, None);
@@ -781,7 +829,7 @@ impl<'r> Collector<'r> {
         if !replay {
             self.findings.counts.packages += 1;
         }
-        let Some(mut pkg) = self.pkgs.remove(key) else {
+        let Some(mut pkg) = self.remove_pkg(key) else {
             return;
         };
         if let (Some(n), true) = (name, key.starts_with('\u{0}')) {

@@ -216,7 +216,13 @@ impl Scanner {
             }
             return;
         }
-        if let Some(pos) = found_in(content) {
+        // A report opens with FOUND at the end of the line: a cheap test
+        // before the search (which finds the first FOUND, as before).
+        let found = match content.trim_end().ends_with(FOUND) {
+            true => found_in(content),
+            false => None,
+        };
+        if let Some(pos) = found {
             if content[pos + FOUND.len()..].trim().is_empty() {
                 let prefix = content[..pos].trim_end();
                 let location = parse_location_prefix(prefix);

@@ -113,28 +113,6 @@ pub fn read<R: BufRead>(
     Ok(())
 }
 
-/// Whether every byte is printable ASCII or DEL (no control byte, nothing
-/// at or above 0x80), eight bytes at a time.
-fn printable_ascii(b: &[u8]) -> bool {
-    const LO: u64 = 0x2020_2020_2020_2020;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
-    let mut acc = 0u64;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        // A byte below 0x20 borrows into its high bit; one at or above
-        // 0x80 has it set already.
-        acc |= (x.wrapping_sub(LO) | x) & HI;
-    }
-    acc == 0
-        && chunks
-            .remainder()
-            .iter()
-            .all(|&c| (0x20..0x80).contains(&c))
-}
-
 const F_TIME: u16 = 1;
 const F_ACTION: u16 = 1 << 1;
 const F_PACKAGE: u16 = 1 << 2;
@@ -149,17 +127,10 @@ const F_OUTPUT_TYPE: u16 = 1 << 8;
 /// serde decide" (see the module documentation). `Output` is unescaped into
 /// `scratch`; everything else is borrowed from the line.
 fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
-    let text = if printable_ascii(line) {
-        std::str::from_utf8(line).ok()?
-    } else {
-        // JSON strings cannot hold raw control bytes; non-ASCII must be
-        // valid UTF-8 (serde rejects it inside strings, and outside them
-        // it is a syntax error anyway).
-        if line.iter().any(|&c| c < 0x20) {
-            return None;
-        }
-        std::str::from_utf8(line).ok()?
-    };
+    // Non-ASCII must be valid UTF-8 (serde rejects it inside strings, and
+    // outside them it is a syntax error anyway); control bytes are caught
+    // by `string_stop` inside strings and by the grammar outside them.
+    let text = std::str::from_utf8(line).ok()?;
     let b = text.as_bytes();
     if b.first() != Some(&b'{') {
         return None;
@@ -194,9 +165,11 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
             let start = i;
             let mut escaped = false;
             loop {
-                i = quote_or_backslash(b, i)?;
-                if b[i] == b'"' {
-                    break;
+                i = string_stop(b, i)?;
+                match b[i] {
+                    b'"' => break,
+                    b'\\' => {}
+                    _ => return None,
                 }
                 escaped = true;
                 i += 2;
@@ -237,27 +210,32 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
 }
 
 /// The known key at the start of `b` (after its opening quote): its flag
-/// and the length of `Key":`.
+/// and the length of `Key":`. Slice patterns: no `memcmp` call per key.
 fn key_at(b: &[u8]) -> Option<(u16, usize)> {
-    let candidates: &[(&[u8], u16)] = match b.first()? {
-        b'T' => &[(b"Time\":", F_TIME), (b"Test\":", F_TEST)],
-        b'A' => &[(b"Action\":", F_ACTION)],
-        b'P' => &[(b"Package\":", F_PACKAGE)],
-        b'O' => &[(b"Output\":", F_OUTPUT), (b"OutputType\":", F_OUTPUT_TYPE)],
-        b'E' => &[(b"Elapsed\":", F_ELAPSED)],
-        b'F' => &[(b"FailedBuild\":", F_FAILED_BUILD)],
-        b'I' => &[(b"ImportPath\":", F_IMPORT_PATH)],
+    Some(match b {
+        [b'T', b'i', b'm', b'e', b'"', b':', ..] => (F_TIME, 6),
+        [b'A', b'c', b't', b'i', b'o', b'n', b'"', b':', ..] => (F_ACTION, 8),
+        [b'P', b'a', b'c', b'k', b'a', b'g', b'e', b'"', b':', ..] => (F_PACKAGE, 9),
+        [b'T', b'e', b's', b't', b'"', b':', ..] => (F_TEST, 6),
+        [b'O', b'u', b't', b'p', b'u', b't', b'"', b':', ..] => (F_OUTPUT, 8),
+        [b'E', b'l', b'a', b'p', b's', b'e', b'd', b'"', b':', ..] => (F_ELAPSED, 9),
+        [b'O', b'u', b't', b'p', b'u', b't', b'T', b'y', b'p', b'e', b'"', b':', ..] => {
+            (F_OUTPUT_TYPE, 12)
+        }
+        [b'F', b'a', b'i', b'l', b'e', b'd', b'B', b'u', b'i', b'l', b'd', b'"', b':', ..] => {
+            (F_FAILED_BUILD, 13)
+        }
+        [b'I', b'm', b'p', b'o', b'r', b't', b'P', b'a', b't', b'h', b'"', b':', ..] => {
+            (F_IMPORT_PATH, 12)
+        }
         _ => return None,
-    };
-    candidates
-        .iter()
-        .find(|(k, _)| b.starts_with(k))
-        .map(|&(k, f)| (f, k.len()))
+    })
 }
 
-/// The index of the first `"` or `\` at or after `i`, eight bytes at a
-/// time (values are short: `memchr`'s setup costs more than it saves).
-fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+/// The index of the first `"`, `\` or control byte (below 0x20, which a
+/// JSON string cannot hold) at or after `i`, eight bytes at a time (values
+/// are short: `memchr`'s setup costs more than it saves).
+fn string_stop(b: &[u8], mut i: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(w) = b.get(i..i + 8) {
@@ -266,8 +244,12 @@ fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
         let x = u64::from_le_bytes(a);
         let q = x ^ (ONES * u64::from(b'"'));
         let s = x ^ (ONES * u64::from(b'\\'));
-        // Zero bytes of q or s; the lowest flag is always exact.
-        let m = ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s)) & HIGH;
+        // Zero bytes of q or s, bytes of x below 0x20. The lowest flag is
+        // always exact (a false one only sits above a true one).
+        let m = ((q.wrapping_sub(ONES) & !q)
+            | (s.wrapping_sub(ONES) & !s)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
@@ -275,7 +257,7 @@ fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
     }
     b.get(i..)?
         .iter()
-        .position(|&c| c == b'"' || c == b'\\')
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|p| i + p)
 }
 
