@@ -184,33 +184,75 @@ pub struct Findings {
     pub problems: Vec<Problem>,
 }
 
+/// A failing test's output as kept: its first [`EXCERPT_HEAD`] and last
+/// [`EXCERPT_TAIL`] lines, each cut at [`EXCERPT_LINE_BYTES`], with a marker
+/// where lines were dropped. Storage is reused: the head is one string, the
+/// tail a ring of strings, so passing output costs copies, not allocations.
 #[derive(Default)]
 struct Excerpt {
-    head: Vec<String>,
+    head: String,
+    head_ends: Vec<usize>,
     tail: VecDeque<String>,
     dropped: usize,
 }
 
+/// A kept output line is cut at this length (with a marker).
+pub const EXCERPT_LINE_BYTES: usize = 4096;
+
+/// Appends `line` to `to`, cut at [`EXCERPT_LINE_BYTES`] with a marker.
+fn push_bounded(to: &mut String, line: &str) {
+    if line.len() <= EXCERPT_LINE_BYTES {
+        to.push_str(line);
+        return;
+    }
+    let mut end = EXCERPT_LINE_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    to.push_str(&line[..end]);
+    to.push_str(&format!(" [… {} bytes not kept]", line.len() - end));
+}
+
 impl Excerpt {
     fn push(&mut self, line: &str) {
-        if self.head.len() < EXCERPT_HEAD {
-            self.head.push(line.to_string());
+        if self.head_ends.len() < EXCERPT_HEAD {
+            push_bounded(&mut self.head, line);
+            self.head_ends.push(self.head.len());
             return;
         }
-        if self.tail.len() == EXCERPT_TAIL {
-            self.tail.pop_front();
+        let mut slot = if self.tail.len() == EXCERPT_TAIL {
             self.dropped += 1;
-        }
-        self.tail.push_back(line.to_string());
+            self.tail.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        slot.clear();
+        push_bounded(&mut slot, line);
+        self.tail.push_back(slot);
     }
 
     fn lines(&self) -> Vec<String> {
-        let mut v = self.head.clone();
+        let mut v = Vec::with_capacity(self.head_ends.len() + 1 + self.tail.len());
+        let mut start = 0;
+        for &end in &self.head_ends {
+            v.push(self.head[start..end].to_string());
+            start = end;
+        }
         if self.dropped > 0 {
             v.push(format!("[… {} lines not kept …]", self.dropped));
         }
         v.extend(self.tail.iter().cloned());
         v
+    }
+
+    fn clear(&mut self) {
+        if self.head.capacity() > 64 * 1024 {
+            self.head = String::new();
+        }
+        self.head.clear();
+        self.head_ends.clear();
+        self.tail.clear();
+        self.dropped = 0;
     }
 }
 
@@ -227,10 +269,26 @@ struct Stream {
     in_leak_error: bool,
 }
 
+/// Streams of passed tests kept for reuse, at most.
+const SPARE_STREAMS: usize = 32;
+
 impl Stream {
+    /// Back to the state of `Stream::default()`, keeping small buffers.
+    fn reset(&mut self) {
+        self.scanner = Scanner::new();
+        if self.partial.capacity() > 64 * 1024 {
+            self.partial = String::new();
+        }
+        self.partial.clear();
+        self.found.clear();
+        self.excerpt.clear();
+        self.other_error = false;
+        self.in_leak_error = false;
+    }
+
     fn text(&mut self, text: &str, kind: Option<&str>, at: Loc) {
         let mut rest = text;
-        while let Some(i) = rest.find('\n') {
+        while let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) {
             let piece = &rest[..i];
             if self.partial.is_empty() {
                 self.line(piece, kind, at);
@@ -284,12 +342,42 @@ impl Stream {
     }
 }
 
+/// The Fx hash (rustc's): package and test names are looked up once per
+/// event, and SipHash's DoS resistance buys nothing for a CI log.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 struct Pkg {
     /// Index of the first failure / leak recorded while this package ran,
     /// so a text reader's late package name can be given to them.
     first_failure: usize,
     first_leak: usize,
-    tests: HashMap<String, (Stream, Loc)>,
+    tests: FxMap<String, (Stream, Loc)>,
     failed_tests: HashSet<String>,
     output: Stream,
     start: Loc,
@@ -299,7 +387,13 @@ struct Pkg {
 /// Builds [`Findings`] from events.
 pub struct Collector<'r> {
     repo: &'r Repo,
-    pkgs: HashMap<String, Pkg>,
+    /// Running packages by key: their slots in `slots`.
+    pkgs: FxMap<String, usize>,
+    slots: Vec<Option<Pkg>>,
+    /// Slots of ended packages, for reuse.
+    free: Vec<usize>,
+    /// The package looked up last, and its slot.
+    last: Option<(String, usize)>,
     order: Vec<String>,
     strays: VecDeque<String>,
     build_output: HashMap<String, Excerpt>,
@@ -309,6 +403,8 @@ pub struct Collector<'r> {
     /// Packages that failed with no failure of their own, decided at the
     /// end (a later shard or gotestsum's summary may still explain them).
     unexplained: Vec<Failure>,
+    /// Streams of passed tests, reset, for the next tests to reuse.
+    spare: Vec<Stream>,
 }
 
 impl<'r> Collector<'r> {
@@ -316,7 +412,10 @@ impl<'r> Collector<'r> {
     pub fn new(repo: &'r Repo) -> Self {
         Collector {
             repo,
-            pkgs: HashMap::new(),
+            pkgs: FxMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            last: None,
             order: Vec::new(),
             strays: VecDeque::new(),
             build_output: HashMap::new(),
@@ -324,6 +423,7 @@ impl<'r> Collector<'r> {
             findings: Findings::default(),
             events: 0,
             unexplained: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -338,27 +438,66 @@ impl<'r> Collector<'r> {
     }
 
     fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
-        if !self.pkgs.contains_key(key) {
-            self.order.push(key.to_string());
-            self.pkgs.insert(
-                key.to_string(),
-                Pkg {
-                    first_failure: self.findings.failures.len(),
-                    first_leak: self.findings.leaks.len(),
-                    tests: HashMap::new(),
-                    failed_tests: HashSet::new(),
-                    output: Stream::default(),
-                    start: at,
-                    ended: false,
-                },
-            );
-        }
-        let p = self.pkgs.get_mut(key);
-        // Inserted above when missing.
-        match p {
+        // Consecutive events are mostly of one package: one string
+        // comparison instead of a hash lookup.
+        let slot = match &self.last {
+            Some((k, slot)) if k == key => *slot,
+            _ => {
+                let slot = match self.pkgs.get(key) {
+                    Some(&slot) => slot,
+                    None => self.new_pkg(key, at),
+                };
+                let (k, s) = self.last.get_or_insert_with(Default::default);
+                k.clear();
+                k.push_str(key);
+                *s = slot;
+                slot
+            }
+        };
+        match self.slots.get_mut(slot).and_then(Option::as_mut) {
             Some(p) => p,
-            None => unreachable!("package inserted above"),
+            None => unreachable!("a mapped slot holds a package"),
         }
+    }
+
+    fn new_pkg(&mut self, key: &str, at: Loc) -> usize {
+        self.order.push(key.to_string());
+        let pkg = Pkg {
+            first_failure: self.findings.failures.len(),
+            first_leak: self.findings.leaks.len(),
+            tests: FxMap::default(),
+            failed_tests: HashSet::new(),
+            output: Stream::default(),
+            start: at,
+            ended: false,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(pkg);
+                slot
+            }
+            None => {
+                self.slots.push(Some(pkg));
+                self.slots.len() - 1
+            }
+        };
+        self.pkgs.insert(key.to_string(), slot);
+        slot
+    }
+
+    fn get_pkg(&self, key: &str) -> Option<&Pkg> {
+        let slot = *self.pkgs.get(key)?;
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// Forgets a package, its slot free for the next one.
+    fn remove_pkg(&mut self, key: &str) -> Option<Pkg> {
+        let slot = self.pkgs.remove(key)?;
+        if self.last.as_ref().is_some_and(|(_, s)| *s == slot) {
+            self.last = None;
+        }
+        self.free.push(slot);
+        self.slots.get_mut(slot)?.take()
     }
 
     /// Ends collection: packages still running become problems.
@@ -377,11 +516,11 @@ impl<'r> Collector<'r> {
         let open: Vec<String> = self
             .order
             .iter()
-            .filter(|k| self.pkgs.get(*k).is_some_and(|p| !p.ended))
+            .filter(|k| self.get_pkg(k).is_some_and(|p| !p.ended))
             .cloned()
             .collect();
         for key in open {
-            let Some(mut pkg) = self.pkgs.remove(&key) else {
+            let Some(mut pkg) = self.remove_pkg(&key) else {
                 continue;
             };
             let name = display_name(&key, None);
@@ -499,7 +638,13 @@ impl<'r> Collector<'r> {
             return;
         };
         if outcome != Outcome::Fail {
-            return; // A passing test's output is dropped here.
+            // A passing test's output is dropped here; its buffers are
+            // reused by the next test.
+            if self.spare.len() < SPARE_STREAMS {
+                st.reset();
+                self.spare.push(st);
+            }
+            return;
         }
         pkg.failed_tests.insert(test.to_string());
         let child_failed = has_failed_child(&pkg.failed_tests, test);
@@ -696,7 +841,7 @@ impl<'r> Collector<'r> {
         if !replay {
             self.findings.counts.packages += 1;
         }
-        let Some(mut pkg) = self.pkgs.remove(key) else {
+        let Some(mut pkg) = self.remove_pkg(key) else {
             return;
         };
         if let (Some(n), true) = (name, key.starts_with('\u{0}')) {
@@ -1039,10 +1184,13 @@ impl Sink for Collector<'_> {
                 }
             }
             Event::TestRun { package, test } => {
+                let fresh = self.spare.pop().unwrap_or_default();
                 let pkg = self.pkg(&package, at);
-                pkg.tests
-                    .entry(test.into_owned())
-                    .or_insert_with(|| (Stream::default(), at));
+                if pkg.tests.contains_key(&*test) {
+                    self.spare.push(fresh);
+                } else {
+                    pkg.tests.insert(test.into_owned(), (fresh, at));
+                }
             }
             Event::Output {
                 package,
@@ -1059,10 +1207,14 @@ impl Sink for Collector<'_> {
                 let pkg = self.pkg(&package, at);
                 match test {
                     Some(test) => {
-                        let (st, _) = pkg
-                            .tests
-                            .entry(test.into_owned())
-                            .or_insert_with(|| (Stream::default(), at));
+                        if let Some((st, _)) = pkg.tests.get_mut(&*test) {
+                            st.text(&text, kind.as_deref(), at);
+                            return;
+                        }
+                        // Output of a test that never said `run`.
+                        let fresh = self.spare.pop().unwrap_or_default();
+                        let pkg = self.pkg(&package, at);
+                        let (st, _) = pkg.tests.entry(test.into_owned()).or_insert((fresh, at));
                         st.text(&text, kind.as_deref(), at);
                     }
                     None => pkg.output.text(&text, kind.as_deref(), at),

@@ -216,7 +216,13 @@ impl Scanner {
             }
             return;
         }
-        if let Some(pos) = content.find(FOUND) {
+        // A report opens with FOUND at the end of the line: a cheap test
+        // before the search (which finds the first FOUND, as before).
+        let found = match content.trim_end().ends_with(FOUND) {
+            true => found_in(content),
+            false => None,
+        };
+        if let Some(pos) = found {
             if content[pos + FOUND.len()..].trim().is_empty() {
                 let prefix = content[..pos].trim_end();
                 let location = parse_location_prefix(prefix);
@@ -296,6 +302,17 @@ impl Scanner {
             entry: Vec::new(),
         });
     }
+}
+
+/// Where [`FOUND`] is in `content`: checked on every output line, so the
+/// searcher is built once.
+fn found_in(content: &str) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(FOUND));
+    if content.len() < FOUND.len() {
+        return None;
+    }
+    FINDER.find(content.as_bytes())
 }
 
 fn find_testmain(content: &str) -> Option<&str> {

@@ -18,7 +18,7 @@ pub mod junit;
 pub mod text;
 
 use std::borrow::Cow;
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 
 use crate::events::{Loc, Sink};
 
@@ -228,10 +228,24 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     &b[s..e]
 }
 
+/// How much [`Lines`] reads at a time.
+const CHUNK_BYTES: usize = 256 * 1024;
+
 /// Line-by-line reading with a length cap, shared by the line formats.
+///
+/// Lines are returned as slices of one read buffer, so a line is not
+/// copied unless it is cut; the buffer grows only for a line longer than
+/// it (up to [`MAX_LINE_BYTES`]).
 pub(crate) struct Lines<R> {
     reader: R,
     buf: Vec<u8>,
+    /// Start of the data not returned yet.
+    start: usize,
+    /// End of the data read.
+    end: usize,
+    eof: bool,
+    /// The kept part of a line that was cut.
+    long: Vec<u8>,
     /// Lines read so far (1-based number of the last line returned).
     pub line_no: u64,
     /// Bytes read so far.
@@ -251,67 +265,122 @@ pub(crate) struct Line<'a> {
     pub cut: bool,
 }
 
-impl<R: BufRead> Lines<R> {
+impl<R: Read> Lines<R> {
     pub fn new(reader: R) -> Self {
         Lines {
             reader,
-            buf: Vec::with_capacity(8 * 1024),
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            eof: false,
+            long: Vec::new(),
             line_no: 0,
             bytes: 0,
         }
     }
 
-    /// The next line, or `None` at the end.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        self.buf.clear();
-        let mut cut = false;
+    /// Reads more data after `end`; false at the end of the input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // Ask for at least a whole chunk: a `BufReader` below then reads
+        // straight into this buffer instead of copying through its own.
+        if self.buf.len() - self.end < CHUNK_BYTES {
+            let want = (self.buf.len() * 2).max(self.end + 2 * CHUNK_BYTES);
+            self.buf.resize(want, 0);
+        }
         loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
-            };
-            if available.is_empty() {
-                break;
-            }
-            match memchr::memchr(b'\n', available) {
-                Some(i) => {
-                    let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-                    if i > room {
-                        cut = true;
-                    }
-                    self.buf.extend_from_slice(&available[..i.min(room)]);
-                    self.bytes += i as u64 + 1;
-                    self.reader.consume(i + 1);
-                    self.line_no += 1;
-                    return Ok(Some(Line {
-                        no: self.line_no,
-                        bytes: &self.buf,
-                        terminated: true,
-                        cut,
-                    }));
-                }
-                None => {
-                    let n = available.len();
-                    let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-                    if n > room {
-                        cut = true;
-                    }
-                    self.buf.extend_from_slice(&available[..n.min(room)]);
-                    self.bytes += n as u64;
-                    self.reader.consume(n);
-                }
             }
         }
-        if self.buf.is_empty() && !cut {
+    }
+
+    /// The next line, or `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let mut scanned = self.start;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[scanned..self.end]) {
+                let s = self.start;
+                let nl = scanned + i;
+                self.start = nl + 1;
+                self.bytes += (nl - s) as u64 + 1;
+                self.line_no += 1;
+                let cut = nl - s > MAX_LINE_BYTES;
+                return Ok(Some(Line {
+                    no: self.line_no,
+                    bytes: &self.buf[s..nl.min(s + MAX_LINE_BYTES)],
+                    terminated: true,
+                    cut,
+                }));
+            }
+            if self.end - self.start > MAX_LINE_BYTES {
+                return self.cut_line();
+            }
+            // Everything read so far has no newline: search only new data.
+            let seen = self.end - self.start;
+            if !self.fill()? {
+                break;
+            }
+            scanned = self.start + seen;
+        }
+        if self.start == self.end {
             return Ok(None);
+        }
+        let s = self.start;
+        let len = self.end - s;
+        self.start = self.end;
+        self.bytes += len as u64;
+        self.line_no += 1;
+        Ok(Some(Line {
+            no: self.line_no,
+            bytes: &self.buf[s..s + len.min(MAX_LINE_BYTES)],
+            terminated: false,
+            cut: len > MAX_LINE_BYTES,
+        }))
+    }
+
+    /// A line longer than [`MAX_LINE_BYTES`]: keeps its start, skips the
+    /// rest up to its newline.
+    fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.long.clear();
+        self.long
+            .extend_from_slice(&self.buf[self.start..self.start + MAX_LINE_BYTES]);
+        let mut terminated = false;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                self.bytes += i as u64 + 1;
+                self.start += i + 1;
+                terminated = true;
+                break;
+            }
+            self.bytes += (self.end - self.start) as u64;
+            self.start = self.end;
+            if !self.fill()? {
+                break;
+            }
         }
         self.line_no += 1;
         Ok(Some(Line {
             no: self.line_no,
-            bytes: &self.buf,
-            terminated: false,
-            cut,
+            bytes: &self.long,
+            terminated,
+            cut: true,
         }))
     }
 }
@@ -361,5 +430,34 @@ mod tests {
         assert_eq!((x.bytes, x.terminated), (&b"ccc"[..], false));
         assert!(l.next_line().unwrap().is_none());
         assert_eq!(l.line_no, 3);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_skipped() {
+        let mut data = vec![b'a'; MAX_LINE_BYTES + 10];
+        data.extend_from_slice(b"\nnext\n");
+        data.extend(std::iter::repeat_n(b'b', MAX_LINE_BYTES + 1));
+        let mut l = Lines::new(&data[..]);
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!(
+            (x.bytes.len(), x.cut, x.terminated),
+            (MAX_LINE_BYTES, true, true)
+        );
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!((x.bytes, x.cut, x.no), (&b"next"[..], false, 2));
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!(
+            (x.bytes.len(), x.cut, x.terminated),
+            (MAX_LINE_BYTES, true, false)
+        );
+        assert!(x.bytes.iter().all(|&b| b == b'b'));
+        assert!(l.next_line().unwrap().is_none());
+        assert_eq!(l.bytes, data.len() as u64);
+        // Exactly the limit is not cut.
+        let mut data = vec![b'c'; MAX_LINE_BYTES];
+        data.push(b'\n');
+        let mut l = Lines::new(io::BufReader::with_capacity(1000, &data[..]));
+        let x = l.next_line().unwrap().unwrap();
+        assert_eq!((x.bytes.len(), x.cut), (MAX_LINE_BYTES, false));
     }
 }

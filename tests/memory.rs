@@ -1,0 +1,95 @@
+//! Memory stays flat however large the input: a `go test -json` run of 50 MB
+//! and one of 200 MB (made by `examples/gen_bench_input.rs` from the real
+//! fixtures and piped straight into `leakgate check -`, so nothing is
+//! written to disk) must peak at nearly the same resident size.
+//!
+//! The peak is the child's `VmHWM` from `/proc/<pid>/status`, read until it
+//! exits (Linux only; elsewhere the test does nothing).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The generator example, built by `cargo test` next to the binary.
+fn generator() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_leakgate"));
+    let dir = bin.parent().expect("binary has a directory");
+    let exe = format!("gen_bench_input{}", std::env::consts::EXE_SUFFIX);
+    let path = dir.join("examples").join(exe);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples (or run `cargo build --examples`)",
+        path.display()
+    );
+    path
+}
+
+/// `VmHWM` of a running process, in KiB.
+fn vm_hwm(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak resident KiB of `leakgate check` on a generated run of `size`, with
+/// the report's test count.
+fn peak(size: &str, packages: usize) -> (u64, u64) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut gen = Command::new(generator())
+        .args(["--format", "json", "--size", size])
+        .args(["--packages", &packages.to_string()])
+        .arg("--fixtures")
+        .arg(format!("{root}/tests/fixtures/go1.26-goleak1.3.0"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the generator");
+    let input = gen.stdout.take().expect("generator stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakgate"))
+        .args(["check", "--report", "json", "--color", "never", "-"])
+        .current_dir(root)
+        .stdin(Stdio::from(input))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start leakgate");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("leakgate stdout");
+    let reader = std::thread::spawn(move || {
+        let v: serde_json::Value = serde_json::from_reader(stdout).expect("a JSON report");
+        v
+    });
+    let mut hwm = 0;
+    loop {
+        if let Some(k) = vm_hwm(pid) {
+            hwm = hwm.max(k);
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(gen.wait().expect("generator exit").success());
+    let report = reader.join().expect("report reader");
+    let passed = report["tests"]["passed"].as_u64().unwrap_or(0);
+    (hwm, passed)
+}
+
+#[test]
+fn peak_memory_does_not_grow_with_input_size() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        return;
+    }
+    let (small, small_tests) = peak("50M", 500);
+    let (large, large_tests) = peak("200M", 2000);
+    eprintln!("VmHWM: {small} KiB for 50 MB ({small_tests} tests passed), {large} KiB for 200 MB ({large_tests})");
+    assert!(small > 0 && large > 0, "VmHWM not readable");
+    // The runs were read through: four times the tests.
+    assert!(large_tests >= 3 * small_tests && small_tests > 10_000);
+    // Findings (a few dozen leak reports more) may add a little; input
+    // must not.
+    assert!(
+        large <= small + 4 * 1024,
+        "peak memory grew with the input: {small} KiB for 50 MB, {large} KiB for 200 MB"
+    );
+    assert!(large < 64 * 1024, "peak memory {large} KiB is over 64 MiB");
+}
