@@ -327,6 +327,20 @@ fn an_invalid_regular_expression() {
 }
 
 #[test]
+fn retry_section_errors_are_located() {
+    let e = config_error(
+        "version: 1\nretry:\n  attempts: 2\n  when:\n    top_function: /time\\.Sleep(/\n",
+    );
+    assert!(
+        e.contains("retry.when: `top_function` is not a valid regular expression"),
+        "{e}"
+    );
+    assert!(e.contains("[.leakgate.yml:3:"), "{e}");
+    let e = config_error("version: 1\nretry:\n  attempts: 2\n  flaky: sometimes\n");
+    assert!(e.contains(".leakgate.yml:4:"), "{e}");
+}
+
+#[test]
 fn duplicate_ids() {
     let e = config_error(
         "version: 1\nallow:\n  - id: a\n    reason: r\n    match: {state: select}\n  - id: a\n    reason: r\n    match: {state: select}\n",

@@ -116,7 +116,7 @@ struct RawFile {
     version: Option<Spanned<u32>>,
     extends: Option<Vec<Spanned<String>>>,
     allow: Option<Vec<Spanned<RawRule>>>,
-    retry: Option<crate::retry::RetryConfig>,
+    retry: Option<Spanned<crate::retry::RetryConfig>>,
 }
 
 #[derive(Deserialize)]
@@ -339,8 +339,17 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
         ),
         Some(_) => {}
     }
+    // `retry.when`'s function matchers are checked like allow rules'.
+    if let Some(retry) = &raw.retry {
+        if let Some(when) = &retry.value.when {
+            for p in when.patterns() {
+                let at = Spanned::new(p.text.clone(), retry.referenced, retry.defined);
+                pattern(&mut d, "retry.when", p.field, &at);
+            }
+        }
+    }
     let mut parsed = Parsed {
-        retry: raw.retry,
+        retry: raw.retry.map(|r| r.value),
         ..Parsed::default()
     };
     for e in raw.extends.unwrap_or_default() {

@@ -385,7 +385,8 @@ impl PolicyOutcome {
     }
 }
 
-fn subject<'a>(leak: &'a Leak, g: &'a LeakedGoroutine) -> Subject<'a> {
+/// What rules match a goroutine of `leak` against.
+pub fn subject<'a>(leak: &'a Leak, g: &'a LeakedGoroutine) -> Subject<'a> {
     let r = &g.goroutine;
     Subject {
         top_function: r.top_function(),

@@ -58,9 +58,10 @@ impl FlakyMode {
 }
 
 /// `retry.when`: which leaked goroutines are worth a retry, instead of
-/// the default classifier. Function matchers (`top_function`,
-/// `any_function`, `created_by`, `package`, `test`, as in allow rules)
-/// join when the policy's matchers are shared.
+/// the default classifier. Every key given must match, as in allow rules:
+/// `state` is a list of wait reasons; `top_function`, `any_function`,
+/// `created_by`, `package` and `test` are values (exact, glob or
+/// `/regex/`), matched the way allow rules match them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct When {
@@ -68,22 +69,56 @@ pub struct When {
     /// `sleep`, `chan receive`) that are retryable.
     #[serde(default)]
     pub state: Vec<String>,
+    /// The function on top of the stack.
+    pub top_function: Option<String>,
+    /// Any function of the stack.
+    pub any_function: Option<String>,
+    /// The function whose `go` statement started it.
+    pub created_by: Option<String>,
+    /// The package whose test reported it.
+    pub package: Option<String>,
+    /// The test that reported it.
+    pub test: Option<String>,
 }
 
 impl When {
-    /// Classifies one goroutine by this rule.
-    pub fn classify(&self, g: &LeakedGoroutine) -> Class {
-        if self.state.contains(&g.goroutine.state.status) {
+    /// The function and package patterns, as allow-rule patterns.
+    pub fn patterns(&self) -> Vec<crate::policy::Pattern> {
+        use crate::policy::{Field, Pattern};
+        [
+            (Field::TopFunction, &self.top_function),
+            (Field::AnyFunction, &self.any_function),
+            (Field::CreatedBy, &self.created_by),
+            (Field::Package, &self.package),
+            (Field::Test, &self.test),
+        ]
+        .into_iter()
+        .filter_map(|(f, v)| v.as_deref().map(|v| Pattern::new(f, v)))
+        .collect()
+    }
+
+    /// Classifies one goroutine of `leak` by this rule.
+    pub fn classify(&self, leak: &Leak, g: &LeakedGoroutine) -> Class {
+        let state_ok = self.state.is_empty() || self.state.contains(&g.goroutine.state.status);
+        let patterns = self.patterns();
+        let functions_ok = patterns.is_empty()
+            || crate::policy::matcher::Matcher::new(&[patterns.as_slice()])
+                .map(|m| {
+                    let s = crate::policy::subject(leak, g);
+                    !m.matching(&s, &mut Default::default()).is_empty()
+                })
+                .unwrap_or(false);
+        if state_ok && functions_ok {
             Class {
                 retryable: true,
                 rule: "retry.when",
-                reason: "its state is listed in retry.when.state",
+                reason: "it matches retry.when",
             }
         } else {
             Class {
                 retryable: false,
                 rule: "retry.when",
-                reason: "its state is not listed in retry.when.state",
+                reason: "it does not match retry.when",
             }
         }
     }
@@ -142,10 +177,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 impl RetryConfig {
-    /// Classifies one goroutine under this configuration.
-    pub fn classify(&self, g: &LeakedGoroutine) -> Class {
+    /// Classifies one goroutine of `leak` under this configuration.
+    pub fn classify(&self, leak: &Leak, g: &LeakedGoroutine) -> Class {
         match &self.when {
-            Some(w) => w.classify(g),
+            Some(w) => w.classify(leak, g),
             None => classify::classify(&g.goroutine),
         }
     }
@@ -375,7 +410,7 @@ pub fn plan(
                     .leaks
                     .iter()
                     .filter_map(|&i| findings.leaks.get(i))
-                    .map(|l| classify::classify_report(l, &|g| config.classify(g)))
+                    .map(|l| classify::classify_report(l, &|g| config.classify(l, g)))
                     .collect();
                 match classes.iter().find(|c| !c.retryable) {
                     Some(c) => format!("not retried: {}", c.reason),
@@ -630,6 +665,38 @@ mod tests {
         assert!(e.to_string().contains("invalid duration"), "{e}");
     }
 
+    #[test]
+    fn when_matches_functions_like_allow_rules() {
+        let f = fixture("go1.26-goleak1.3.0/all.json");
+        // Only goroutines started in package flaky, in any state.
+        let cfg = RetryConfig {
+            when: Some(When {
+                created_by: Some("example.com/leakgate/fixtures/flaky.*".to_string()),
+                ..When::default()
+            }),
+            ..RetryConfig::default()
+        };
+        let records = plan(&f, &new_statuses(&f), &cfg);
+        assert!(planned(record(&records, "/flaky", Some("TestMixedReport"))));
+        assert!(!planned(record(&records, "/flakymain", None)));
+        // State and function together: every key must match.
+        let cfg = RetryConfig {
+            when: Some(When {
+                state: vec!["sleep".to_string()],
+                top_function: Some("/^time\\.Sleep$/".to_string()),
+                ..When::default()
+            }),
+            ..RetryConfig::default()
+        };
+        let records = plan(&f, &new_statuses(&f), &cfg);
+        assert!(planned(record(&records, "/flakymain", None)));
+        assert!(!planned(record(
+            &records,
+            "/flaky",
+            Some("TestMixedReport")
+        )));
+    }
+
     fn new_statuses(f: &Findings) -> Vec<LeakStatus> {
         f.leaks.iter().map(|_| LeakStatus::New).collect()
     }
@@ -678,6 +745,7 @@ mod tests {
         let cfg = RetryConfig {
             when: Some(When {
                 state: vec!["chan receive".to_string(), "sleep".to_string()],
+                ..When::default()
             }),
             ..RetryConfig::default()
         };
