@@ -31,4 +31,6 @@ seed gojson $FIX/*/all.json $FIX/*/hangs.json $FIX/*/labels.json
 seed junit $FIX/*/*.xml
 seed text $FIX/*/all.txt $FIX/*/all.plain.txt $FIX/*/all.gotestsum.out
 seed stack $FIX/*/hangs.txt $FIX/*/all.txt
+mkdir -p corpus/policy
+cp ../src/policy/starter.yml ../src/policy/known-libraries.yml corpus/policy/
 seed scan $FIX/*/all.txt $FIX/*/all.plain.txt $FIX/extra/testify.txt

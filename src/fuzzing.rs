@@ -45,3 +45,10 @@ pub fn stack(data: &[u8]) {
 pub fn scan(data: &[u8]) {
     let _ = crate::scan::scan_text(&String::from_utf8_lossy(data));
 }
+
+/// The policy loader on `data` as a `.leakgate.yml`.
+pub fn policy(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ =
+        crate::policy::config::from_text(".leakgate.yml", &text, jiff::civil::date(2026, 11, 28));
+}

@@ -34,5 +34,6 @@ fn saved_fuzz_inputs_still_pass() {
     });
     total += replay("stack", leakgate::fuzzing::stack);
     total += replay("scan", leakgate::fuzzing::scan);
+    total += replay("policy", leakgate::fuzzing::policy);
     eprintln!("replayed {total} saved fuzz inputs");
 }
