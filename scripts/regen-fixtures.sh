@@ -186,6 +186,11 @@ for tc in $GO_TOOLCHAINS; do
 
 		run_capture "$dir/all.gotestsum.out" - "$GOTESTSUM" --format standard-quiet --junitfile "$dir/all.gotestsum.xml" --raw-command -- cat "$dir/all.json"
 		echo "| all.gotestsum.xml, all.gotestsum.out | \`gotestsum --format standard-quiet --junitfile all.gotestsum.xml --raw-command -- cat all.json > all.gotestsum.out 2>&1\` | $RC |" >>"$README"
+		# gotestsum's console formats that name packages per test (what CI logs show).
+		for f in testname github-actions; do
+			run_capture "$dir/all.gotestsum-$f.out" - "$GOTESTSUM" --format "$f" --raw-command -- cat "$dir/all.json"
+			echo "| all.gotestsum-$f.out | \`gotestsum --format $f --raw-command -- cat all.json > all.gotestsum-$f.out 2>&1\` | $RC |" >>"$README"
+		done
 
 		run_capture "$TMP/gojunit.out" - "$GOJUNIT" -parser gojson -in "$dir/all.json" -out "$dir/all.gojunit.xml"
 		echo "| all.gojunit.xml | \`go-junit-report -parser gojson -in all.json -out all.gojunit.xml\` | $RC |" >>"$README"

@@ -623,8 +623,8 @@ impl<'r> Collector<'r> {
             if outcome == Outcome::Fail {
                 pkg.failed_tests.insert(test.to_string());
                 let child_failed = has_failed_child(&pkg.failed_tests, test);
-                if !child_failed {
-                    let name = display_name(key, None);
+                let name = display_name(key, None);
+                if !child_failed && !self.child_reported(name.as_deref(), test) {
                     self.findings.failures.push(Failure {
                         package: name,
                         test: Some(test.to_string()),
@@ -650,7 +650,30 @@ impl<'r> Collector<'r> {
         let child_failed = has_failed_child(&pkg.failed_tests, test);
         st.finish(at);
         let name = display_name(key, None);
+        let child_failed = child_failed || self.child_reported(name.as_deref(), test);
         self.conclude_test(name, test, st, child_failed, false, at);
+    }
+
+    /// Whether a subtest of `test` already has a failure or leak recorded
+    /// under the package's name (a reader that names packages per line
+    /// reports subtests in blocks of their own).
+    fn child_reported(&self, package: Option<&str>, test: &str) -> bool {
+        let Some(package) = package else { return false };
+        let is_child = |p: &Option<String>, t: &Option<String>| {
+            p.as_deref() == Some(package)
+                && t.as_deref().is_some_and(|t| {
+                    t.len() > test.len() && t.starts_with(test) && t.as_bytes()[test.len()] == b'/'
+                })
+        };
+        self.findings
+            .failures
+            .iter()
+            .any(|f| is_child(&f.package, &f.test))
+            || self
+                .findings
+                .leaks
+                .iter()
+                .any(|l| is_child(&l.package, &l.test))
     }
 
     /// Turns what a failed (or unfinished) test printed into findings.
@@ -989,7 +1012,10 @@ impl<'r> Collector<'r> {
         }
         self.explain_silent_failures(&pkg, before_leaks);
         if replay {
-            self.merge_replay(pkg.first_failure, pkg.first_leak);
+            // gotestsum's summary entries (`replay#` keys) were not counted
+            // as they came; its per-test blocks were.
+            let count = key.starts_with("\u{0}replay#");
+            self.merge_replay(pkg.first_failure, pkg.first_leak, count);
             return;
         }
         // Test failures of this package concluded earlier count as well.
@@ -1020,7 +1046,7 @@ impl Collector<'_> {
     /// gotestsum's failure summary repeats tests that a verbose log already
     /// showed in full: keep a replayed failure only when it is new, and
     /// count it then.
-    fn merge_replay(&mut self, first_failure: usize, first_leak: usize) {
+    fn merge_replay(&mut self, first_failure: usize, first_leak: usize, count: bool) {
         let key = |p: &Option<String>, t: &Option<String>| (p.clone(), t.clone());
         let known: HashSet<(Option<String>, Option<String>)> = self.findings.failures
             [..first_failure]
@@ -1065,7 +1091,10 @@ impl Collector<'_> {
                 i += 1;
             }
         }
-        self.findings.counts.failed += new_tests.iter().filter(|(_, t)| t.is_some()).count() as u64;
+        if count {
+            self.findings.counts.failed +=
+                new_tests.iter().filter(|(_, t)| t.is_some()).count() as u64;
+        }
     }
 
     /// JUnit readers lose what text-based formats keep: a parent testcase

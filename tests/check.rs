@@ -145,6 +145,8 @@ fn every_format_finds_the_same_leaks() {
             ("all.txt", "text"),
             ("all.plain.txt", "text"),
             ("all.gotestsum.out", "text"),
+            ("all.gotestsum-testname.out", "text"),
+            ("all.gotestsum-github-actions.out", "text"),
             ("all.gotestsum.xml", "junit"),
             ("all.gojunit-text.xml", "junit"),
             ("all.gojunit.xml", "junit"),
@@ -155,6 +157,9 @@ fn every_format_finds_the_same_leaks() {
             assert_eq!(r["inputs"][0]["format"], format, "{combo}/{file}");
             assert_eq!(fingerprints(&r), fingerprints(&reference), "{combo}/{file}");
             assert_eq!(origins(&r), origins(&reference), "{combo}/{file}");
+            if file.starts_with("all.gotestsum-") || file == "all.txt" {
+                assert_eq!(r["tests"], reference["tests"], "{combo}/{file}");
+            }
             // go-junit-report's JSON parser misattributes parallel tests'
             // output (its own bug); every other producer keeps who reported what.
             if file != "all.gojunit.xml" {

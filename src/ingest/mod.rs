@@ -14,6 +14,7 @@
 //! input, line and column.
 
 pub mod gojson;
+pub mod gotestsum;
 pub mod junit;
 pub mod text;
 

@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
+use super::gotestsum::{self, GtsLine};
 use super::{loc, lossy, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
@@ -170,6 +171,8 @@ struct Converter {
     replay: Option<(String, String)>,
     /// Full package names seen in this input, for gotestsum's short names.
     seen_packages: Vec<String>,
+    /// Inside gotestsum's `::group::FAIL pkg.TestX` … `::endgroup::`.
+    group: Option<(String, String, Outcome)>,
     block: u64,
     open: bool,
     current: Option<String>,
@@ -287,6 +290,7 @@ impl Converter {
             summary: false,
             replay: None,
             seen_packages: Vec::new(),
+            group: None,
             block: 0,
             open: false,
             current: None,
@@ -403,6 +407,10 @@ impl Converter {
             self.bazel_target = Some(t.trim().to_string());
         }
         if self.summary_line(no, line, sink) {
+            return;
+        }
+        if let Some(g) = gotestsum::classify(line) {
+            self.gotestsum_line(no, line, g, sink);
             return;
         }
         match classify(line) {
@@ -533,9 +541,12 @@ impl Converter {
             };
             let (short, test) = h.split_once(' ').unwrap_or((h, ""));
             let test = test.trim();
+            // An empty test name is the package's own output (TestMain,
+            // VerifyTestMain); gotestsum's github-actions format prints it
+            // only here.
+            self.replay = Some((short.to_string(), test.to_string()));
+            self.ensure_open(no, sink);
             if !test.is_empty() {
-                self.replay = Some((short.to_string(), test.to_string()));
-                self.ensure_open(no, sink);
                 sink.event(
                     loc(self.index, no),
                     Event::TestRun {
@@ -548,24 +559,133 @@ impl Converter {
         }
         if let Some((_, test)) = &self.replay {
             let test = test.clone();
-            self.output(no, Some(&test), line, sink);
+            let test = (!test.is_empty()).then_some(test.as_str());
+            self.output(no, test, line, sink);
         }
         true
+    }
+
+    /// gotestsum's `testname` and `github-actions` lines name the package
+    /// of every test and package result.
+    fn gotestsum_line(&mut self, no: u64, line: &str, g: GtsLine<'_>, sink: &mut dyn Sink) {
+        match g {
+            GtsLine::GroupStart {
+                package,
+                test,
+                outcome,
+            } => {
+                self.end_group(no, sink);
+                self.ensure_open(no, sink);
+                self.group = Some((package.to_string(), test.to_string(), outcome));
+                self.current = Some(test.to_string());
+                sink.event(
+                    loc(self.index, no),
+                    Event::TestRun {
+                        package: Cow::Owned(self.key()),
+                        test: Cow::Owned(test.to_string()),
+                    },
+                );
+            }
+            GtsLine::GroupEnd => self.end_group(no, sink),
+            GtsLine::Test {
+                package,
+                test,
+                outcome,
+            } => {
+                if self.open && self.group.is_none() {
+                    // The output just read was this test's (testname).
+                    self.flush(no, 0, sink);
+                    self.close_block_as(no, outcome, Some(package.to_string()), false, true, sink);
+                } else {
+                    for event in [
+                        Event::TestRun {
+                            package: Cow::Owned(package.to_string()),
+                            test: Cow::Owned(test.to_string()),
+                        },
+                        Event::TestEnd {
+                            package: Cow::Owned(package.to_string()),
+                            test: Cow::Owned(test.to_string()),
+                            outcome,
+                            elapsed: None,
+                        },
+                    ] {
+                        sink.event(loc(self.index, no), event);
+                    }
+                }
+            }
+            GtsLine::Package { package, outcome } => {
+                self.end_group(no, sink);
+                if self.open {
+                    // The package's own output (VerifyTestMain) came first.
+                    self.flush(no, 0, sink);
+                    self.close_block_as(no, outcome, Some(package.to_string()), false, true, sink);
+                }
+                let key: Cow<'_, str> = Cow::Owned(package.to_string());
+                sink.event(
+                    loc(self.index, no),
+                    Event::PackageStart {
+                        package: key.clone(),
+                    },
+                );
+                sink.event(
+                    loc(self.index, no),
+                    Event::Output {
+                        package: Some(key.clone()),
+                        test: None,
+                        text: Cow::Owned(format!("{}\n", line.trim())),
+                        kind: None,
+                    },
+                );
+                sink.event(
+                    loc(self.index, no),
+                    Event::PackageEnd {
+                        package: key,
+                        outcome,
+                        elapsed: None,
+                        failed_build: None,
+                        name: None,
+                        replay: false,
+                    },
+                );
+                if self.seen_packages.len() < 100_000 {
+                    self.seen_packages.push(package.to_string());
+                }
+            }
+        }
+    }
+
+    fn end_group(&mut self, no: u64, sink: &mut dyn Sink) {
+        let Some((package, test, outcome)) = self.group.take() else {
+            return;
+        };
+        self.flush(no, 0, sink);
+        sink.event(
+            loc(self.index, no),
+            Event::TestEnd {
+                package: Cow::Owned(self.key()),
+                test: Cow::Owned(test),
+                outcome,
+                elapsed: None,
+            },
+        );
+        self.close_block_as(no, outcome, Some(package), false, true, sink);
     }
 
     fn end_replay(&mut self, no: u64, sink: &mut dyn Sink) {
         let Some((short, test)) = self.replay.clone() else {
             return;
         };
-        sink.event(
-            loc(self.index, no),
-            Event::TestEnd {
-                package: Cow::Owned(self.key()),
-                test: Cow::Owned(test),
-                outcome: Outcome::Fail,
-                elapsed: None,
-            },
-        );
+        if !test.is_empty() {
+            sink.event(
+                loc(self.index, no),
+                Event::TestEnd {
+                    package: Cow::Owned(self.key()),
+                    test: Cow::Owned(test),
+                    outcome: Outcome::Fail,
+                    elapsed: None,
+                },
+            );
+        }
         let suffix = format!("/{short}");
         let full = self
             .seen_packages
@@ -737,6 +857,10 @@ mod tests {
                 "run TestAdd",
                 "out[TestAdd]     math_test.go:11: bad",
                 "end TestAdd Fail",
+                "pkg ex.com/m/assertfail Fail replay",
+                // The package's own entry: its output at package level.
+                "start",
+                "out[] PASS",
                 "pkg ex.com/m/assertfail Fail replay"
             ]
         );
