@@ -36,4 +36,5 @@ fn saved_fuzz_inputs_still_pass() {
     total += replay("scan", leakgate::fuzzing::scan);
     total += replay("policy", leakgate::fuzzing::policy);
     eprintln!("replayed {total} saved fuzz inputs");
+    assert!(total >= 20, "the saved inputs are missing: {total}");
 }
