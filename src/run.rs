@@ -362,18 +362,12 @@ pub fn run(
         Err(IngestError::Empty { .. }) if end != End::Exited(Some(0)) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut summary = summary.unwrap_or_else(|| InputSummary {
-        path: spawn.name.clone(),
-        format: match spawn.format {
+    let mut summary = summary.unwrap_or_else(|| {
+        let format = match spawn.format {
             FormatChoice::Fixed(f) => f,
             FormatChoice::Auto => Format::GoJson,
-        },
-        lines: 0,
-        bytes: 0,
-        complete: true,
-        incomplete: None,
-        warnings: Vec::new(),
-        more_warnings: 0,
+        };
+        InputSummary::new(&spawn.name, format)
     });
     if let Some(e) = tee_error {
         summary.warnings.push(format!(

@@ -75,7 +75,8 @@ pub struct InputSummary {
 }
 
 impl InputSummary {
-    fn new(path: &str, format: Format) -> Self {
+    /// A summary of an input not read yet.
+    pub fn new(path: &str, format: Format) -> Self {
         InputSummary {
             path: path.to_string(),
             format,

@@ -291,16 +291,7 @@ fn leak_block(
         (LeakStatus::Allowed { .. }, _) => ("ALLOWED", YELLOW),
         (LeakStatus::Flaky { .. }, _) => ("FLAKY", YELLOW),
     };
-    let count = if d.max_in_report > 1 {
-        format!(
-            "{} goroutines ({} in one report)",
-            d.goroutines, d.max_in_report
-        )
-    } else if d.goroutines > 1 {
-        format!("{} goroutines", d.goroutines)
-    } else {
-        "1 goroutine".to_string()
-    };
+    let count = super::count_text(d);
     let mut state = g.goroutine.state.status.clone();
     if let Some(m) = g.goroutine.state.wait_minutes {
         state.push_str(&format!(", {m} minutes"));
