@@ -598,9 +598,27 @@ fn run_command(args: RunArgs) -> Result<i32> {
         format,
     };
     let interrupt = run::interrupt_flag().into_diagnostic()?;
-    let out = run::run(&spawn, &repo, &interrupt, &mut |p| {
-        eprintln!("{}", report::progress::package_line(p))
-    })?;
+    // A status line on an interactive terminal; plain lines in CI logs.
+    let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let bar = live.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar.set_message(format!("running {}", spawn.name));
+        bar
+    });
+    let out = run::run(&spawn, &repo, &interrupt, &mut |p| match &bar {
+        Some(bar) => {
+            if report::progress::last_failed(p) {
+                bar.println(report::progress::package_line(p));
+            }
+            bar.set_message(report::progress::status(p));
+        }
+        None => eprintln!("{}", report::progress::package_line(p)),
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let out = out?;
     let analysis = match retry_config(check, &policy) {
         Some(config) => {
             let base = match &config.command {

@@ -1,7 +1,9 @@
 //! Live progress lines of `leakgate run`, for standard error.
 //!
 //! Plain lines, one per finished package and one per retry attempt: they
-//! read the same in a terminal and in a CI log.
+//! read the same in a terminal and in a CI log. On an interactive terminal
+//! `leakgate run` shows a status line (a spinner with the counts) instead,
+//! and prints only failed packages above it.
 
 use super::terminal::clean;
 use crate::events::Outcome;
@@ -29,6 +31,24 @@ pub fn package_line(p: &Progress) -> String {
         p.leaks,
         plural(p.leaks),
     )
+}
+
+/// The counts alone, for the status line on a terminal.
+pub fn status(p: &Progress) -> String {
+    format!(
+        "{} package{} done, {} test{} failed, {} leak report{} so far",
+        p.packages_done,
+        plural(p.packages_done as usize),
+        p.tests_failed,
+        plural(p.tests_failed as usize),
+        p.leaks,
+        plural(p.leaks),
+    )
+}
+
+/// Whether the package that just ended failed.
+pub fn last_failed(p: &Progress) -> bool {
+    matches!(p.last, Some((_, Outcome::Fail)))
 }
 
 /// The line printed before a retry attempt.
