@@ -59,22 +59,27 @@ pub fn read<R: BufRead>(
 /// Removes CI-log decoration from one line: a trailing `\r`, everything up
 /// to the last lone `\r` (progress redraws), ANSI escape sequences, a
 /// leading `^V`, and timestamp prefixes.
+///
+/// Only a line with escape sequences is copied; everything else is cut out
+/// of `line` by slicing.
 pub fn clean_line(line: &str) -> Cow<'_, str> {
-    let mut s: Cow<'_, str> = Cow::Borrowed(line.strip_suffix('\r').unwrap_or(line));
-    if let Some(i) = s.rfind('\r') {
-        s = Cow::Owned(s[i + 1..].to_string());
+    let mut s = line.strip_suffix('\r').unwrap_or(line);
+    if let Some(i) = memchr::memrchr(b'\r', s.as_bytes()) {
+        s = &s[i + 1..];
     }
-    if s.contains('\x1b') {
-        s = Cow::Owned(strip_ansi(&s));
+    if memchr::memchr(b'\x1b', s.as_bytes()).is_some() {
+        let mut owned = strip_ansi(s);
+        let cut = owned.len() - strip_decoration(&owned).len();
+        owned.drain(..cut);
+        return Cow::Owned(owned);
     }
-    let stripped = strip_prefixes(&s);
-    if stripped.len() != s.len() {
-        s = Cow::Owned(stripped.to_string());
-    }
-    match s.strip_prefix('\u{16}') {
-        Some(rest) => Cow::Owned(rest.to_string()),
-        None => s,
-    }
+    Cow::Borrowed(strip_decoration(s))
+}
+
+/// A timestamp prefix, then a leading `^V`.
+fn strip_decoration(s: &str) -> &str {
+    let s = strip_prefixes(s);
+    s.strip_prefix('\u{16}').unwrap_or(s)
 }
 
 /// Removes CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ESC \`) and two-byte
@@ -157,6 +162,7 @@ fn strip_prefixes(s: &str) -> &str {
 
 struct Pending {
     indent: usize,
+    /// Reused: see [`Converter::spare`].
     test: String,
     outcome: Outcome,
     elapsed: Option<f64>,
@@ -171,9 +177,19 @@ struct Converter {
     /// Full package names seen in this input, for gotestsum's short names.
     seen_packages: Vec<String>,
     block: u64,
+    /// The provisional package key of the block being read, kept up to
+    /// date with `block` and `replay` (see [`Converter::refresh_key`]).
+    key: String,
+    /// One output line with its `\n`, reused for every line.
+    out: String,
     open: bool,
-    current: Option<String>,
+    /// The test the following lines belong to (when `has_current`); the
+    /// string is reused.
+    current: String,
+    has_current: bool,
     pending: Vec<Pending>,
+    /// Test names of ended [`Pending`] entries, for reuse.
+    spare: Vec<String>,
     final_line: Option<Outcome>,
     bazel_target: Option<String>,
 }
@@ -201,12 +217,27 @@ enum Line<'a> {
 }
 
 fn classify(line: &str) -> Line<'_> {
+    // Every kind but `Plain` is told by the first byte that is not white
+    // space: look at it before doing any work. (A byte over 0x7f may
+    // start Unicode white space, which `split_whitespace` below skips.)
+    let first = line
+        .bytes()
+        .find(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
+        .unwrap_or(b' ');
+    match first {
+        b'P' | b'F' | b'o' | b'?' | b'=' | b'-' => {}
+        b if b.is_ascii() => return Line::Plain,
+        _ => {}
+    }
     let t = line.trim_end();
     if t == "PASS" {
         return Line::Final(Outcome::Pass);
     }
     if t == "FAIL" {
         return Line::Final(Outcome::Fail);
+    }
+    if first == b'=' || first == b'-' {
+        return classify_framing(line, t);
     }
     let mut words = t.split_whitespace();
     let first = words.next().unwrap_or_default();
@@ -247,6 +278,12 @@ fn classify(line: &str) -> Line<'_> {
             }
         }
     }
+    classify_framing(line, t)
+}
+
+/// `=== RUN   name` and `--- FAIL: name (0.1s)`; `t` is `line` without
+/// trailing white space.
+fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
     if let Some(rest) = t.strip_prefix("=== ") {
         let (action, name) = rest.split_once(' ').unwrap_or((rest, ""));
         let name = name.trim();
@@ -282,21 +319,29 @@ fn classify(line: &str) -> Line<'_> {
 
 impl Converter {
     fn new(index: usize) -> Self {
-        Converter {
+        let mut conv = Converter {
             index,
             summary: false,
             replay: None,
             seen_packages: Vec::new(),
             block: 0,
+            key: String::new(),
+            out: String::new(),
             open: false,
-            current: None,
+            current: String::new(),
+            has_current: false,
             pending: Vec::new(),
+            spare: Vec::new(),
             final_line: None,
             bazel_target: None,
-        }
+        };
+        conv.refresh_key();
+        conv
     }
 
-    fn key(&self) -> String {
+    /// Rebuilds `key` after `block` or `replay` changed.
+    fn refresh_key(&mut self) {
+        use std::fmt::Write as _;
         // Replayed summary entries get their own key prefix so that their
         // tests are not counted twice.
         let kind = if self.replay.is_some() {
@@ -304,7 +349,14 @@ impl Converter {
         } else {
             "text"
         };
-        format!("\u{0}{kind}#{}#{}", self.index, self.block)
+        self.key.clear();
+        let _ = write!(self.key, "\u{0}{kind}#{}#{}", self.index, self.block);
+    }
+
+    fn set_current(&mut self, test: &str) {
+        self.current.clear();
+        self.current.push_str(test);
+        self.has_current = true;
     }
 
     fn ensure_open(&mut self, no: u64, sink: &mut dyn Sink) {
@@ -313,22 +365,14 @@ impl Converter {
             sink.event(
                 loc(self.index, no),
                 Event::PackageStart {
-                    package: Cow::Owned(self.key()),
+                    package: Cow::Borrowed(&self.key),
                 },
             );
         }
     }
 
-    fn output(&self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
-        sink.event(
-            loc(self.index, no),
-            Event::Output {
-                package: Some(Cow::Owned(self.key())),
-                test: test.map(|t| Cow::Owned(t.to_string())),
-                text: Cow::Owned(format!("{text}\n")),
-                kind: None,
-            },
-        );
+    fn output(&mut self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
+        emit(self.index, &self.key, &mut self.out, no, test, text, sink);
     }
 
     /// Emits the deferred ends of tests reported at `indent` or deeper.
@@ -338,12 +382,15 @@ impl Converter {
             sink.event(
                 loc(self.index, no),
                 Event::TestEnd {
-                    package: Cow::Owned(self.key()),
-                    test: Cow::Owned(p.test),
+                    package: Cow::Borrowed(&self.key),
+                    test: Cow::Borrowed(&p.test),
                     outcome: p.outcome,
                     elapsed: p.elapsed,
                 },
             );
+            if self.spare.len() < 64 {
+                self.spare.push(p.test);
+            }
         }
     }
 
@@ -377,29 +424,31 @@ impl Converter {
         sink.event(
             loc(self.index, no),
             Event::PackageEnd {
-                package: Cow::Owned(self.key()),
+                package: Cow::Borrowed(&self.key),
                 outcome,
                 elapsed: None,
                 failed_build: if failed {
-                    name.clone().map(Cow::Owned)
+                    name.as_deref().map(Cow::Borrowed)
                 } else {
                     None
                 },
-                name: name.map(Cow::Owned),
+                name: name.as_deref().map(Cow::Borrowed),
                 replay,
             },
         );
         self.block += 1;
+        self.refresh_key();
         self.open = false;
-        self.current = None;
+        self.has_current = false;
         self.final_line = None;
     }
 
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
-        if line.trim().is_empty() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
             return;
         }
-        if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
+        if let Some(t) = trimmed.strip_prefix("Executing tests from ") {
             self.bazel_target = Some(t.trim().to_string());
         }
         if self.summary_line(no, line, sink) {
@@ -423,13 +472,13 @@ impl Converter {
                 }
                 self.flush(no, 0, sink);
                 self.ensure_open(no, sink);
-                self.current = Some(test.to_string());
+                self.set_current(test);
                 if action == "RUN" {
                     sink.event(
                         loc(self.index, no),
                         Event::TestRun {
-                            package: Cow::Owned(self.key()),
-                            test: Cow::Owned(test.to_string()),
+                            package: Cow::Borrowed(&self.key),
+                            test: Cow::Borrowed(test),
                         },
                     );
                 }
@@ -445,28 +494,31 @@ impl Converter {
                 self.flush(no, indent, sink);
                 self.output(no, Some(test), line, sink);
                 if let Some(outcome) = outcome {
+                    let mut name = self.spare.pop().unwrap_or_default();
+                    name.clear();
+                    name.push_str(test);
                     self.pending.push(Pending {
                         indent,
-                        test: test.to_string(),
+                        test: name,
                         outcome,
                         elapsed,
                     });
                 }
-                self.current = Some(test.to_string());
+                self.set_current(test);
             }
             Line::Final(outcome) => {
                 if !self.open {
                     sink.event(
                         loc(self.index, no),
                         Event::Stray {
-                            text: Cow::Owned(line.to_string()),
+                            text: Cow::Borrowed(line),
                         },
                     );
                     return;
                 }
                 self.flush(no, 0, sink);
                 self.output(no, None, line, sink);
-                self.current = None;
+                self.has_current = false;
                 self.final_line = Some(outcome);
             }
             Line::Plain => {
@@ -482,7 +534,7 @@ impl Converter {
                         sink.event(
                             loc(self.index, no),
                             Event::Stray {
-                                text: Cow::Owned(line.to_string()),
+                                text: Cow::Borrowed(line),
                             },
                         );
                         return;
@@ -491,10 +543,12 @@ impl Converter {
                 }
                 let indent = line.bytes().take_while(|&b| b == b' ').count() / 4;
                 if indent > 0 && indent <= self.pending.len() {
-                    self.current = Some(self.pending[indent - 1].test.clone());
+                    self.current.clear();
+                    self.current.push_str(&self.pending[indent - 1].test);
+                    self.has_current = true;
                 }
-                let test = self.current.clone();
-                self.output(no, test.as_deref(), line, sink);
+                let test = self.has_current.then_some(self.current.as_str());
+                emit(self.index, &self.key, &mut self.out, no, test, line, sink);
             }
         }
     }
@@ -535,20 +589,28 @@ impl Converter {
             let test = test.trim();
             if !test.is_empty() {
                 self.replay = Some((short.to_string(), test.to_string()));
+                self.refresh_key();
                 self.ensure_open(no, sink);
                 sink.event(
                     loc(self.index, no),
                     Event::TestRun {
-                        package: Cow::Owned(self.key()),
-                        test: Cow::Owned(test.to_string()),
+                        package: Cow::Borrowed(&self.key),
+                        test: Cow::Borrowed(test),
                     },
                 );
             }
             return true;
         }
         if let Some((_, test)) = &self.replay {
-            let test = test.clone();
-            self.output(no, Some(&test), line, sink);
+            emit(
+                self.index,
+                &self.key,
+                &mut self.out,
+                no,
+                Some(test),
+                line,
+                sink,
+            );
         }
         true
     }
@@ -560,8 +622,8 @@ impl Converter {
         sink.event(
             loc(self.index, no),
             Event::TestEnd {
-                package: Cow::Owned(self.key()),
-                test: Cow::Owned(test),
+                package: Cow::Borrowed(&self.key),
+                test: Cow::Borrowed(&test),
                 outcome: Outcome::Fail,
                 elapsed: None,
             },
@@ -575,6 +637,7 @@ impl Converter {
             .unwrap_or(short);
         self.close_block_as(no, Outcome::Fail, Some(full), false, true, sink);
         self.replay = None;
+        self.refresh_key();
     }
 
     fn finish(&mut self, no: u64, sink: &mut dyn Sink) {
@@ -586,6 +649,30 @@ impl Converter {
             }
         }
     }
+}
+
+/// Sends one output line (with its `\n`, put together in `buf`).
+fn emit(
+    index: usize,
+    key: &str,
+    buf: &mut String,
+    no: u64,
+    test: Option<&str>,
+    text: &str,
+    sink: &mut dyn Sink,
+) {
+    buf.clear();
+    buf.push_str(text);
+    buf.push('\n');
+    sink.event(
+        loc(index, no),
+        Event::Output {
+            package: Some(Cow::Borrowed(key)),
+            test: test.map(Cow::Borrowed),
+            text: Cow::Borrowed(buf),
+            kind: None,
+        },
+    );
 }
 
 #[cfg(test)]
