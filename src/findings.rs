@@ -194,6 +194,8 @@ struct Excerpt {
     head_ends: Vec<usize>,
     tail: VecDeque<String>,
     dropped: usize,
+    /// Tail strings of earlier tests, cleared, for reuse.
+    free: Vec<String>,
 }
 
 /// A kept output line is cut at this length (with a marker).
@@ -224,7 +226,7 @@ impl Excerpt {
             self.dropped += 1;
             self.tail.pop_front().unwrap_or_default()
         } else {
-            String::new()
+            self.free.pop().unwrap_or_default()
         };
         slot.clear();
         push_bounded(&mut slot, line);
@@ -251,7 +253,13 @@ impl Excerpt {
         }
         self.head.clear();
         self.head_ends.clear();
-        self.tail.clear();
+        // Short strings are kept for the next test's tail (at most
+        // EXCERPT_TAIL of them: the tail never holds more).
+        for s in self.tail.drain(..) {
+            if s.capacity() <= 256 {
+                self.free.push(s);
+            }
+        }
         self.dropped = 0;
     }
 }
@@ -288,7 +296,11 @@ impl Stream {
 
     fn text(&mut self, text: &str, kind: Option<&str>, at: Loc) {
         let mut rest = text;
-        while let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) {
+        // (`rest` is usually empty after the first line: no second search.)
+        while !rest.is_empty() {
+            let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) else {
+                break;
+            };
             let piece = &rest[..i];
             if self.partial.is_empty() {
                 self.line(piece, kind, at);
@@ -322,10 +334,12 @@ impl Stream {
         }
         let mut out = Vec::new();
         self.scanner.line(line, &mut out);
-        self.found.extend(out.into_iter().map(|f| (f, at)));
+        if !out.is_empty() {
+            self.found.extend(out.into_iter().map(|f| (f, at)));
+        }
         let framing = kind == Some("frame")
             || line.starts_with("=== ")
-            || line.trim_start().starts_with("--- ");
+            || trim_start(line).starts_with("--- ");
         if !framing && !self.scanner.is_busy() {
             self.excerpt.push(line);
         }
@@ -339,6 +353,19 @@ impl Stream {
         let mut out = Vec::new();
         self.scanner.finish(&mut out);
         self.found.extend(out.into_iter().map(|f| (f, at)));
+    }
+}
+
+/// `s.trim_start()`, without decoding characters while the bytes are ASCII
+/// (the ASCII white space of `char::is_whitespace` is ` ` and `\t`..`\r`).
+fn trim_start(s: &str) -> &str {
+    let i = s
+        .bytes()
+        .position(|b| !matches!(b, b' ' | b'\t'..=b'\r'))
+        .unwrap_or(s.len());
+    match s.as_bytes().get(i) {
+        Some(b) if !b.is_ascii() => s[i..].trim_start(),
+        _ => &s[i..],
     }
 }
 

@@ -385,9 +385,14 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// Bytes to text, replacing invalid UTF-8.
+/// Bytes to text, replacing invalid UTF-8. (`from_utf8` checks eight
+/// ASCII bytes at a time; `from_utf8_lossy` walks byte by byte, so it runs
+/// only when there is something to replace.)
 pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// A location in input `index`.

@@ -64,6 +64,10 @@ pub fn read<R: BufRead>(
 /// of `line` by slicing.
 pub fn clean_line(line: &str) -> Cow<'_, str> {
     let mut s = line.strip_suffix('\r').unwrap_or(line);
+    // Most lines have neither: one search tells.
+    if memchr::memchr2(b'\r', b'\x1b', s.as_bytes()).is_none() {
+        return Cow::Borrowed(strip_decoration(s));
+    }
     if let Some(i) = memchr::memrchr(b'\r', s.as_bytes()) {
         s = &s[i + 1..];
     }
@@ -444,12 +448,18 @@ impl Converter {
     }
 
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
+        // Blank lines are dropped; only a line whose first word starts with
+        // `E` (or a non-ASCII byte) can name a Bazel target.
+        let Some(first) = line.bytes().find(|&b| !matches!(b, b' ' | b'\t'..=b'\r')) else {
+            return;
+        };
+        if !first.is_ascii() && line.trim().is_empty() {
             return;
         }
-        if let Some(t) = trimmed.strip_prefix("Executing tests from ") {
-            self.bazel_target = Some(t.trim().to_string());
+        if first == b'E' || !first.is_ascii() {
+            if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
+                self.bazel_target = Some(t.trim().to_string());
+            }
         }
         if self.summary_line(no, line, sink) {
             return;
