@@ -278,10 +278,9 @@ fn attrs<'a, const N: usize>(e: &'a BytesStart<'_>, keys: [&[u8]; N]) -> [Option
     }
     let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
     let mut names: [&[u8]; 16] = [b""; 16];
-    let mut seen = 0;
     let mut iter = e.attributes();
     iter.with_checks(false);
-    for a in iter {
+    for (seen, a) in iter.enumerate() {
         let Ok(a) = a else {
             return keys.map(|k| attr(e, k));
         };
@@ -290,7 +289,6 @@ fn attrs<'a, const N: usize>(e: &'a BytesStart<'_>, keys: [&[u8]; N]) -> [Option
             return keys.map(|k| attr(e, k));
         }
         names[seen] = name;
-        seen += 1;
         let local = a.key.local_name();
         if let Some(i) = (0..N).find(|&i| out[i].is_none() && local.as_ref() == keys[i]) {
             out[i] = Some(attr_value(a));
