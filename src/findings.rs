@@ -399,12 +399,64 @@ impl std::hash::Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// A package's running tests by name. The test looked up last is kept
+/// out of the map: a test's output lines mostly come one after another, so
+/// most lookups compare one string instead of hashing one.
+#[derive(Default)]
+struct Tests {
+    map: FxMap<String, (Stream, Loc)>,
+    hot: Option<(String, (Stream, Loc))>,
+}
+
+impl Tests {
+    fn is_hot(&self, name: &str) -> bool {
+        self.hot.as_ref().is_some_and(|(n, _)| n == name)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.is_hot(name) || self.map.contains_key(name)
+    }
+
+    /// Adds a test that is not there yet (it becomes the hot one).
+    fn insert(&mut self, name: String, value: (Stream, Loc)) -> &mut (Stream, Loc) {
+        if let Some((k, v)) = self.hot.take() {
+            self.map.insert(k, v);
+        }
+        &mut self.hot.insert((name, value)).1
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut (Stream, Loc)> {
+        if !self.is_hot(name) {
+            let entry = self.map.remove_entry(name)?;
+            if let Some((k, v)) = self.hot.replace(entry) {
+                self.map.insert(k, v);
+            }
+        }
+        self.hot.as_mut().map(|(_, v)| v)
+    }
+
+    fn remove_entry(&mut self, name: &str) -> Option<(String, (Stream, Loc))> {
+        if self.is_hot(name) {
+            return self.hot.take();
+        }
+        self.map.remove_entry(name)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.hot.iter().map(|(k, _)| k).chain(self.map.keys())
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (String, (Stream, Loc))> + '_ {
+        self.hot.take().into_iter().chain(self.map.drain())
+    }
+}
+
 struct Pkg {
     /// Index of the first failure / leak recorded while this package ran,
     /// so a text reader's late package name can be given to them.
     first_failure: usize,
     first_leak: usize,
-    tests: FxMap<String, (Stream, Loc)>,
+    tests: Tests,
     failed_tests: HashSet<String>,
     output: Stream,
     start: Loc,
@@ -432,6 +484,8 @@ pub struct Collector<'r> {
     unexplained: Vec<Failure>,
     /// Streams of passed tests, reset, for the next tests to reuse.
     spare: Vec<Stream>,
+    /// Names of passed tests, for the next tests' keys.
+    spare_names: Vec<String>,
 }
 
 impl<'r> Collector<'r> {
@@ -451,6 +505,7 @@ impl<'r> Collector<'r> {
             events: 0,
             unexplained: Vec::new(),
             spare: Vec::new(),
+            spare_names: Vec::new(),
         }
     }
 
@@ -492,7 +547,7 @@ impl<'r> Collector<'r> {
         let pkg = Pkg {
             first_failure: self.findings.failures.len(),
             first_leak: self.findings.leaks.len(),
-            tests: FxMap::default(),
+            tests: Tests::default(),
             failed_tests: HashSet::new(),
             output: Stream::default(),
             start: at,
@@ -646,7 +701,7 @@ impl<'r> Collector<'r> {
             }
         }
         let pkg = self.pkg(key, at);
-        let Some((mut st, _)) = pkg.tests.remove(test) else {
+        let Some((name, (mut st, _))) = pkg.tests.remove_entry(test) else {
             if outcome == Outcome::Fail {
                 pkg.failed_tests.insert(test.to_string());
                 let child_failed = has_failed_child(&pkg.failed_tests, test);
@@ -670,6 +725,9 @@ impl<'r> Collector<'r> {
             if self.spare.len() < SPARE_STREAMS {
                 st.reset();
                 self.spare.push(st);
+            }
+            if self.spare_names.len() < SPARE_STREAMS {
+                self.spare_names.push(name);
             }
             return;
         }
@@ -1212,11 +1270,15 @@ impl Sink for Collector<'_> {
             }
             Event::TestRun { package, test } => {
                 let fresh = self.spare.pop().unwrap_or_default();
+                let mut name = self.spare_names.pop().unwrap_or_default();
                 let pkg = self.pkg(&package, at);
-                if pkg.tests.contains_key(&*test) {
+                if pkg.tests.contains_key(&test) {
                     self.spare.push(fresh);
+                    self.spare_names.push(name);
                 } else {
-                    pkg.tests.insert(test.into_owned(), (fresh, at));
+                    name.clear();
+                    name.push_str(&test);
+                    pkg.tests.insert(name, (fresh, at));
                 }
             }
             Event::Output {
@@ -1241,7 +1303,7 @@ impl Sink for Collector<'_> {
                         // Output of a test that never said `run`.
                         let fresh = self.spare.pop().unwrap_or_default();
                         let pkg = self.pkg(&package, at);
-                        let (st, _) = pkg.tests.entry(test.into_owned()).or_insert((fresh, at));
+                        let (st, _) = pkg.tests.insert(test.into_owned(), (fresh, at));
                         st.text(&text, kind.as_deref(), at);
                     }
                     None => pkg.output.text(&text, kind.as_deref(), at),
