@@ -355,6 +355,28 @@ impl<R: Read> Lines<R> {
         }))
     }
 
+    /// The complete lines buffered so far, all at once (so that a reader
+    /// can check their UTF-8 or look for a byte once per block instead of
+    /// once per line), or, when none is buffered, the next line as
+    /// [`Lines::next_line`] returns it. `None` at the end.
+    pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        let avail = &self.buf[self.start..self.end];
+        if let Some(last) = memchr::memrchr(b'\n', avail) {
+            let len = last + 1;
+            // No line inside can be over the cap.
+            if len <= MAX_LINE_BYTES {
+                let s = self.start;
+                let bytes = &self.buf[s..s + len];
+                let first = self.line_no + 1;
+                self.line_no += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                self.bytes += len as u64;
+                self.start += len;
+                return Ok(Some(Block::Lines { first, bytes }));
+            }
+        }
+        Ok(self.next_line()?.map(Block::Line))
+    }
+
     /// A line longer than [`MAX_LINE_BYTES`]: keeps its start, skips the
     /// rest up to its newline.
     fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
@@ -383,6 +405,15 @@ impl<R: Read> Lines<R> {
             cut: true,
         }))
     }
+}
+
+/// What [`Lines::next_block`] returns.
+pub(crate) enum Block<'a> {
+    /// Whole lines, each ending with `\n` and none over the cap; the first
+    /// is line number `first`.
+    Lines { first: u64, bytes: &'a [u8] },
+    /// One line, as [`Lines::next_line`] returns it.
+    Line(Line<'a>),
 }
 
 /// Bytes to text, replacing invalid UTF-8. (`from_utf8` checks eight

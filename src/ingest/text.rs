@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use super::{loc, lossy, IngestError, InputSummary, Lines};
+use super::{loc, lossy, Block, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
 /// Reads plain text output.
@@ -29,8 +29,12 @@ pub fn read<R: BufRead>(
     let mut lines = Lines::new(reader);
     let mut conv = Converter::new(index);
     loop {
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
+        let line = match lines.next_block() {
+            Ok(Some(Block::Lines { first, bytes })) => {
+                conv.block(first, bytes, sink);
+                continue;
+            }
+            Ok(Some(Block::Line(l))) => l,
             Ok(None) => break,
             Err(source) => {
                 return Err(IngestError::Unreadable {
@@ -447,6 +451,40 @@ impl Converter {
         self.final_line = None;
     }
 
+    /// Whole lines (each ending with `\n`), the first numbered `first`:
+    /// UTF-8 is checked, and carriage returns and escape sequences looked
+    /// for, once for all of them.
+    fn block(&mut self, first: u64, bytes: &[u8], sink: &mut dyn Sink) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            // Some line is not UTF-8: each line on its own, as `read` does.
+            for (no, line) in (first..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
+                let raw = lossy(&line[..line.len() - 1]);
+                self.line(no, &clean_line(&raw), sink);
+            }
+            return;
+        };
+        // The next `\r` or ESC at or after `start` is at `special`: lines
+        // that end before it need only their prefixes stripped.
+        let mut special = memchr::memchr2(b'\r', b'\x1b', bytes).unwrap_or(bytes.len());
+        let mut start = 0;
+        let mut no = first;
+        while let Some(i) = memchr::memchr(b'\n', &bytes[start..]) {
+            let end = start + i;
+            if special < start {
+                special = memchr::memchr2(b'\r', b'\x1b', &bytes[start..])
+                    .map_or(bytes.len(), |j| start + j);
+            }
+            let line = &text[start..end];
+            if end < special {
+                self.line(no, strip_decoration(line), sink);
+            } else {
+                self.line(no, &clean_line(line), sink);
+            }
+            start = end + 1;
+            no += 1;
+        }
+    }
+
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
         // Blank lines are dropped; only a line whose first word starts with
         // `E` (or a non-ASCII byte) can name a Bazel target.
@@ -749,6 +787,69 @@ mod tests {
         };
         read(0, text.as_bytes(), &mut summary, &mut sink).unwrap();
         out
+    }
+
+    /// Events as text, read line by line, without blocks.
+    fn per_line(input: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = |l: Loc, e: Event<'_>| out.push(format!("{} {e:?}", l.line));
+        let mut conv = Converter::new(0);
+        let mut no = 0;
+        for line in input.split_inclusive(|&b| b == b'\n') {
+            no += 1;
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            conv.line(no, &clean_line(&lossy(line)), &mut sink);
+        }
+        conv.finish(no, &mut sink);
+        out
+    }
+
+    fn blockwise(input: &[u8], chunk: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = |l: Loc, e: Event<'_>| out.push(format!("{} {e:?}", l.line));
+        let mut summary = InputSummary::new("t.txt", super::super::Format::Text);
+        let reader = std::io::BufReader::with_capacity(chunk, input);
+        read(0, reader, &mut summary, &mut sink).unwrap();
+        assert_eq!(summary.bytes, input.len() as u64);
+        out
+    }
+
+    #[test]
+    fn blocks_read_as_lines_do() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for dir in std::fs::read_dir(root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "txt" || e == "out") {
+                    inputs.push(std::fs::read(&f).unwrap());
+                }
+            }
+        }
+        assert!(inputs.len() > 10);
+        // CI decoration, bad UTF-8, and both on one line, in one input.
+        let mut mixed = Vec::new();
+        for (i, line) in inputs[0].split_inclusive(|&b| b == b'\n').enumerate() {
+            match i % 5 {
+                0 => mixed.extend_from_slice(b"2024-05-01T10:00:00.1234567Z "),
+                1 => mixed.extend_from_slice(b"\x1b[31m"),
+                2 => mixed.extend_from_slice(b"\xff"),
+                3 => mixed.extend_from_slice(b"x\r"),
+                _ => {}
+            }
+            mixed.extend_from_slice(line);
+        }
+        inputs.push(mixed);
+        for input in &inputs {
+            let want = per_line(input);
+            for chunk in [7, 4096, 1 << 20] {
+                assert_eq!(blockwise(input, chunk), want);
+            }
+        }
     }
 
     #[test]
