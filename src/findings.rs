@@ -1296,7 +1296,7 @@ impl Sink for Collector<'_> {
                 let pkg = self.pkg(&package, at);
                 match test {
                     Some(test) => {
-                        if let Some((st, _)) = pkg.tests.get_mut(&*test) {
+                        if let Some((st, _)) = pkg.tests.get_mut(&test) {
                             st.text(&text, kind.as_deref(), at);
                             return;
                         }
