@@ -224,14 +224,21 @@ enum Line<'a> {
     Plain,
 }
 
+/// The first byte of `line` that is not ASCII white space.
+fn first_byte(line: &str) -> Option<u8> {
+    line.bytes().find(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
+}
+
+#[cfg(test)]
 fn classify(line: &str) -> Line<'_> {
+    classify_from(line, first_byte(line).unwrap_or(b' '))
+}
+
+/// What `line` is; `first` is its [`first_byte`] (a space if none).
+fn classify_from(line: &str, first: u8) -> Line<'_> {
     // Every kind but `Plain` is told by the first byte that is not white
     // space: look at it before doing any work. (A byte over 0x7f may
     // start Unicode white space, which `split_whitespace` below skips.)
-    let first = line
-        .bytes()
-        .find(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
-        .unwrap_or(b' ');
     match first {
         b'P' | b'F' | b'o' | b'?' | b'=' | b'-' => {}
         b if b.is_ascii() => return Line::Plain,
@@ -488,7 +495,7 @@ impl Converter {
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
         // Blank lines are dropped; only a line whose first word starts with
         // `E` (or a non-ASCII byte) can name a Bazel target.
-        let Some(first) = line.bytes().find(|&b| !matches!(b, b' ' | b'\t'..=b'\r')) else {
+        let Some(first) = first_byte(line) else {
             return;
         };
         if !first.is_ascii() && line.trim().is_empty() {
@@ -502,7 +509,7 @@ impl Converter {
         if self.summary_line(no, line, sink) {
             return;
         }
-        match classify(line) {
+        match classify_from(line, first) {
             Line::PackageEnd {
                 package,
                 outcome,
