@@ -194,6 +194,8 @@ struct Excerpt {
     head_ends: Vec<usize>,
     tail: VecDeque<String>,
     dropped: usize,
+    /// Tail strings of earlier tests, cleared, for reuse.
+    free: Vec<String>,
 }
 
 /// A kept output line is cut at this length (with a marker).
@@ -224,7 +226,7 @@ impl Excerpt {
             self.dropped += 1;
             self.tail.pop_front().unwrap_or_default()
         } else {
-            String::new()
+            self.free.pop().unwrap_or_default()
         };
         slot.clear();
         push_bounded(&mut slot, line);
@@ -251,7 +253,13 @@ impl Excerpt {
         }
         self.head.clear();
         self.head_ends.clear();
-        self.tail.clear();
+        // Short strings are kept for the next test's tail (at most
+        // EXCERPT_TAIL of them: the tail never holds more).
+        for s in self.tail.drain(..) {
+            if s.capacity() <= 256 {
+                self.free.push(s);
+            }
+        }
         self.dropped = 0;
     }
 }
@@ -288,7 +296,11 @@ impl Stream {
 
     fn text(&mut self, text: &str, kind: Option<&str>, at: Loc) {
         let mut rest = text;
-        while let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) {
+        // (`rest` is usually empty after the first line: no second search.)
+        while !rest.is_empty() {
+            let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) else {
+                break;
+            };
             let piece = &rest[..i];
             if self.partial.is_empty() {
                 self.line(piece, kind, at);
@@ -322,10 +334,12 @@ impl Stream {
         }
         let mut out = Vec::new();
         self.scanner.line(line, &mut out);
-        self.found.extend(out.into_iter().map(|f| (f, at)));
+        if !out.is_empty() {
+            self.found.extend(out.into_iter().map(|f| (f, at)));
+        }
         let framing = kind == Some("frame")
             || line.starts_with("=== ")
-            || line.trim_start().starts_with("--- ");
+            || trim_start(line).starts_with("--- ");
         if !framing && !self.scanner.is_busy() {
             self.excerpt.push(line);
         }
@@ -339,6 +353,19 @@ impl Stream {
         let mut out = Vec::new();
         self.scanner.finish(&mut out);
         self.found.extend(out.into_iter().map(|f| (f, at)));
+    }
+}
+
+/// `s.trim_start()`, without decoding characters while the bytes are ASCII
+/// (the ASCII white space of `char::is_whitespace` is ` ` and `\t`..`\r`).
+fn trim_start(s: &str) -> &str {
+    let i = s
+        .bytes()
+        .position(|b| !matches!(b, b' ' | b'\t'..=b'\r'))
+        .unwrap_or(s.len());
+    match s.as_bytes().get(i) {
+        Some(b) if !b.is_ascii() => s[i..].trim_start(),
+        _ => &s[i..],
     }
 }
 
@@ -372,12 +399,64 @@ impl std::hash::Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// A package's running tests by name. The test looked up last is kept
+/// out of the map: a test's output lines mostly come one after another, so
+/// most lookups compare one string instead of hashing one.
+#[derive(Default)]
+struct Tests {
+    map: FxMap<String, (Stream, Loc)>,
+    hot: Option<(String, (Stream, Loc))>,
+}
+
+impl Tests {
+    fn is_hot(&self, name: &str) -> bool {
+        self.hot.as_ref().is_some_and(|(n, _)| n == name)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.is_hot(name) || self.map.contains_key(name)
+    }
+
+    /// Adds a test that is not there yet (it becomes the hot one).
+    fn insert(&mut self, name: String, value: (Stream, Loc)) -> &mut (Stream, Loc) {
+        if let Some((k, v)) = self.hot.take() {
+            self.map.insert(k, v);
+        }
+        &mut self.hot.insert((name, value)).1
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut (Stream, Loc)> {
+        if !self.is_hot(name) {
+            let entry = self.map.remove_entry(name)?;
+            if let Some((k, v)) = self.hot.replace(entry) {
+                self.map.insert(k, v);
+            }
+        }
+        self.hot.as_mut().map(|(_, v)| v)
+    }
+
+    fn remove_entry(&mut self, name: &str) -> Option<(String, (Stream, Loc))> {
+        if self.is_hot(name) {
+            return self.hot.take();
+        }
+        self.map.remove_entry(name)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.hot.iter().map(|(k, _)| k).chain(self.map.keys())
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (String, (Stream, Loc))> + '_ {
+        self.hot.take().into_iter().chain(self.map.drain())
+    }
+}
+
 struct Pkg {
     /// Index of the first failure / leak recorded while this package ran,
     /// so a text reader's late package name can be given to them.
     first_failure: usize,
     first_leak: usize,
-    tests: FxMap<String, (Stream, Loc)>,
+    tests: Tests,
     failed_tests: HashSet<String>,
     output: Stream,
     start: Loc,
@@ -405,6 +484,8 @@ pub struct Collector<'r> {
     unexplained: Vec<Failure>,
     /// Streams of passed tests, reset, for the next tests to reuse.
     spare: Vec<Stream>,
+    /// Names of passed tests, for the next tests' keys.
+    spare_names: Vec<String>,
 }
 
 impl<'r> Collector<'r> {
@@ -424,6 +505,7 @@ impl<'r> Collector<'r> {
             events: 0,
             unexplained: Vec::new(),
             spare: Vec::new(),
+            spare_names: Vec::new(),
         }
     }
 
@@ -465,7 +547,7 @@ impl<'r> Collector<'r> {
         let pkg = Pkg {
             first_failure: self.findings.failures.len(),
             first_leak: self.findings.leaks.len(),
-            tests: FxMap::default(),
+            tests: Tests::default(),
             failed_tests: HashSet::new(),
             output: Stream::default(),
             start: at,
@@ -619,7 +701,7 @@ impl<'r> Collector<'r> {
             }
         }
         let pkg = self.pkg(key, at);
-        let Some((mut st, _)) = pkg.tests.remove(test) else {
+        let Some((name, (mut st, _))) = pkg.tests.remove_entry(test) else {
             if outcome == Outcome::Fail {
                 pkg.failed_tests.insert(test.to_string());
                 let child_failed = has_failed_child(&pkg.failed_tests, test);
@@ -643,6 +725,9 @@ impl<'r> Collector<'r> {
             if self.spare.len() < SPARE_STREAMS {
                 st.reset();
                 self.spare.push(st);
+            }
+            if self.spare_names.len() < SPARE_STREAMS {
+                self.spare_names.push(name);
             }
             return;
         }
@@ -1214,11 +1299,15 @@ impl Sink for Collector<'_> {
             }
             Event::TestRun { package, test } => {
                 let fresh = self.spare.pop().unwrap_or_default();
+                let mut name = self.spare_names.pop().unwrap_or_default();
                 let pkg = self.pkg(&package, at);
-                if pkg.tests.contains_key(&*test) {
+                if pkg.tests.contains_key(&test) {
                     self.spare.push(fresh);
+                    self.spare_names.push(name);
                 } else {
-                    pkg.tests.insert(test.into_owned(), (fresh, at));
+                    name.clear();
+                    name.push_str(&test);
+                    pkg.tests.insert(name, (fresh, at));
                 }
             }
             Event::Output {
@@ -1236,14 +1325,14 @@ impl Sink for Collector<'_> {
                 let pkg = self.pkg(&package, at);
                 match test {
                     Some(test) => {
-                        if let Some((st, _)) = pkg.tests.get_mut(&*test) {
+                        if let Some((st, _)) = pkg.tests.get_mut(&test) {
                             st.text(&text, kind.as_deref(), at);
                             return;
                         }
                         // Output of a test that never said `run`.
                         let fresh = self.spare.pop().unwrap_or_default();
                         let pkg = self.pkg(&package, at);
-                        let (st, _) = pkg.tests.entry(test.into_owned()).or_insert((fresh, at));
+                        let (st, _) = pkg.tests.insert(test.into_owned(), (fresh, at));
                         st.text(&text, kind.as_deref(), at);
                     }
                     None => pkg.output.text(&text, kind.as_deref(), at),

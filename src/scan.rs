@@ -207,6 +207,9 @@ impl Scanner {
     fn idle_line(&mut self, line: &str, out: &mut Vec<Found>) {
         let indent = indent_of(line);
         let content = &line[indent..];
+        if cannot_start_anything(content) {
+            return;
+        }
         if let Some(rest) = find_testmain(content) {
             let rest = rest.trim_start();
             if rest.starts_with(FOUND) {
@@ -301,6 +304,30 @@ impl Scanner {
             body_prefix: None,
             entry: Vec::new(),
         });
+    }
+}
+
+/// Whether an idle line surely starts nothing: everything [`Scanner::idle_line`]
+/// looks for starts with `g` ([`TESTMAIN_PREFIX`]), `p` (`panic: `), `*`
+/// (`*** Test killed`) or `f` (`fatal error: `), or ends with the `:` of
+/// [`FOUND`] (before trailing white space). Checked first on every output
+/// line, so it looks at two bytes (and gives up on non-ASCII ones, which
+/// may be Unicode white space).
+fn cannot_start_anything(content: &str) -> bool {
+    let b = content.as_bytes();
+    let Some(&first) = b.first() else {
+        return true;
+    };
+    if matches!(first, b'g' | b'p' | b'*' | b'f') || !first.is_ascii() {
+        return false;
+    }
+    match b
+        .iter()
+        .rev()
+        .find(|&&c| !matches!(c, b' ' | b'\t'..=b'\r'))
+    {
+        Some(&last) => last != b':' && last.is_ascii(),
+        None => true,
     }
 }
 

@@ -21,7 +21,9 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{loc, lossy, IngestError, InputSummary, Lines};
+use std::ops::ControlFlow;
+
+use super::{loc, lossy, Block, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
 #[derive(Deserialize, Default, Debug, PartialEq)]
@@ -55,8 +57,30 @@ pub fn read<R: BufRead>(
     // Unescaped `Output` text of the current line.
     let mut scratch = String::new();
     loop {
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
+        let line = match lines.next_block() {
+            Ok(Some(Block::Lines { first, bytes })) => {
+                // One UTF-8 check for the block; lines of a block that is
+                // not UTF-8 are checked one by one.
+                let text = std::str::from_utf8(bytes).ok();
+                let mut start = 0;
+                let mut no = first;
+                while let Some(i) = memchr::memchr(b'\n', &bytes[start..]) {
+                    let end = start + i;
+                    let line = Line {
+                        no,
+                        bytes: &bytes[start..end],
+                        text: text.map(|t| &t[start..end]),
+                        terminated: true,
+                        cut: false,
+                    };
+                    // Lines of a block are terminated: none ends the input.
+                    let _ = one_line(index, line, summary, &mut scratch, sink);
+                    start = end + 1;
+                    no += 1;
+                }
+                continue;
+            }
+            Ok(Some(Block::Line(l))) => l,
             Ok(None) => break,
             Err(source) => {
                 return Err(IngestError::Unreadable {
@@ -65,52 +89,95 @@ pub fn read<R: BufRead>(
                 })
             }
         };
-        let no = line.no;
-        let here = loc(index, no);
-        let bytes = line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes);
-        if line.cut {
-            summary.warn(format!(
-                "line {no}: longer than {} bytes; cut",
-                super::MAX_LINE_BYTES
-            ));
-        }
-        let trimmed = super::trim_ascii(bytes);
-        if trimmed.is_empty() {
-            continue;
-        }
-        if trimmed.first() == Some(&b'{') && !line.cut {
-            if let Some(raw) = fast(trimmed, &mut scratch) {
-                dispatch(raw, here, sink);
-                continue;
-            }
-            match serde_json::from_slice::<Raw<'_>>(trimmed) {
-                Ok(raw) => {
-                    dispatch(raw, here, sink);
-                    continue;
-                }
-                Err(e) => {
-                    if !line.terminated {
-                        summary.mark_incomplete(format!(
-                            "line {no}, column {}: the stream ends in the middle of an event ({e})",
-                            bytes.len() + 1
-                        ));
-                        break;
-                    }
-                    summary.warn(format!("line {no}: not a test event ({e}); kept as text"));
-                }
-            }
-        } else if !line.terminated && trimmed.first() == Some(&b'{') {
-            summary.mark_incomplete(format!(
-                "line {no}, column {}: the stream ends in the middle of an event",
-                bytes.len() + 1
-            ));
+        let line = Line {
+            no: line.no,
+            bytes: line.bytes,
+            text: None,
+            terminated: line.terminated,
+            cut: line.cut,
+        };
+        if one_line(index, line, summary, &mut scratch, sink).is_break() {
             break;
         }
-        sink.event(here, Event::Stray { text: lossy(bytes) });
     }
     summary.lines = lines.line_no;
     summary.bytes = lines.bytes;
     Ok(())
+}
+
+/// One input line for [`one_line`].
+struct Line<'a> {
+    no: u64,
+    /// Without its `\n`.
+    bytes: &'a [u8],
+    /// `bytes`, when already known to be UTF-8.
+    text: Option<&'a str>,
+    terminated: bool,
+    cut: bool,
+}
+
+/// Reads one line; `Break` when the input ends in the middle of an event.
+fn one_line(
+    index: usize,
+    line: Line<'_>,
+    summary: &mut InputSummary,
+    scratch: &mut String,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let no = line.no;
+    let here = loc(index, no);
+    let bytes = line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes);
+    if line.cut {
+        summary.warn(format!(
+            "line {no}: longer than {} bytes; cut",
+            super::MAX_LINE_BYTES
+        ));
+    }
+    let trimmed = super::trim_ascii(bytes);
+    if trimmed.is_empty() {
+        return ControlFlow::Continue(());
+    }
+    if trimmed.first() == Some(&b'{') && !line.cut {
+        // `trimmed` starts and ends at ASCII bytes of `line.bytes` (white
+        // space trimmed as `trim_ascii` does): the same slice of the known
+        // text is a `str` too.
+        let start = bytes
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(0);
+        let fast = match line.text {
+            Some(t) => fast_text(&t[start..start + trimmed.len()], scratch),
+            None => fast(trimmed, scratch),
+        };
+        if let Some(raw) = fast {
+            dispatch(raw, here, sink);
+            return ControlFlow::Continue(());
+        }
+        match serde_json::from_slice::<Raw<'_>>(trimmed) {
+            Ok(raw) => {
+                dispatch(raw, here, sink);
+                return ControlFlow::Continue(());
+            }
+            Err(e) => {
+                if !line.terminated {
+                    summary.mark_incomplete(format!(
+                        "line {no}, column {}: the stream ends in the middle of an event ({e})",
+                        bytes.len() + 1
+                    ));
+                    return ControlFlow::Break(());
+                }
+                summary.warn(format!("line {no}: not a test event ({e}); kept as text"));
+            }
+        }
+    } else if !line.terminated && trimmed.first() == Some(&b'{') {
+        summary.mark_incomplete(format!(
+            "line {no}, column {}: the stream ends in the middle of an event",
+            bytes.len() + 1
+        ));
+        return ControlFlow::Break(());
+    }
+    sink.event(here, Event::Stray { text: lossy(bytes) });
+    ControlFlow::Continue(())
 }
 
 const F_TIME: u16 = 1;
@@ -130,7 +197,11 @@ fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
     // Non-ASCII must be valid UTF-8 (serde rejects it inside strings, and
     // outside them it is a syntax error anyway); control bytes are caught
     // by `string_stop` inside strings and by the grammar outside them.
-    let text = std::str::from_utf8(line).ok()?;
+    fast_text(std::str::from_utf8(line).ok()?, scratch)
+}
+
+/// [`fast`] on a line already known to be UTF-8.
+fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<Raw<'a>> {
     let b = text.as_bytes();
     if b.first() != Some(&b'{') {
         return None;

@@ -70,9 +70,12 @@ pub fn read<R: BufRead>(
     cfg.check_end_names = true;
     cfg.expand_empty_elements = false;
     let mut buf = Vec::new();
-    let mut stack: Vec<Vec<u8>> = Vec::new();
+    // Open elements (quick-xml checks that end tags match their start).
+    let mut depth: usize = 0;
     let mut suites: Vec<Suite> = Vec::new();
     let mut case: Option<Case> = None;
+    // The last testcase's strings, for the next one to reuse.
+    let mut spare: Option<Case> = None;
     let mut collect = Collect::None;
     let mut skip_depth: Option<usize> = None;
     let mut saw_root = false;
@@ -97,30 +100,27 @@ pub fn read<R: BufRead>(
         };
         match ev {
             X::Start(e) => {
-                if stack.len() >= MAX_DEPTH {
+                if depth >= MAX_DEPTH {
                     return Err(bad(
                         &xml,
                         format!("elements nested deeper than {MAX_DEPTH}"),
                     ));
                 }
-                let name = e.local_name().as_ref().to_vec();
-                stack.push(name.clone());
+                depth += 1;
                 saw_root = true;
                 if skip_depth.is_some() {
                     continue;
                 }
                 start_element(
-                    &name,
+                    e.local_name().as_ref(),
                     &e,
                     false,
                     &mut suites,
                     &mut case,
+                    &mut spare,
                     &mut collect,
                     &mut skip_depth,
-                    stack.len(),
-                    index,
-                    summary,
-                    sink,
+                    depth,
                 );
             }
             X::Empty(e) => {
@@ -128,53 +128,53 @@ pub fn read<R: BufRead>(
                 if skip_depth.is_some() {
                     continue;
                 }
-                let name = e.local_name().as_ref().to_vec();
+                let local = e.local_name();
+                let name = local.as_ref();
                 start_element(
-                    &name,
+                    name,
                     &e,
                     true,
                     &mut suites,
                     &mut case,
+                    &mut spare,
                     &mut collect,
                     &mut skip_depth,
-                    stack.len() + 1,
-                    index,
-                    summary,
-                    sink,
+                    depth + 1,
                 );
                 end_element(
-                    &name,
+                    name,
                     &mut suites,
                     &mut case,
+                    &mut spare,
                     &mut collect,
                     index,
                     summary,
                     sink,
                 );
-                if stack.is_empty() {
+                if depth == 0 {
                     closed_root = true;
                 }
             }
             X::End(e) => {
-                let name = e.local_name().as_ref().to_vec();
-                let depth = stack.len();
-                stack.pop();
+                let closed = depth;
+                depth = depth.saturating_sub(1);
                 if let Some(d) = skip_depth {
-                    if depth == d {
+                    if closed == d {
                         skip_depth = None;
                     }
                     continue;
                 }
                 end_element(
-                    &name,
+                    e.local_name().as_ref(),
                     &mut suites,
                     &mut case,
+                    &mut spare,
                     &mut collect,
                     index,
                     summary,
                     sink,
                 );
-                if stack.is_empty() {
+                if depth == 0 {
                     closed_root = true;
                 }
             }
@@ -214,7 +214,7 @@ pub fn read<R: BufRead>(
             path: summary.path.clone(),
         });
     }
-    if !closed_root || !stack.is_empty() {
+    if !closed_root || depth != 0 {
         summary.mark_incomplete(format!(
             "byte {}: the document ends before its root element is closed",
             xml.buffer_position()
@@ -246,15 +246,138 @@ pub fn line_col(bytes: &[u8], pos: usize) -> (u64, u64) {
     (line, col)
 }
 
-fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
+/// The value of the first attribute named `key` (any namespace prefix),
+/// skipping malformed and duplicated attributes.
+fn attr<'a>(e: &'a BytesStart<'_>, key: &[u8]) -> Option<Cow<'a, str>> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == key)
-        .map(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
-        })
+        .map(attr_value)
+}
+
+fn attr_value<'a>(a: quick_xml::events::attributes::Attribute<'a>) -> Cow<'a, str> {
+    match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+        Ok(Cow::Borrowed(v)) => Cow::Borrowed(v),
+        Ok(Cow::Owned(v)) => Cow::Owned(v),
+        Err(_) => match a.value {
+            Cow::Borrowed(b) => String::from_utf8_lossy(b),
+            Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+        },
+    }
+}
+
+/// What [`attr`] gives for each of `keys`, in one pass over the attributes
+/// instead of one per key, and without quick-xml's duplicate check (which
+/// allocates per element). That check only turns a repeated name into an
+/// error that [`attr`] skips, so a tag without repeated names reads the
+/// same with or without it; a tag with one, or with any malformed
+/// attribute, goes the slow way, key by key.
+fn attrs<'a, const N: usize>(e: &'a BytesStart<'_>, keys: [&[u8]; N]) -> [Option<Cow<'a, str>>; N] {
+    if let Some(found) = plain_attrs(e.attributes_raw(), keys) {
+        return found.map(|v| v.map(Cow::Borrowed));
+    }
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    let mut names: [&[u8]; 16] = [b""; 16];
+    let mut iter = e.attributes();
+    iter.with_checks(false);
+    for (seen, a) in iter.enumerate() {
+        let Ok(a) = a else {
+            return keys.map(|k| attr(e, k));
+        };
+        let name = a.key.into_inner();
+        if seen == names.len() || names[..seen].contains(&name) {
+            return keys.map(|k| attr(e, k));
+        }
+        names[seen] = name;
+        let local = a.key.local_name();
+        if let Some(i) = (0..N).find(|&i| out[i].is_none() && local.as_ref() == keys[i]) {
+            out[i] = Some(attr_value(a));
+        }
+    }
+    out
+}
+
+/// Bytes that end a plain attribute value or make it not plain: quotes,
+/// control bytes (`\t`, `\r`, `\n` are normalized), `&`, `<`.
+const VALUE_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t
+};
+
+/// [`attrs`] for the commonest shape, read straight from the tag's bytes:
+/// `name="value"` pairs (either quote) separated by XML white space, no
+/// repeated names, values that are UTF-8 and need no normalization (no
+/// control byte, no `&`; `<` is not allowed either). There quick-xml's
+/// attribute iterator and value normalization give exactly these slices;
+/// anything else returns `None` and is read by quick-xml.
+fn plain_attrs<'a, const N: usize>(
+    raw: &'a [u8],
+    keys: [&[u8]; N],
+) -> Option<[Option<&'a str>; N]> {
+    // One UTF-8 check for the whole tag (a bad byte anywhere sends the
+    // tag to quick-xml, which looks only at the values asked for).
+    let text = std::str::from_utf8(raw).ok()?;
+    let raw = text.as_bytes();
+    let is_ws = |b: u8| matches!(b, b' ' | b'\r' | b'\n' | b'\t');
+    let mut out: [Option<&'a str>; N] = [None; N];
+    let mut names: [&[u8]; 16] = [b""; 16];
+    let mut seen = 0;
+    let mut i = 0;
+    loop {
+        while raw.get(i).is_some_and(|&b| is_ws(b)) {
+            i += 1;
+        }
+        if i == raw.len() {
+            return Some(out);
+        }
+        let start = i;
+        while raw.get(i).is_some_and(|&b| b != b'=' && !is_ws(b)) {
+            i += 1;
+        }
+        let name = &raw[start..i];
+        let quote = *raw.get(i + 1)?;
+        if name.is_empty() || raw[i] != b'=' || (quote != b'"' && quote != b'\'') {
+            return None;
+        }
+        let from = i + 2;
+        i = from;
+        loop {
+            while raw.get(i).is_some_and(|&b| !VALUE_STOP[usize::from(b)]) {
+                i += 1;
+            }
+            match *raw.get(i)? {
+                b if b == quote => break,
+                b'"' | b'\'' => i += 1,
+                _ => return None,
+            }
+        }
+        let value = &text[from..i];
+        i += 1;
+        if raw.get(i).is_some_and(|&b| !is_ws(b))
+            || seen == names.len()
+            || names[..seen].contains(&name)
+        {
+            return None;
+        }
+        names[seen] = name;
+        seen += 1;
+        let local = match memchr::memchr(b':', name) {
+            Some(c) => &name[c + 1..],
+            None => name,
+        };
+        if let Some(k) = (0..N).find(|&k| out[k].is_none() && local == keys[k]) {
+            out[k] = Some(value);
+        }
+    }
 }
 
 fn push_text(s: &str, collect: Collect, case: &mut Option<Case>, suites: &mut [Suite]) {
@@ -286,18 +409,15 @@ fn start_element(
     empty: bool,
     suites: &mut Vec<Suite>,
     case: &mut Option<Case>,
+    spare: &mut Option<Case>,
     collect: &mut Collect,
     skip_depth: &mut Option<usize>,
     depth: usize,
-    index: usize,
-    summary: &mut InputSummary,
-    sink: &mut dyn Sink,
 ) {
     match name {
         b"testsuite" => {
-            let name = attr(e, b"name")
-                .or_else(|| attr(e, b"package"))
-                .unwrap_or_default();
+            let [name, package] = attrs(e, [b"name", b"package"]);
+            let name = name.or(package).unwrap_or_default().into_owned();
             suites.push(Suite {
                 name,
                 started: false,
@@ -307,19 +427,24 @@ fn start_element(
             });
         }
         b"testcase" => {
-            let mut c = Case {
-                name: attr(e, b"name").unwrap_or_default(),
-                classname: attr(e, b"classname").unwrap_or_default(),
-                file: attr(e, b"file"),
-                ..Case::default()
-            };
+            let [name, classname, file] = attrs(e, [b"name", b"classname", b"file"]);
+            let mut c = spare.take().unwrap_or_default();
+            c.name.clear();
+            c.name.push_str(name.as_deref().unwrap_or_default());
+            c.classname.clear();
+            c.classname
+                .push_str(classname.as_deref().unwrap_or_default());
+            c.file = file.map(Cow::into_owned);
             c.outcome = Some(Outcome::Pass);
+            c.failure_message = None;
+            c.text.clear();
+            c.truncated = false;
             *case = Some(c);
         }
         b"failure" | b"error" => {
             if let Some(c) = case {
                 c.outcome = Some(Outcome::Fail);
-                let message = attr(e, b"message").unwrap_or_default();
+                let message = attr(e, b"message").unwrap_or_default().into_owned();
                 if c.failure_message.is_none() {
                     c.failure_message = Some(message);
                 }
@@ -351,13 +476,14 @@ fn start_element(
         }
         _ => {}
     }
-    let _ = (index, summary, sink);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn end_element(
     name: &[u8],
     suites: &mut Vec<Suite>,
     case: &mut Option<Case>,
+    spare: &mut Option<Case>,
     collect: &mut Collect,
     index: usize,
     summary: &mut InputSummary,
@@ -382,25 +508,12 @@ fn end_element(
                 ));
                 return;
             };
-            let package = if suite.name.is_empty() {
-                c.classname.clone()
-            } else {
-                suite.name.clone()
-            };
-            let key = package_key(&package, index);
-            if !suite.started {
-                suite.started = true;
-                sink.event(
-                    here,
-                    Event::PackageStart {
-                        package: Cow::Owned(key.clone()),
-                    },
-                );
-            }
-            let message = c.failure_message.clone().unwrap_or_default();
+            let message = c.failure_message.as_deref().unwrap_or_default();
             let package_level = (c.name == "TestMain" && c.classname.is_empty())
                 || (c.name == "Failure" && message == "Runtime error")
                 || message == "Build error";
+            let starts = !suite.started;
+            suite.started = true;
             if package_level {
                 if message == "Build error" {
                     suite.build_failed = true;
@@ -408,45 +521,60 @@ fn end_element(
                 if c.outcome == Some(Outcome::Fail) {
                     suite.failed = true;
                 }
-                emit_text(&c.text, &key, None, here, sink);
-                return;
             }
-            let test = c.name.clone();
-            sink.event(
-                here,
-                Event::TestRun {
-                    package: Cow::Owned(key.clone()),
-                    test: Cow::Owned(test.clone()),
-                },
-            );
-            emit_text(&c.text, &key, Some(&test), here, sink);
-            if c.truncated {
-                emit_text(
-                    "[leakgate: output cut, over the size limit]\n",
-                    &key,
-                    Some(&test),
-                    here,
-                    sink,
-                );
-            }
-            if message == "No test result found" {
-                // go-junit-report: the test started and never ended.
-                return;
-            }
+            // No result: go-junit-report's test that started and never ended.
+            let ends = !package_level && message != "No test result found";
             let outcome = c.outcome.unwrap_or(Outcome::Pass);
-            if outcome == Outcome::Fail {
+            if ends && outcome == Outcome::Fail {
                 suite.failed = true;
             }
-            sink.event(
-                here,
-                Event::TestEnd {
-                    package: Cow::Owned(key),
-                    test: Cow::Owned(test),
-                    outcome,
-                    elapsed: None,
-                },
-            );
-            let _ = c.file;
+            let key = package_key(if suite.name.is_empty() {
+                &c.classname
+            } else {
+                &suite.name
+            });
+            if starts {
+                sink.event(
+                    here,
+                    Event::PackageStart {
+                        package: Cow::Borrowed(key),
+                    },
+                );
+            }
+            if package_level {
+                emit_text(&c.text, key, None, here, sink);
+            } else {
+                let test = c.name.as_str();
+                sink.event(
+                    here,
+                    Event::TestRun {
+                        package: Cow::Borrowed(key),
+                        test: Cow::Borrowed(test),
+                    },
+                );
+                emit_text(&c.text, key, Some(test), here, sink);
+                if c.truncated {
+                    emit_text(
+                        "[leakgate: output cut, over the size limit]\n",
+                        key,
+                        Some(test),
+                        here,
+                        sink,
+                    );
+                }
+                if ends {
+                    sink.event(
+                        here,
+                        Event::TestEnd {
+                            package: Cow::Borrowed(key),
+                            test: Cow::Borrowed(test),
+                            outcome,
+                            elapsed: None,
+                        },
+                    );
+                }
+            }
+            *spare = Some(c);
         }
         b"testsuite" => {
             let Some(suite) = suites.pop() else { return };
@@ -454,16 +582,16 @@ fn end_element(
                 // An empty wrapper suite (nested layouts): nothing to say.
                 return;
             }
-            let key = package_key(&suite.name, index);
+            let key = package_key(&suite.name);
             if !suite.started {
                 sink.event(
                     here,
                     Event::PackageStart {
-                        package: Cow::Owned(key.clone()),
+                        package: Cow::Borrowed(key),
                     },
                 );
             }
-            emit_text(&suite.out, &key, None, here, sink);
+            emit_text(&suite.out, key, None, here, sink);
             let outcome = if suite.failed {
                 Outcome::Fail
             } else {
@@ -472,10 +600,12 @@ fn end_element(
             sink.event(
                 here,
                 Event::PackageEnd {
-                    package: Cow::Owned(key),
+                    package: Cow::Borrowed(key),
                     outcome,
                     elapsed: None,
-                    failed_build: suite.build_failed.then(|| Cow::Owned(suite.name.clone())),
+                    failed_build: suite
+                        .build_failed
+                        .then_some(Cow::Borrowed(suite.name.as_str())),
                     name: None,
                     replay: false,
                 },
@@ -485,8 +615,9 @@ fn end_element(
     }
 }
 
-fn package_key(name: &str, _index: usize) -> String {
-    name.to_string()
+/// A suite's package key: its name.
+fn package_key(name: &str) -> &str {
+    name
 }
 
 fn emit_text(
@@ -502,9 +633,9 @@ fn emit_text(
     sink.event(
         here,
         Event::Output {
-            package: Some(Cow::Owned(key.to_string())),
-            test: test.map(|t| Cow::Owned(t.to_string())),
-            text: Cow::Owned(text.to_string()),
+            package: Some(Cow::Borrowed(key)),
+            test: test.map(Cow::Borrowed),
+            text: Cow::Borrowed(text),
             kind: None,
         },
     );
@@ -599,6 +730,67 @@ mod tests {
             ev,
             vec!["start inner", "run T", "end T Pass", "pkg inner Pass false"]
         );
+    }
+
+    /// Every tag's attributes, read the fast way and quick-xml's way.
+    fn check_attrs(xml: &[u8]) -> usize {
+        let mut reader = Reader::from_reader(xml);
+        let mut buf = Vec::new();
+        let mut fast = 0;
+        loop {
+            buf.clear();
+            match reader.read_event_into(&mut buf) {
+                Ok(X::Start(e)) | Ok(X::Empty(e)) => {
+                    let keys: [&[u8]; 4] = [b"name", b"classname", b"file", b"message"];
+                    let slow = keys.map(|k| attr(&e, k));
+                    if let Some(f) = plain_attrs(e.attributes_raw(), keys) {
+                        fast += 1;
+                        assert_eq!(f.map(|v| v.map(Cow::Borrowed)), slow, "{e:?}");
+                    }
+                    assert_eq!(attrs(&e, keys), slow, "{e:?}");
+                }
+                Ok(X::Eof) | Err(_) => break,
+                _ => {}
+            }
+        }
+        fast
+    }
+
+    #[test]
+    fn plain_attributes_read_as_quick_xml_reads_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut tags = 0;
+        for dir in std::fs::read_dir(root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "xml") {
+                    tags += check_attrs(&std::fs::read(&f).unwrap());
+                }
+            }
+        }
+        assert!(tags > 100, "{tags}");
+        // Shapes the fast path must decline or get right.
+        for tag in [
+            r#"<t name="a" name="b"/>"#,
+            r#"<t name="a"name="b"/>"#,
+            r#"<t name = "a"/>"#,
+            r#"<t name=a/>"#,
+            r#"<t x:name="a" name="b"/>"#,
+            r#"<t name="a&amp;b" classname='c"d'/>"#,
+            "<t name=\"a\tb\" file=\"x\ny\"/>",
+            r#"<t name="a<b"/>"#,
+            r#"<t name='it"s' message="don't"/>"#,
+            r#"<t name="unterminated/>"#,
+            r#"<t ="a" name="b"/>"#,
+            "<t name=\"caf\u{e9}\" classname=\"\u{2028}\"/>",
+            r#"<t a="1" b="2" c="3" d="4" e="5" f="6" g="7" h="8" i="9" j="10" k="11" l="12" m="13" n="14" o="15" p="16" name="17"/>"#,
+        ] {
+            check_attrs(tag.as_bytes());
+        }
     }
 
     #[test]

@@ -357,6 +357,28 @@ impl<R: Read> Lines<R> {
         }))
     }
 
+    /// The complete lines buffered so far, all at once (so that a reader
+    /// can check their UTF-8 or look for a byte once per block instead of
+    /// once per line), or, when none is buffered, the next line as
+    /// [`Lines::next_line`] returns it. `None` at the end.
+    pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        let avail = &self.buf[self.start..self.end];
+        if let Some(last) = memchr::memrchr(b'\n', avail) {
+            let len = last + 1;
+            // No line inside can be over the cap.
+            if len <= MAX_LINE_BYTES {
+                let s = self.start;
+                let bytes = &self.buf[s..s + len];
+                let first = self.line_no + 1;
+                self.line_no += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                self.bytes += len as u64;
+                self.start += len;
+                return Ok(Some(Block::Lines { first, bytes }));
+            }
+        }
+        Ok(self.next_line()?.map(Block::Line))
+    }
+
     /// A line longer than [`MAX_LINE_BYTES`]: keeps its start, skips the
     /// rest up to its newline.
     fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
@@ -387,9 +409,23 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// Bytes to text, replacing invalid UTF-8.
+/// What [`Lines::next_block`] returns.
+pub(crate) enum Block<'a> {
+    /// Whole lines, each ending with `\n` and none over the cap; the first
+    /// is line number `first`.
+    Lines { first: u64, bytes: &'a [u8] },
+    /// One line, as [`Lines::next_line`] returns it.
+    Line(Line<'a>),
+}
+
+/// Bytes to text, replacing invalid UTF-8. (`from_utf8` checks eight
+/// ASCII bytes at a time; `from_utf8_lossy` walks byte by byte, so it runs
+/// only when there is something to replace.)
 pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// A location in input `index`.

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::gotestsum::{self, GtsLine};
-use super::{loc, lossy, IngestError, InputSummary, Lines};
+use super::{loc, lossy, Block, IngestError, InputSummary, Lines};
 use crate::events::{Event, Outcome, Sink};
 
 /// Reads plain text output.
@@ -30,8 +30,12 @@ pub fn read<R: BufRead>(
     let mut lines = Lines::new(reader);
     let mut conv = Converter::new(index);
     loop {
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
+        let line = match lines.next_block() {
+            Ok(Some(Block::Lines { first, bytes })) => {
+                conv.block(first, bytes, sink);
+                continue;
+            }
+            Ok(Some(Block::Line(l))) => l,
             Ok(None) => break,
             Err(source) => {
                 return Err(IngestError::Unreadable {
@@ -60,22 +64,31 @@ pub fn read<R: BufRead>(
 /// Removes CI-log decoration from one line: a trailing `\r`, everything up
 /// to the last lone `\r` (progress redraws), ANSI escape sequences, a
 /// leading `^V`, and timestamp prefixes.
+///
+/// Only a line with escape sequences is copied; everything else is cut out
+/// of `line` by slicing.
 pub fn clean_line(line: &str) -> Cow<'_, str> {
-    let mut s: Cow<'_, str> = Cow::Borrowed(line.strip_suffix('\r').unwrap_or(line));
-    if let Some(i) = s.rfind('\r') {
-        s = Cow::Owned(s[i + 1..].to_string());
+    let mut s = line.strip_suffix('\r').unwrap_or(line);
+    // Most lines have neither: one search tells.
+    if memchr::memchr2(b'\r', b'\x1b', s.as_bytes()).is_none() {
+        return Cow::Borrowed(strip_decoration(s));
     }
-    if s.contains('\x1b') {
-        s = Cow::Owned(strip_ansi(&s));
+    if let Some(i) = memchr::memrchr(b'\r', s.as_bytes()) {
+        s = &s[i + 1..];
     }
-    let stripped = strip_prefixes(&s);
-    if stripped.len() != s.len() {
-        s = Cow::Owned(stripped.to_string());
+    if memchr::memchr(b'\x1b', s.as_bytes()).is_some() {
+        let mut owned = strip_ansi(s);
+        let cut = owned.len() - strip_decoration(&owned).len();
+        owned.drain(..cut);
+        return Cow::Owned(owned);
     }
-    match s.strip_prefix('\u{16}') {
-        Some(rest) => Cow::Owned(rest.to_string()),
-        None => s,
-    }
+    Cow::Borrowed(strip_decoration(s))
+}
+
+/// A timestamp prefix, then a leading `^V`.
+fn strip_decoration(s: &str) -> &str {
+    let s = strip_prefixes(s);
+    s.strip_prefix('\u{16}').unwrap_or(s)
 }
 
 /// Removes CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ESC \`) and two-byte
@@ -158,6 +171,7 @@ fn strip_prefixes(s: &str) -> &str {
 
 struct Pending {
     indent: usize,
+    /// Reused: see [`Converter::spare`].
     test: String,
     outcome: Outcome,
     elapsed: Option<f64>,
@@ -174,9 +188,19 @@ struct Converter {
     /// Inside gotestsum's `::group::FAIL pkg.TestX` … `::endgroup::`.
     group: Option<(String, String, Outcome)>,
     block: u64,
+    /// The provisional package key of the block being read, kept up to
+    /// date with `block` and `replay` (see [`Converter::refresh_key`]).
+    key: String,
+    /// One output line with its `\n`, reused for every line.
+    out: String,
     open: bool,
-    current: Option<String>,
+    /// The test the following lines belong to (when `has_current`); the
+    /// string is reused.
+    current: String,
+    has_current: bool,
     pending: Vec<Pending>,
+    /// Test names of ended [`Pending`] entries, for reuse.
+    spare: Vec<String>,
     final_line: Option<Outcome>,
     bazel_target: Option<String>,
 }
@@ -203,13 +227,35 @@ enum Line<'a> {
     Plain,
 }
 
+/// The first byte of `line` that is not ASCII white space.
+fn first_byte(line: &str) -> Option<u8> {
+    line.bytes().find(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
+}
+
+#[cfg(test)]
 fn classify(line: &str) -> Line<'_> {
+    classify_from(line, first_byte(line).unwrap_or(b' '))
+}
+
+/// What `line` is; `first` is its [`first_byte`] (a space if none).
+fn classify_from(line: &str, first: u8) -> Line<'_> {
+    // Every kind but `Plain` is told by the first byte that is not white
+    // space: look at it before doing any work. (A byte over 0x7f may
+    // start Unicode white space, which `split_whitespace` below skips.)
+    match first {
+        b'P' | b'F' | b'o' | b'?' | b'=' | b'-' => {}
+        b if b.is_ascii() => return Line::Plain,
+        _ => {}
+    }
     let t = line.trim_end();
     if t == "PASS" {
         return Line::Final(Outcome::Pass);
     }
     if t == "FAIL" {
         return Line::Final(Outcome::Fail);
+    }
+    if first == b'=' || first == b'-' {
+        return classify_framing(line, t);
     }
     let mut words = t.split_whitespace();
     let first = words.next().unwrap_or_default();
@@ -250,6 +296,12 @@ fn classify(line: &str) -> Line<'_> {
             }
         }
     }
+    classify_framing(line, t)
+}
+
+/// `=== RUN   name` and `--- FAIL: name (0.1s)`; `t` is `line` without
+/// trailing white space.
+fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
     if let Some(rest) = t.strip_prefix("=== ") {
         let (action, name) = rest.split_once(' ').unwrap_or((rest, ""));
         let name = name.trim();
@@ -285,22 +337,30 @@ fn classify(line: &str) -> Line<'_> {
 
 impl Converter {
     fn new(index: usize) -> Self {
-        Converter {
+        let mut conv = Converter {
             index,
             summary: false,
             replay: None,
             seen_packages: Vec::new(),
             group: None,
             block: 0,
+            key: String::new(),
+            out: String::new(),
             open: false,
-            current: None,
+            current: String::new(),
+            has_current: false,
             pending: Vec::new(),
+            spare: Vec::new(),
             final_line: None,
             bazel_target: None,
-        }
+        };
+        conv.refresh_key();
+        conv
     }
 
-    fn key(&self) -> String {
+    /// Rebuilds `key` after `block` or `replay` changed.
+    fn refresh_key(&mut self) {
+        use std::fmt::Write as _;
         // Replayed summary entries get their own key prefix so that their
         // tests are not counted twice.
         let kind = if self.replay.is_some() {
@@ -308,7 +368,14 @@ impl Converter {
         } else {
             "text"
         };
-        format!("\u{0}{kind}#{}#{}", self.index, self.block)
+        self.key.clear();
+        let _ = write!(self.key, "\u{0}{kind}#{}#{}", self.index, self.block);
+    }
+
+    fn set_current(&mut self, test: &str) {
+        self.current.clear();
+        self.current.push_str(test);
+        self.has_current = true;
     }
 
     fn ensure_open(&mut self, no: u64, sink: &mut dyn Sink) {
@@ -317,22 +384,14 @@ impl Converter {
             sink.event(
                 loc(self.index, no),
                 Event::PackageStart {
-                    package: Cow::Owned(self.key()),
+                    package: Cow::Borrowed(&self.key),
                 },
             );
         }
     }
 
-    fn output(&self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
-        sink.event(
-            loc(self.index, no),
-            Event::Output {
-                package: Some(Cow::Owned(self.key())),
-                test: test.map(|t| Cow::Owned(t.to_string())),
-                text: Cow::Owned(format!("{text}\n")),
-                kind: None,
-            },
-        );
+    fn output(&mut self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
+        emit(self.index, &self.key, &mut self.out, no, test, text, sink);
     }
 
     /// Emits the deferred ends of tests reported at `indent` or deeper.
@@ -342,12 +401,15 @@ impl Converter {
             sink.event(
                 loc(self.index, no),
                 Event::TestEnd {
-                    package: Cow::Owned(self.key()),
-                    test: Cow::Owned(p.test),
+                    package: Cow::Borrowed(&self.key),
+                    test: Cow::Borrowed(&p.test),
                     outcome: p.outcome,
                     elapsed: p.elapsed,
                 },
             );
+            if self.spare.len() < 64 {
+                self.spare.push(p.test);
+            }
         }
     }
 
@@ -381,30 +443,72 @@ impl Converter {
         sink.event(
             loc(self.index, no),
             Event::PackageEnd {
-                package: Cow::Owned(self.key()),
+                package: Cow::Borrowed(&self.key),
                 outcome,
                 elapsed: None,
                 failed_build: if failed {
-                    name.clone().map(Cow::Owned)
+                    name.as_deref().map(Cow::Borrowed)
                 } else {
                     None
                 },
-                name: name.map(Cow::Owned),
+                name: name.as_deref().map(Cow::Borrowed),
                 replay,
             },
         );
         self.block += 1;
+        self.refresh_key();
         self.open = false;
-        self.current = None;
+        self.has_current = false;
         self.final_line = None;
     }
 
+    /// Whole lines (each ending with `\n`), the first numbered `first`:
+    /// UTF-8 is checked, and carriage returns and escape sequences looked
+    /// for, once for all of them.
+    fn block(&mut self, first: u64, bytes: &[u8], sink: &mut dyn Sink) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            // Some line is not UTF-8: each line on its own, as `read` does.
+            for (no, line) in (first..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
+                let raw = lossy(&line[..line.len() - 1]);
+                self.line(no, &clean_line(&raw), sink);
+            }
+            return;
+        };
+        // The next `\r` or ESC at or after `start` is at `special`: lines
+        // that end before it need only their prefixes stripped.
+        let mut special = memchr::memchr2(b'\r', b'\x1b', bytes).unwrap_or(bytes.len());
+        let mut start = 0;
+        let mut no = first;
+        while let Some(i) = memchr::memchr(b'\n', &bytes[start..]) {
+            let end = start + i;
+            if special < start {
+                special = memchr::memchr2(b'\r', b'\x1b', &bytes[start..])
+                    .map_or(bytes.len(), |j| start + j);
+            }
+            let line = &text[start..end];
+            if end < special {
+                self.line(no, strip_decoration(line), sink);
+            } else {
+                self.line(no, &clean_line(line), sink);
+            }
+            start = end + 1;
+            no += 1;
+        }
+    }
+
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
-        if line.trim().is_empty() {
+        // Blank lines are dropped; only a line whose first word starts with
+        // `E` (or a non-ASCII byte) can name a Bazel target.
+        let Some(first) = first_byte(line) else {
+            return;
+        };
+        if !first.is_ascii() && line.trim().is_empty() {
             return;
         }
-        if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
-            self.bazel_target = Some(t.trim().to_string());
+        if first == b'E' || !first.is_ascii() {
+            if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
+                self.bazel_target = Some(t.trim().to_string());
+            }
         }
         if self.summary_line(no, line, sink) {
             return;
@@ -413,7 +517,7 @@ impl Converter {
             self.gotestsum_line(no, line, g, sink);
             return;
         }
-        match classify(line) {
+        match classify_from(line, first) {
             Line::PackageEnd {
                 package,
                 outcome,
@@ -431,13 +535,13 @@ impl Converter {
                 }
                 self.flush(no, 0, sink);
                 self.ensure_open(no, sink);
-                self.current = Some(test.to_string());
+                self.set_current(test);
                 if action == "RUN" {
                     sink.event(
                         loc(self.index, no),
                         Event::TestRun {
-                            package: Cow::Owned(self.key()),
-                            test: Cow::Owned(test.to_string()),
+                            package: Cow::Borrowed(&self.key),
+                            test: Cow::Borrowed(test),
                         },
                     );
                 }
@@ -453,28 +557,31 @@ impl Converter {
                 self.flush(no, indent, sink);
                 self.output(no, Some(test), line, sink);
                 if let Some(outcome) = outcome {
+                    let mut name = self.spare.pop().unwrap_or_default();
+                    name.clear();
+                    name.push_str(test);
                     self.pending.push(Pending {
                         indent,
-                        test: test.to_string(),
+                        test: name,
                         outcome,
                         elapsed,
                     });
                 }
-                self.current = Some(test.to_string());
+                self.set_current(test);
             }
             Line::Final(outcome) => {
                 if !self.open {
                     sink.event(
                         loc(self.index, no),
                         Event::Stray {
-                            text: Cow::Owned(line.to_string()),
+                            text: Cow::Borrowed(line),
                         },
                     );
                     return;
                 }
                 self.flush(no, 0, sink);
                 self.output(no, None, line, sink);
-                self.current = None;
+                self.has_current = false;
                 self.final_line = Some(outcome);
             }
             Line::Plain => {
@@ -490,7 +597,7 @@ impl Converter {
                         sink.event(
                             loc(self.index, no),
                             Event::Stray {
-                                text: Cow::Owned(line.to_string()),
+                                text: Cow::Borrowed(line),
                             },
                         );
                         return;
@@ -499,10 +606,12 @@ impl Converter {
                 }
                 let indent = line.bytes().take_while(|&b| b == b' ').count() / 4;
                 if indent > 0 && indent <= self.pending.len() {
-                    self.current = Some(self.pending[indent - 1].test.clone());
+                    self.current.clear();
+                    self.current.push_str(&self.pending[indent - 1].test);
+                    self.has_current = true;
                 }
-                let test = self.current.clone();
-                self.output(no, test.as_deref(), line, sink);
+                let test = self.has_current.then_some(self.current.as_str());
+                emit(self.index, &self.key, &mut self.out, no, test, line, sink);
             }
         }
     }
@@ -545,22 +654,22 @@ impl Converter {
             // VerifyTestMain); gotestsum's github-actions format prints it
             // only here.
             self.replay = Some((short.to_string(), test.to_string()));
+            self.refresh_key();
             self.ensure_open(no, sink);
             if !test.is_empty() {
                 sink.event(
                     loc(self.index, no),
                     Event::TestRun {
-                        package: Cow::Owned(self.key()),
-                        test: Cow::Owned(test.to_string()),
+                        package: Cow::Borrowed(&self.key),
+                        test: Cow::Borrowed(test),
                     },
                 );
             }
             return true;
         }
         if let Some((_, test)) = &self.replay {
-            let test = test.clone();
             let test = (!test.is_empty()).then_some(test.as_str());
-            self.output(no, test, line, sink);
+            emit(self.index, &self.key, &mut self.out, no, test, line, sink);
         }
         true
     }
@@ -577,11 +686,11 @@ impl Converter {
                 self.end_group(no, sink);
                 self.ensure_open(no, sink);
                 self.group = Some((package.to_string(), test.to_string(), outcome));
-                self.current = Some(test.to_string());
+                self.set_current(test);
                 sink.event(
                     loc(self.index, no),
                     Event::TestRun {
-                        package: Cow::Owned(self.key()),
+                        package: Cow::Borrowed(&self.key),
                         test: Cow::Owned(test.to_string()),
                     },
                 );
@@ -662,7 +771,7 @@ impl Converter {
         sink.event(
             loc(self.index, no),
             Event::TestEnd {
-                package: Cow::Owned(self.key()),
+                package: Cow::Borrowed(&self.key),
                 test: Cow::Owned(test),
                 outcome,
                 elapsed: None,
@@ -679,8 +788,8 @@ impl Converter {
             sink.event(
                 loc(self.index, no),
                 Event::TestEnd {
-                    package: Cow::Owned(self.key()),
-                    test: Cow::Owned(test),
+                    package: Cow::Borrowed(&self.key),
+                    test: Cow::Borrowed(&test),
                     outcome: Outcome::Fail,
                     elapsed: None,
                 },
@@ -695,6 +804,7 @@ impl Converter {
             .unwrap_or(short);
         self.close_block_as(no, Outcome::Fail, Some(full), false, true, sink);
         self.replay = None;
+        self.refresh_key();
     }
 
     fn finish(&mut self, no: u64, sink: &mut dyn Sink) {
@@ -706,6 +816,30 @@ impl Converter {
             }
         }
     }
+}
+
+/// Sends one output line (with its `\n`, put together in `buf`).
+fn emit(
+    index: usize,
+    key: &str,
+    buf: &mut String,
+    no: u64,
+    test: Option<&str>,
+    text: &str,
+    sink: &mut dyn Sink,
+) {
+    buf.clear();
+    buf.push_str(text);
+    buf.push('\n');
+    sink.event(
+        loc(index, no),
+        Event::Output {
+            package: Some(Cow::Borrowed(key)),
+            test: test.map(Cow::Borrowed),
+            text: Cow::Borrowed(buf),
+            kind: None,
+        },
+    );
 }
 
 #[cfg(test)]
@@ -772,6 +906,69 @@ mod tests {
         };
         read(0, text.as_bytes(), &mut summary, &mut sink).unwrap();
         out
+    }
+
+    /// Events as text, read line by line, without blocks.
+    fn per_line(input: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = |l: Loc, e: Event<'_>| out.push(format!("{} {e:?}", l.line));
+        let mut conv = Converter::new(0);
+        let mut no = 0;
+        for line in input.split_inclusive(|&b| b == b'\n') {
+            no += 1;
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            conv.line(no, &clean_line(&lossy(line)), &mut sink);
+        }
+        conv.finish(no, &mut sink);
+        out
+    }
+
+    fn blockwise(input: &[u8], chunk: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut sink = |l: Loc, e: Event<'_>| out.push(format!("{} {e:?}", l.line));
+        let mut summary = InputSummary::new("t.txt", super::super::Format::Text);
+        let reader = std::io::BufReader::with_capacity(chunk, input);
+        read(0, reader, &mut summary, &mut sink).unwrap();
+        assert_eq!(summary.bytes, input.len() as u64);
+        out
+    }
+
+    #[test]
+    fn blocks_read_as_lines_do() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for dir in std::fs::read_dir(root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "txt" || e == "out") {
+                    inputs.push(std::fs::read(&f).unwrap());
+                }
+            }
+        }
+        assert!(inputs.len() > 10);
+        // CI decoration, bad UTF-8, and both on one line, in one input.
+        let mut mixed = Vec::new();
+        for (i, line) in inputs[0].split_inclusive(|&b| b == b'\n').enumerate() {
+            match i % 5 {
+                0 => mixed.extend_from_slice(b"2024-05-01T10:00:00.1234567Z "),
+                1 => mixed.extend_from_slice(b"\x1b[31m"),
+                2 => mixed.extend_from_slice(b"\xff"),
+                3 => mixed.extend_from_slice(b"x\r"),
+                _ => {}
+            }
+            mixed.extend_from_slice(line);
+        }
+        inputs.push(mixed);
+        for input in &inputs {
+            let want = per_line(input);
+            for chunk in [7, 4096, 1 << 20] {
+                assert_eq!(blockwise(input, chunk), want);
+            }
+        }
     }
 
     #[test]
