@@ -513,7 +513,9 @@ impl Converter {
         if self.summary_line(no, line, sink) {
             return;
         }
-        if let Some(g) = gotestsum::classify(line) {
+        // gotestsum's lines start with PASS, FAIL, SKIP, EMPTY or `::`.
+        let maybe_gotestsum = matches!(first, b'P' | b'F' | b'S' | b'E' | b':');
+        if let Some(g) = maybe_gotestsum.then(|| gotestsum::classify(line)).flatten() {
             self.gotestsum_line(no, line, g, sink);
             return;
         }
