@@ -154,3 +154,31 @@ fn bad_usage_is_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn junit_that_declares_failures_it_does_not_list_is_not_a_pass() {
+    // A real gotestsum JUnit file reduced to one passing package whose
+    // suite still says one test failed (as a cut or hand-merged shard would).
+    let xml = std::fs::read_to_string(fixture("go1.26-goleak1.3.0/all.gotestsum.xml")).unwrap();
+    let clean_start = xml
+        .find("name=\"example.com/leakgate/fixtures/clean\"")
+        .unwrap();
+    let suite_start = xml[..clean_start].rfind("<testsuite ").unwrap();
+    let suite_end =
+        xml[clean_start..].find("</testsuite>").unwrap() + clean_start + "</testsuite>".len();
+    let suite = &xml[suite_start..suite_end];
+    assert!(suite.contains("failures=\"0\""), "{suite}");
+    let lying = suite.replacen("failures=\"0\"", "failures=\"1\"", 1);
+    let doc = format!("<testsuites>{lying}</testsuites>\n");
+    let honest = format!("<testsuites>{suite}</testsuites>\n");
+    let run = check_stdin(honest.as_bytes(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = check_stdin(doc.as_bytes(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("declares 1 failures or errors but lists 0"),
+        "{}",
+        run.stderr
+    );
+}

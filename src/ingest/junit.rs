@@ -47,6 +47,10 @@ struct Suite {
     failed: bool,
     build_failed: bool,
     out: String,
+    /// `failures` + `errors` as the suite's attributes declare them.
+    declared_failures: u64,
+    /// Failed testcases listed in it (nested suites included).
+    listed_failures: u64,
 }
 
 /// Which element's text is being collected.
@@ -416,14 +420,19 @@ fn start_element(
 ) {
     match name {
         b"testsuite" => {
-            let [name, package] = attrs(e, [b"name", b"package"]);
+            let [name, package, failures, errors] =
+                attrs(e, [b"name", b"package", b"failures", b"errors"]);
             let name = name.or(package).unwrap_or_default().into_owned();
+            let count =
+                |v: Option<Cow<'_, str>>| v.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
             suites.push(Suite {
                 name,
                 started: false,
                 failed: false,
                 build_failed: false,
                 out: String::new(),
+                declared_failures: count(failures) + count(errors),
+                listed_failures: 0,
             });
         }
         b"testcase" => {
@@ -522,6 +531,9 @@ fn end_element(
                     suite.failed = true;
                 }
             }
+            if c.outcome == Some(Outcome::Fail) {
+                suite.listed_failures += 1;
+            }
             // No result: go-junit-report's test that started and never ended.
             let ends = !package_level && message != "No test result found";
             let outcome = c.outcome.unwrap_or(Outcome::Pass);
@@ -577,7 +589,24 @@ fn end_element(
             *spare = Some(c);
         }
         b"testsuite" => {
-            let Some(suite) = suites.pop() else { return };
+            let Some(mut suite) = suites.pop() else {
+                return;
+            };
+            if let Some(parent) = suites.last_mut() {
+                parent.listed_failures += suite.listed_failures;
+            }
+            // Fail closed on a file that says tests failed and does not say
+            // which: a cut or merged shard, a producer's bug.
+            if suite.declared_failures > suite.listed_failures {
+                let note = format!(
+                    "[leakgate: suite {:?} declares {} failures or errors but lists {} failed testcases]",
+                    suite.name, suite.declared_failures, suite.listed_failures
+                );
+                summary.warn(note.clone());
+                suite.out.push_str(&note);
+                suite.out.push('\n');
+                suite.failed = true;
+            }
             if !suite.started && suite.out.is_empty() && !suite.failed {
                 // An empty wrapper suite (nested layouts): nothing to say.
                 return;
