@@ -787,19 +787,12 @@ impl<'r> Collector<'r> {
                 Found::SynctestLeak { goroutines } => {
                     leak_seen = true;
                     recorded = true;
-                    let report = LeakReport {
-                        origin: ReportOrigin::Other,
-                        location: None,
+                    self.add_synctest_leak(
+                        package.clone(),
+                        Some(test.to_string()),
                         goroutines,
-                        dropped: 0,
-                        layout: None,
-                        truncated: false,
-                    };
-                    let n = self.findings.leaks.len();
-                    self.add_leak(package.clone(), Some(test.to_string()), report, fat);
-                    if let Some(l) = self.findings.leaks.get_mut(n) {
-                        l.source = LeakSource::Synctest;
-                    }
+                        fat,
+                    );
                 }
                 Found::Timeout { after, running } => {
                     recorded = true;
@@ -898,6 +891,29 @@ impl<'r> Collector<'r> {
             excerpt: Vec::new(),
             at,
         });
+    }
+
+    /// A synctest bubble's blocked goroutines, as a leak of its own kind.
+    fn add_synctest_leak(
+        &mut self,
+        package: Option<String>,
+        test: Option<String>,
+        goroutines: Vec<Goroutine>,
+        at: Loc,
+    ) {
+        let report = LeakReport {
+            origin: ReportOrigin::Other,
+            location: None,
+            goroutines,
+            dropped: 0,
+            layout: None,
+            truncated: false,
+        };
+        let n = self.findings.leaks.len();
+        self.add_leak(package, test, report, at);
+        if let Some(l) = self.findings.leaks.get_mut(n) {
+            l.source = LeakSource::Synctest;
+        }
     }
 
     fn add_leak(
@@ -1043,19 +1059,7 @@ impl<'r> Collector<'r> {
                     self.record_leak_failure(display.clone(), None, fat);
                 }
                 Found::SynctestLeak { goroutines } => {
-                    let report = LeakReport {
-                        origin: ReportOrigin::Other,
-                        location: None,
-                        goroutines,
-                        dropped: 0,
-                        layout: None,
-                        truncated: false,
-                    };
-                    let n = self.findings.leaks.len();
-                    self.add_leak(display.clone(), None, report, fat);
-                    if let Some(l) = self.findings.leaks.get_mut(n) {
-                        l.source = LeakSource::Synctest;
-                    }
+                    self.add_synctest_leak(display.clone(), None, goroutines, fat);
                     self.record_leak_failure(display.clone(), None, fat);
                 }
                 Found::Timeout { after, running } => {
