@@ -21,16 +21,7 @@ pub fn package_line(p: &Progress) -> String {
         Outcome::Fail => "FAIL",
         Outcome::Skip => "skip",
     };
-    format!(
-        "leakgate: {tag} {}  ({} package{} done, {} test{} failed, {} leak report{} so far)",
-        clean(package),
-        p.packages_done,
-        plural(p.packages_done as usize),
-        p.tests_failed,
-        plural(p.tests_failed as usize),
-        p.leaks,
-        plural(p.leaks),
-    )
+    format!("leakgate: {tag} {}  ({})", clean(package), status(p))
 }
 
 /// The counts alone, for the status line on a terminal.
