@@ -486,6 +486,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+        /// Any corpus of rules and goroutines: the compiled sets answer
+        /// what checking every rule one by one answers.
+        #[test]
+        fn sets_agree_with_the_naive_reference_for_any_corpus(seed in proptest::prelude::any::<u64>(), n in 1usize..40) {
+            let (rules, names) = corpus(n, seed);
+            let m = compile(&rules);
+            let mut scratch = Scratch::default();
+            let states = ["select", "chan receive", "chan send", "IO wait"];
+            for (i, name) in names.iter().enumerate().take(60) {
+                let frames = vec![frame(name), frame(&names[(i * 7) % names.len()])];
+                let s = Subject {
+                    top_function: Some(name),
+                    functions: &frames,
+                    created_by: Some(&names[(i * 3) % names.len()]),
+                    package: Some(crate::stack::function_package(name)),
+                    test: if i % 2 == 0 { Some("TestX/sub") } else { None },
+                    state: Some(states[i % states.len()]),
+                    origin: None,
+                };
+                proptest::prop_assert_eq!(m.matching(&s, &mut scratch), naive(&rules, &s));
+            }
+        }
+    }
+
     /// `cargo test --release --lib many_rules -- --ignored --nocapture`:
     /// 10,000 rules against 100,000 goroutines. Rules are shaped like real
     /// policies (mostly baseline rules on top function and creator, some
