@@ -266,3 +266,25 @@ du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2
   GODEBUG=gotestjsonbuildtext=1 go test -count=1 -json ./... > "$OUT/extra/build-fail-oldstyle.json" 2>&1 || true
   go test -count=1 -v ./... > "$OUT/extra/build-fail.txt" 2>&1 || true
 )
+
+# An older Go: go1.21.13 (created-by goroutine ids, no OutputType, no
+# synctest) on a copy of the module whose go.mod says `go 1.21` and pins a
+# golang.org/x/sync that still supports it; synctestleak, hostile and
+# testifyfind are left out (they need newer Go or are captured above).
+(
+  OLD="$TMP/go121"
+  rm -rf "$OLD"
+  cp -r "$MOD" "$OLD"
+  cd "$OLD"
+  rm -rf synctestleak hostile testifyfind
+  sed -i 's/^go .*/go 1.21/; /^toolchain/d' go.mod
+  export GOTOOLCHAIN=go1.21.13
+  go mod edit -require=golang.org/x/sync@v0.7.0
+  go mod tidy
+  mkdir -p "$OUT/go1.21-goleak1.3.0"
+  mapfile -t OLD_PKGS < <(go list ./... | grep -v '/hangs$' | sed "s#^example.com/leakgate/fixtures#.#")
+  fresh_markers
+  go test -count=1 -json "${OLD_PKGS[@]}" > "$OUT/go1.21-goleak1.3.0/all.json" 2>/dev/null || true
+  fresh_markers
+  go test -count=1 -v "${OLD_PKGS[@]}" > "$OUT/go1.21-goleak1.3.0/all.txt" 2>&1 || true
+)

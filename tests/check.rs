@@ -422,3 +422,32 @@ fn build_failures_are_reported_with_the_compiler_output() {
         assert_eq!(r["tests"]["passed"], 1, "{file}");
     }
 }
+
+#[test]
+fn go_1_21_output_from_another_checkout_is_read_the_same() {
+    // go1.21.13 on a copy of the module in a temporary directory: no
+    // synctest, no OutputType, paths that are not this checkout's.
+    let want: Vec<(String, String)> = expected_leaks()
+        .into_iter()
+        .filter(|(p, _)| p != "synctestleak")
+        .collect();
+    let reference = check(&[fixture("go1.26-goleak1.3.0/all.json")], &[]).json();
+    let mut want_origins = origins(&reference);
+    want_origins.retain(|o| !o.contains("synctestleak"));
+    for file in ["go1.21-goleak1.3.0/all.json", "go1.21-goleak1.3.0/all.txt"] {
+        let run = check(&[fixture(file)], &[]);
+        assert_eq!(run.code, 1, "{file}: {}", run.stderr);
+        let r = run.json();
+        assert_eq!(leak_keys(&r), want, "{file}");
+        assert_eq!(origins(&r), want_origins, "{file}");
+        assert_eq!(
+            other_failures(&r),
+            vec![(
+                "test".to_string(),
+                "assertfail".to_string(),
+                "TestAdd".to_string()
+            )],
+            "{file}"
+        );
+    }
+}
