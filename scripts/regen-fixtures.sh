@@ -288,3 +288,19 @@ du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2
   fresh_markers
   go test -count=1 -v "${OLD_PKGS[@]}" > "$OUT/go1.21-goleak1.3.0/all.txt" 2>&1 || true
 )
+
+# Describe the extra captures in the fixtures README.
+cat >> "$OUT/README.md" <<'README_EXTRA'
+## `go1.21-goleak1.3.0/` and `extra/`
+
+- `go1.21-goleak1.3.0/all.json`, `all.txt`: `GOTOOLCHAIN=go1.21.13 go test -count=1 -json|-v <packages>` on a copy of
+  the module in a temporary directory (go.mod `go 1.21`, golang.org/x/sync v0.7.0; without synctestleak, hostile,
+  testifyfind), so the paths in the stacks are not this checkout's.
+- `extra/testify.*`: `go test -count=1 -json|-v ./testifyfind` (goleak.Find through testify's require.NoError).
+- `extra/build-fail*`: `go test -count=1 ./...` in `testdata/gobroken`: `-json` (Go 1.24+ build events), `-json` with
+  `GODEBUG=gotestjsonbuildtext=1` (compiler text on stderr, merged), and `-v`.
+- `all.gotestsum-testname.out`, `all.gotestsum-github-actions.out` in each combination:
+  `gotestsum --format testname|github-actions --raw-command -- cat all.json`.
+
+All of these are written by the sections at the end of `scripts/regen-fixtures.sh`.
+README_EXTRA
