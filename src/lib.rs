@@ -5,9 +5,10 @@
 //! The whole flow, one stage per module:
 //!
 //! ```text
-//!  inputs ──ingest──▶ events ──findings──▶ Findings ──policy──▶ statuses ──verdict──▶ Analysis ──report──▶ bytes
-//!  (go-json, junit,   (events)  (scan, stack,            (.leakgate.yml)            (exit code)  (terminal, json)
-//!   text)                         paths)
+//!  inputs ─ingest─▶ events ─findings─▶ Findings ─policy─▶ statuses ─retry─▶ statuses ─verdict─▶ Analysis ─report─▶ bytes
+//!  go-json, JUnit,            scan, stack,         .leakgate.yml    reruns (run)      exit code       terminal, json,
+//!  text                       paths                allow rules      flaky or real                     github, markdown,
+//!                                                                                                     junit, sarif, …
 //! ```
 //!
 //! * [`ingest`] detects each input's format and turns it into [`events`];
