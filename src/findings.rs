@@ -3,7 +3,7 @@
 //!
 //! The [`Collector`] is an [`events::Sink`](crate::events::Sink). It keeps
 //! state only for tests and packages that are still running, feeds their
-//! output through a [`scan::Scanner`] as it arrives, and forgets a passing
+//! output through a [`crate::scan::Scanner`] as it arrives, and forgets a passing
 //! test's output the moment it passes, so memory stays flat however much
 //! passing output flows through. What it keeps of a failing test's plain
 //! output is bounded ([`EXCERPT_HEAD`], [`EXCERPT_TAIL`]).

@@ -9,7 +9,7 @@
 //!
 //! Speed: nearly every line of a large run is one of test2json's few event
 //! shapes (`{"Time":…,"Action":"output","Package":…,"Test":…,"Output":…}`).
-//! [`fast`] reads exactly that grammar — known keys, no white space, plain
+//! `fast` reads exactly that grammar — known keys, no white space, plain
 //! string escapes — with `memchr` and no allocation; anything else (unknown
 //! keys, `null`, surrogates, white space, a bad byte) goes to the full
 //! `serde_json` parse. `fast` never accepts a line that serde would read

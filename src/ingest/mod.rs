@@ -1,4 +1,4 @@
-//! Ingest: turn one input (a file or standard input) into [`Event`]s.
+//! Ingest: turn one input (a file or standard input) into [`Event`](crate::events::Event)s.
 //!
 //! Three formats, detected from the first bytes unless the user chose one:
 //!

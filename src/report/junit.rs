@@ -21,7 +21,7 @@
 //! leaks and failures. Allowed leaks are passing test cases with the leak
 //! in `system-out`. Flaky leaks (a retry passed) will be passing test cases
 //! with a `flakyFailure`; leaks that repeat on every attempt a `failure`
-//! with `rerunFailure`s (see [`attempts`]).
+//! with `rerunFailure`s (see `attempts`).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
