@@ -187,7 +187,7 @@ for tc in $GO_TOOLCHAINS; do
 		run_capture "$dir/all.gotestsum.out" - "$GOTESTSUM" --format standard-quiet --junitfile "$dir/all.gotestsum.xml" --raw-command -- cat "$dir/all.json"
 		echo "| all.gotestsum.xml, all.gotestsum.out | \`gotestsum --format standard-quiet --junitfile all.gotestsum.xml --raw-command -- cat all.json > all.gotestsum.out 2>&1\` | $RC |" >>"$README"
 		# gotestsum's console formats that name packages per test (what CI logs show).
-		for f in testname github-actions; do
+		for f in testname github-actions pkgname-and-test-fails; do
 			run_capture "$dir/all.gotestsum-$f.out" - "$GOTESTSUM" --format "$f" --raw-command -- cat "$dir/all.json"
 			echo "| all.gotestsum-$f.out | \`gotestsum --format $f --raw-command -- cat all.json > all.gotestsum-$f.out 2>&1\` | $RC |" >>"$README"
 		done
@@ -299,8 +299,8 @@ cat >> "$OUT/README.md" <<'README_EXTRA'
 - `extra/testify.*`: `go test -count=1 -json|-v ./testifyfind` (goleak.Find through testify's require.NoError).
 - `extra/build-fail*`: `go test -count=1 ./...` in `testdata/gobroken`: `-json` (Go 1.24+ build events), `-json` with
   `GODEBUG=gotestjsonbuildtext=1` (compiler text on stderr, merged), and `-v`.
-- `all.gotestsum-testname.out`, `all.gotestsum-github-actions.out` in each combination:
-  `gotestsum --format testname|github-actions --raw-command -- cat all.json`.
+- `all.gotestsum-testname.out`, `all.gotestsum-github-actions.out`, `all.gotestsum-pkgname-and-test-fails.out` in each
+  combination: `gotestsum --format <format> --raw-command -- cat all.json`.
 
 All of these are written by the sections at the end of `scripts/regen-fixtures.sh`.
 README_EXTRA

@@ -1136,6 +1136,34 @@ impl Collector<'_> {
     /// showed in full: keep a replayed failure only when it is new, and
     /// count it then.
     fn merge_replay(&mut self, first_failure: usize, first_leak: usize, count: bool) {
+        // Failures read earlier without a package name (gotestsum's
+        // `pkgname-and-test-fails` prints a failed test's output before,
+        // and apart from, its package's line) take the name the summary
+        // gives them; the replayed copies are then duplicates.
+        let named: Vec<(Option<String>, Option<String>)> = self.findings.failures[first_failure..]
+            .iter()
+            .map(|f| (f.package.clone(), f.test.clone()))
+            .chain(
+                self.findings.leaks[first_leak..]
+                    .iter()
+                    .map(|l| (l.package.clone(), l.test.clone())),
+            )
+            .filter(|(p, t)| p.is_some() && t.is_some())
+            .collect();
+        for (package, test) in named {
+            for f in self.findings.failures[..first_failure]
+                .iter_mut()
+                .filter(|f| f.package.is_none() && f.test == test)
+            {
+                f.package = package.clone();
+            }
+            for l in self.findings.leaks[..first_leak]
+                .iter_mut()
+                .filter(|l| l.package.is_none() && l.test == test)
+            {
+                l.package = package.clone();
+            }
+        }
         let key = |p: &Option<String>, t: &Option<String>| (p.clone(), t.clone());
         let known: HashSet<(Option<String>, Option<String>)> = self.findings.failures
             [..first_failure]

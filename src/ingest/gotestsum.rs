@@ -45,6 +45,15 @@ pub enum GtsLine<'a> {
     },
     /// `::endgroup::`.
     GroupEnd,
+    /// `✓  pkg (3ms)`, `✖  pkg (452ms)`, `∅  pkg` (`pkgname` formats): a
+    /// package's result after its failed tests' output, which did not name
+    /// the package.
+    Symbol {
+        /// Import path.
+        package: &'a str,
+        /// Result.
+        outcome: Outcome,
+    },
 }
 
 fn outcome(word: &str) -> Option<Outcome> {
@@ -97,6 +106,18 @@ pub fn classify(line: &str) -> Option<GtsLine<'_>> {
             test,
             outcome,
         });
+    }
+    for (symbol, outcome) in [
+        ("✓  ", Outcome::Pass),
+        ("✖  ", Outcome::Fail),
+        ("∅  ", Outcome::Skip),
+    ] {
+        if let Some(rest) = t.strip_prefix(symbol) {
+            let package = rest.split(' ').next().unwrap_or_default();
+            if !package.is_empty() {
+                return Some(GtsLine::Symbol { package, outcome });
+            }
+        }
     }
     // `PASS x` at column 0 (testname) or 2 (github-actions).
     let body = t.strip_prefix("  ").unwrap_or(t);
@@ -184,6 +205,31 @@ mod tests {
             })
         );
         assert_eq!(classify("::endgroup::"), Some(GtsLine::GroupEnd));
+    }
+
+    #[test]
+    fn pkgname_symbols() {
+        assert_eq!(
+            classify("✖  example.com/m/assertfail (452ms)"),
+            Some(GtsLine::Symbol {
+                package: "example.com/m/assertfail",
+                outcome: Outcome::Fail
+            })
+        );
+        assert_eq!(
+            classify("✓  example.com/m/clean (cached) (coverage: 50.0% of statements)"),
+            Some(GtsLine::Symbol {
+                package: "example.com/m/clean",
+                outcome: Outcome::Pass
+            })
+        );
+        assert_eq!(
+            classify("∅  example.com/m"),
+            Some(GtsLine::Symbol {
+                package: "example.com/m",
+                outcome: Outcome::Skip
+            })
+        );
     }
 
     #[test]

@@ -514,7 +514,7 @@ impl Converter {
             return;
         }
         // gotestsum's lines start with PASS, FAIL, SKIP, EMPTY or `::`.
-        let maybe_gotestsum = matches!(first, b'P' | b'F' | b'S' | b'E' | b':');
+        let maybe_gotestsum = matches!(first, b'P' | b'F' | b'S' | b'E' | b':' | 0xE2);
         if let Some(g) = maybe_gotestsum.then(|| gotestsum::classify(line)).flatten() {
             self.gotestsum_line(no, line, g, sink);
             return;
@@ -724,6 +724,15 @@ impl Converter {
                     }
                 }
             }
+            GtsLine::Symbol { package, outcome } => {
+                // The failed tests printed before it may belong to other
+                // packages; the `=== Failed` summary names them later.
+                if self.open {
+                    self.flush(no, 0, sink);
+                    self.close_block_as(no, outcome, None, false, true, sink);
+                }
+                self.package_result(no, line, package, outcome, sink);
+            }
             GtsLine::Package { package, outcome } => {
                 self.end_group(no, sink);
                 if self.open {
@@ -731,37 +740,49 @@ impl Converter {
                     self.flush(no, 0, sink);
                     self.close_block_as(no, outcome, Some(package.to_string()), false, true, sink);
                 }
-                let key: Cow<'_, str> = Cow::Owned(package.to_string());
-                sink.event(
-                    loc(self.index, no),
-                    Event::PackageStart {
-                        package: key.clone(),
-                    },
-                );
-                sink.event(
-                    loc(self.index, no),
-                    Event::Output {
-                        package: Some(key.clone()),
-                        test: None,
-                        text: Cow::Owned(format!("{}\n", line.trim())),
-                        kind: None,
-                    },
-                );
-                sink.event(
-                    loc(self.index, no),
-                    Event::PackageEnd {
-                        package: key,
-                        outcome,
-                        elapsed: None,
-                        failed_build: None,
-                        name: None,
-                        replay: false,
-                    },
-                );
-                if self.seen_packages.len() < 100_000 {
-                    self.seen_packages.push(package.to_string());
-                }
+                self.package_result(no, line, package, outcome, sink);
             }
+        }
+    }
+
+    /// A package's result line naming the package: its own start and end.
+    fn package_result(
+        &mut self,
+        no: u64,
+        line: &str,
+        package: &str,
+        outcome: Outcome,
+        sink: &mut dyn Sink,
+    ) {
+        let key: Cow<'_, str> = Cow::Owned(package.to_string());
+        sink.event(
+            loc(self.index, no),
+            Event::PackageStart {
+                package: key.clone(),
+            },
+        );
+        sink.event(
+            loc(self.index, no),
+            Event::Output {
+                package: Some(key.clone()),
+                test: None,
+                text: Cow::Owned(format!("{}\n", line.trim())),
+                kind: None,
+            },
+        );
+        sink.event(
+            loc(self.index, no),
+            Event::PackageEnd {
+                package: key,
+                outcome,
+                elapsed: None,
+                failed_build: None,
+                name: None,
+                replay: false,
+            },
+        );
+        if self.seen_packages.len() < 100_000 {
+            self.seen_packages.push(package.to_string());
         }
     }
 
