@@ -404,8 +404,8 @@ type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 /// most lookups compare one string instead of hashing one.
 #[derive(Default)]
 struct Tests {
-    map: FxMap<String, (Stream, Loc)>,
-    hot: Option<(String, (Stream, Loc))>,
+    map: FxMap<String, (Box<Stream>, Loc)>,
+    hot: Option<(String, (Box<Stream>, Loc))>,
 }
 
 impl Tests {
@@ -418,14 +418,14 @@ impl Tests {
     }
 
     /// Adds a test that is not there yet (it becomes the hot one).
-    fn insert(&mut self, name: String, value: (Stream, Loc)) -> &mut (Stream, Loc) {
+    fn insert(&mut self, name: String, value: (Box<Stream>, Loc)) -> &mut (Box<Stream>, Loc) {
         if let Some((k, v)) = self.hot.take() {
             self.map.insert(k, v);
         }
         &mut self.hot.insert((name, value)).1
     }
 
-    fn get_mut(&mut self, name: &str) -> Option<&mut (Stream, Loc)> {
+    fn get_mut(&mut self, name: &str) -> Option<&mut (Box<Stream>, Loc)> {
         if !self.is_hot(name) {
             let entry = self.map.remove_entry(name)?;
             if let Some((k, v)) = self.hot.replace(entry) {
@@ -435,7 +435,7 @@ impl Tests {
         self.hot.as_mut().map(|(_, v)| v)
     }
 
-    fn remove_entry(&mut self, name: &str) -> Option<(String, (Stream, Loc))> {
+    fn remove_entry(&mut self, name: &str) -> Option<(String, (Box<Stream>, Loc))> {
         if self.is_hot(name) {
             return self.hot.take();
         }
@@ -446,7 +446,7 @@ impl Tests {
         self.hot.iter().map(|(k, _)| k).chain(self.map.keys())
     }
 
-    fn drain(&mut self) -> impl Iterator<Item = (String, (Stream, Loc))> + '_ {
+    fn drain(&mut self) -> impl Iterator<Item = (String, (Box<Stream>, Loc))> + '_ {
         self.hot.take().into_iter().chain(self.map.drain())
     }
 }
@@ -482,8 +482,11 @@ pub struct Collector<'r> {
     /// Packages that failed with no failure of their own, decided at the
     /// end (a later shard or gotestsum's summary may still explain them).
     unexplained: Vec<Failure>,
-    /// Streams of passed tests, reset, for the next tests to reuse.
-    spare: Vec<Stream>,
+    /// Streams of passed tests, reset, for the next tests to reuse. Boxed:
+    /// a stream moves between this list, a package's tests and back, one
+    /// pointer instead of the whole scanner state each time.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Stream>>,
     /// Names of passed tests, for the next tests' keys.
     spare_names: Vec<String>,
 }
@@ -611,7 +614,7 @@ impl<'r> Collector<'r> {
             let at = pkg.start;
             // Leaks already printed are still leaks.
             pkg.output.finish(at);
-            let mut tests: Vec<(String, (Stream, Loc))> = pkg.tests.drain().collect();
+            let mut tests: Vec<(String, (Box<Stream>, Loc))> = pkg.tests.drain().collect();
             tests.sort_by(|a, b| a.0.cmp(&b.0));
             for (test, (mut st, tat)) in tests {
                 st.finish(tat);
@@ -736,7 +739,7 @@ impl<'r> Collector<'r> {
         st.finish(at);
         let name = display_name(key, None);
         let child_failed = child_failed || self.child_reported(name.as_deref(), test);
-        self.conclude_test(name, test, st, child_failed, false, at);
+        self.conclude_test(name, test, *st, child_failed, false, at);
     }
 
     /// Whether a subtest of `test` already has a failure or leak recorded
@@ -981,7 +984,7 @@ impl<'r> Collector<'r> {
             }
         }
         // Unfinished tests: a crash, a timeout, or os.Exit.
-        let mut unfinished: Vec<(String, (Stream, Loc))> = pkg.tests.drain().collect();
+        let mut unfinished: Vec<(String, (Box<Stream>, Loc))> = pkg.tests.drain().collect();
         unfinished.sort_by(|a, b| a.1 .1.line.cmp(&b.1 .1.line).then(a.0.cmp(&b.0)));
         let before = self.findings.failures.len();
         let before_leaks = self.findings.leaks.len();
@@ -1020,7 +1023,7 @@ impl<'r> Collector<'r> {
             if child_failed && st.found.is_empty() {
                 continue;
             }
-            self.conclude_test(display.clone(), &test, st, child_failed, true, tat);
+            self.conclude_test(display.clone(), &test, *st, child_failed, true, tat);
         }
         if repo_failed_build || self.failed_builds.contains(key) || pkg.output.build_failed {
             let fb = failed_build.unwrap_or(key).to_string();

@@ -88,19 +88,15 @@ pub fn collect(
     for (index, input) in inputs.iter().enumerate() {
         let name = input.display();
         let summary = match input {
-            Input::Stdin => ingest::ingest(
-                index,
-                &name,
-                std::io::stdin().lock(),
-                format,
-                &mut collector,
-            )?,
+            Input::Stdin => {
+                ingest::ingest_prefetched(index, &name, std::io::stdin(), format, &mut collector)?
+            }
             Input::File(path) => {
                 let file = std::fs::File::open(path).map_err(|source| IngestError::Unreadable {
                     path: name.clone(),
                     source,
                 })?;
-                ingest::ingest(index, &name, file, format, &mut collector)?
+                ingest::ingest_prefetched(index, &name, file, format, &mut collector)?
             }
         };
         collector.input_done(summary);

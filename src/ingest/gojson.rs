@@ -17,13 +17,12 @@
 //! tests on mutated lines).
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use serde::Deserialize;
 
 use std::ops::ControlFlow;
 
-use super::{loc, lossy, Block, IngestError, InputSummary, Lines};
+use super::{loc, lossy, Block, IngestError, InputSummary, Lines, Refill};
 use crate::events::{Event, Outcome, Sink};
 
 #[derive(Deserialize, Default, Debug, PartialEq)]
@@ -47,37 +46,19 @@ struct Raw<'a> {
 }
 
 /// Reads a `go test -json` stream.
-pub fn read<R: BufRead>(
+pub(crate) fn read<S: Refill>(
     index: usize,
-    reader: R,
+    mut lines: Lines<S>,
     summary: &mut InputSummary,
     sink: &mut dyn Sink,
 ) -> Result<(), IngestError> {
-    let mut lines = Lines::new(reader);
     // Unescaped `Output` text of the current line.
     let mut scratch = String::new();
     loop {
-        let line = match lines.next_block() {
+        let line = match lines.next_block_uncounted() {
             Ok(Some(Block::Lines { first, bytes })) => {
-                // One UTF-8 check for the block; lines of a block that is
-                // not UTF-8 are checked one by one.
-                let text = std::str::from_utf8(bytes).ok();
-                let mut start = 0;
-                let mut no = first;
-                while let Some(i) = memchr::memchr(b'\n', &bytes[start..]) {
-                    let end = start + i;
-                    let line = Line {
-                        no,
-                        bytes: &bytes[start..end],
-                        text: text.map(|t| &t[start..end]),
-                        terminated: true,
-                        cut: false,
-                    };
-                    // Lines of a block are terminated: none ends the input.
-                    let _ = one_line(index, line, summary, &mut scratch, sink);
-                    start = end + 1;
-                    no += 1;
-                }
+                let n = block(index, first, bytes, summary, &mut scratch, sink);
+                lines.count(n);
                 continue;
             }
             Ok(Some(Block::Line(l))) => l,
@@ -103,6 +84,53 @@ pub fn read<R: BufRead>(
     summary.lines = lines.line_no;
     summary.bytes = lines.bytes;
     Ok(())
+}
+
+/// Reads a block of whole lines; returns how many there were.
+///
+/// A line of test2json's own shape is read straight from the block: the
+/// fast path stops at its closing `}`, and a `\n` right after it ends the
+/// line, so the line end is not searched for separately (a string cannot
+/// run into the next line: the fast path stops at any byte below 0x20).
+/// Any other line is cut at its `\n` and goes through [`one_line`].
+fn block(
+    index: usize,
+    first: u64,
+    bytes: &[u8],
+    summary: &mut InputSummary,
+    scratch: &mut String,
+    sink: &mut dyn Sink,
+) -> u64 {
+    // One UTF-8 check for the block; lines of a block that is not UTF-8
+    // are checked one by one.
+    let text = std::str::from_utf8(bytes).ok();
+    let mut start = 0;
+    let mut no = first;
+    while start < bytes.len() {
+        if let Some(rest) = text.and_then(|t| t.get(start..)) {
+            if let Some((f, end)) = fast_text(rest, scratch) {
+                if rest.as_bytes().get(end) == Some(&b'\n') {
+                    dispatch(&f, loc(index, no), sink);
+                    start += end + 1;
+                    no += 1;
+                    continue;
+                }
+            }
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line = Line {
+            no,
+            bytes: &bytes[start..end],
+            text: text.map(|t| &t[start..end]),
+            terminated: true,
+            cut: false,
+        };
+        // Lines of a block are terminated: none ends the input.
+        let _ = one_line(index, line, summary, scratch, sink);
+        start = end + 1;
+        no += 1;
+    }
+    no - first
 }
 
 /// One input line for [`one_line`].
@@ -145,17 +173,19 @@ fn one_line(
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .unwrap_or(0);
-        let fast = match line.text {
-            Some(t) => fast_text(&t[start..start + trimmed.len()], scratch),
-            None => fast(trimmed, scratch),
+        let text = match line.text {
+            Some(t) => Some(&t[start..start + trimmed.len()]),
+            None => std::str::from_utf8(trimmed).ok(),
         };
-        if let Some(raw) = fast {
-            dispatch(raw, here, sink);
-            return ControlFlow::Continue(());
+        if let Some((f, end)) = text.and_then(|t| fast_text(t, scratch)) {
+            if end == trimmed.len() {
+                dispatch(&f, here, sink);
+                return ControlFlow::Continue(());
+            }
         }
         match serde_json::from_slice::<Raw<'_>>(trimmed) {
             Ok(raw) => {
-                dispatch(raw, here, sink);
+                dispatch(&Fields::of(&raw), here, sink);
                 return ControlFlow::Continue(());
             }
             Err(e) => {
@@ -190,25 +220,57 @@ const F_FAILED_BUILD: u16 = 1 << 6;
 const F_IMPORT_PATH: u16 = 1 << 7;
 const F_OUTPUT_TYPE: u16 = 1 << 8;
 
+/// The fields of one event, borrowed from the line (or, for an escaped
+/// `Output`, from the scratch buffer it was unescaped into).
+#[derive(Default, Debug, PartialEq)]
+struct Fields<'a> {
+    action: Option<&'a str>,
+    package: Option<&'a str>,
+    test: Option<&'a str>,
+    output: Option<&'a str>,
+    elapsed: Option<f64>,
+    failed_build: Option<&'a str>,
+    import_path: Option<&'a str>,
+    output_type: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(raw: &'a Raw<'_>) -> Self {
+        Fields {
+            action: raw.action.as_deref(),
+            package: raw.package.as_deref(),
+            test: raw.test.as_deref(),
+            output: raw.output.as_deref(),
+            elapsed: raw.elapsed,
+            failed_build: raw.failed_build.as_deref(),
+            import_path: raw.import_path.as_deref(),
+            output_type: raw.output_type.as_deref(),
+        }
+    }
+}
+
 /// Reads a line of test2json's own shape without serde; `None` means "let
 /// serde decide" (see the module documentation). `Output` is unescaped into
 /// `scratch`; everything else is borrowed from the line.
-fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Raw<'a>> {
+#[cfg(test)]
+fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Fields<'a>> {
     // Non-ASCII must be valid UTF-8 (serde rejects it inside strings, and
     // outside them it is a syntax error anyway); control bytes are caught
     // by `string_stop` inside strings and by the grammar outside them.
-    fast_text(std::str::from_utf8(line).ok()?, scratch)
+    let (f, end) = fast_text(std::str::from_utf8(line).ok()?, scratch)?;
+    (end == line.len()).then_some(f)
 }
 
-/// [`fast`] on a line already known to be UTF-8.
-fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<Raw<'a>> {
+/// [`fast`] on text already known to be UTF-8, which may go on after the
+/// event: returns the fields and the index just after the closing `}`.
+fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<(Fields<'a>, usize)> {
     let b = text.as_bytes();
     if b.first() != Some(&b'{') {
         return None;
     }
-    let mut raw = Raw::default();
+    let mut f = Fields::default();
     let mut seen = 0u16;
-    let mut output: Option<&'a str> = None;
+    let mut unescaped = false;
     let mut i = 1;
     loop {
         if b.get(i) != Some(&b'"') {
@@ -226,7 +288,7 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<Raw<'a>> {
                 .iter()
                 .position(|&c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))?;
             // serde's own number parser: the same f64 to the last bit.
-            raw.elapsed = Some(serde_json::from_slice::<f64>(&b[i..i + len]).ok()?);
+            f.elapsed = Some(serde_json::from_slice::<f64>(&b[i..i + len]).ok()?);
             i += len;
         } else {
             if b.get(i) != Some(&b'"') {
@@ -234,50 +296,56 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<Raw<'a>> {
             }
             i += 1;
             let start = i;
+            // `Output` is unescaped on the way (its escapes are found
+            // anyway); any other escaped value goes to serde.
             let mut escaped = false;
+            let mut piece = i;
             loop {
-                i = string_stop(b, i)?;
+                i = string_stop::<true>(b, i)?;
                 match b[i] {
                     b'"' => break,
-                    b'\\' => {}
+                    b'\\' if field == F_OUTPUT => {}
                     _ => return None,
                 }
-                escaped = true;
-                i += 2;
-                if i >= b.len() {
-                    return None;
+                if !escaped {
+                    scratch.clear();
+                    escaped = true;
                 }
+                scratch.push_str(text.get(piece..i)?);
+                let (c, len) = escape(b, i + 1)?;
+                scratch.push(c);
+                i += 1 + len;
+                piece = i;
             }
             let value = text.get(start..i)?;
-            i += 1;
-            if escaped && field != F_OUTPUT {
-                return None;
+            if escaped {
+                scratch.push_str(text.get(piece..i)?);
             }
-            let v = Some(Cow::Borrowed(value));
+            i += 1;
+            let v = Some(value);
             match field {
                 F_TIME => {}
-                F_ACTION => raw.action = v,
-                F_PACKAGE => raw.package = v,
-                F_TEST => raw.test = v,
-                F_OUTPUT if escaped => output = Some(value),
-                F_OUTPUT => raw.output = v,
-                F_FAILED_BUILD => raw.failed_build = v,
-                F_IMPORT_PATH => raw.import_path = v,
-                _ => raw.output_type = v,
+                F_ACTION => f.action = v,
+                F_PACKAGE => f.package = v,
+                F_TEST => f.test = v,
+                F_OUTPUT if escaped => unescaped = true,
+                F_OUTPUT => f.output = v,
+                F_FAILED_BUILD => f.failed_build = v,
+                F_IMPORT_PATH => f.import_path = v,
+                _ => f.output_type = v,
             }
         }
         match b.get(i) {
             Some(b',') => i += 1,
-            Some(b'}') if i + 1 == b.len() => break,
+            Some(b'}') => break,
             _ => return None,
         }
     }
-    if let Some(escaped) = output {
-        unescape(escaped, scratch)?;
+    if unescaped {
         let s: &'a String = scratch;
-        raw.output = Some(Cow::Borrowed(s.as_str()));
+        f.output = Some(s.as_str());
     }
-    Some(raw)
+    Some((f, i + 1))
 }
 
 /// The known key at the start of `b` (after its opening quote): its flag
@@ -303,112 +371,176 @@ fn key_at(b: &[u8]) -> Option<(u16, usize)> {
     })
 }
 
-/// The index of the first `"`, `\` or control byte (below 0x20, which a
-/// JSON string cannot hold) at or after `i`, eight bytes at a time (values
-/// are short: `memchr`'s setup costs more than it saves).
-fn string_stop(b: &[u8], mut i: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+/// The index of the first `"` or `\` at or after `i`, and with `CONTROLS`
+/// also of the first byte below 0x20 (which a JSON string cannot hold; a
+/// line known to have none skips that test). Sixteen bytes at a time with
+/// SSE2 on x86-64, eight (SWAR) elsewhere; values are short, so `memchr`'s
+/// setup would cost more than it saves.
+fn string_stop<const CONTROLS: bool>(b: &[u8], i: usize) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    return sse2::string_stop::<CONTROLS>(b, i);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    return string_stop_swar::<CONTROLS>(b, i);
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+
+    /// Bit `k` set when byte `k` of `x` stops a string.
+    #[inline(always)]
+    fn stops<const CONTROLS: bool>(x: m128i) -> u32 {
+        let quote = set_splat_i8_m128i(b'"' as i8);
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        let mut m = cmp_eq_mask_i8_m128i(x, quote) | cmp_eq_mask_i8_m128i(x, backslash);
+        if CONTROLS {
+            // x ≤ 0x1F (unsigned) exactly when min(x, 0x1F) == x.
+            let below = set_splat_i8_m128i(0x1f);
+            m |= cmp_eq_mask_i8_m128i(min_u8_m128i(x, below), x);
+        }
+        move_mask_i8_m128i(m) as u32
+    }
+
+    pub(super) fn string_stop<const CONTROLS: bool>(b: &[u8], mut i: usize) -> Option<usize> {
+        while let Some(w) = b.get(i..i + 16) {
+            let m = stops::<CONTROLS>(load_unaligned_m128i(w.try_into().ok()?));
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        // Fewer than sixteen bytes left: the line's last sixteen, with the
+        // flags of those before `b[i]` shifted out.
+        let n = b.len();
+        let Some(last) = n.checked_sub(16).and_then(|s| b.get(s..)) else {
+            return super::string_stop_swar::<CONTROLS>(b, i);
+        };
+        let skip = i.checked_sub(n - 16).filter(|&s| s < 16)?;
+        let m = stops::<CONTROLS>(load_unaligned_m128i(last.try_into().ok()?)) >> skip;
+        (m != 0).then(|| i + m.trailing_zeros() as usize)
+    }
+}
+
+/// [`string_stop`], eight bytes at a time in a `u64`.
+fn string_stop_swar<const CONTROLS: bool>(b: &[u8], mut i: usize) -> Option<usize> {
     while let Some(w) = b.get(i..i + 8) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a);
-        let q = x ^ (ONES * u64::from(b'"'));
-        let s = x ^ (ONES * u64::from(b'\\'));
-        // Zero bytes of q or s, bytes of x below 0x20. The lowest flag is
-        // always exact (a false one only sits above a true one).
-        let m = ((q.wrapping_sub(ONES) & !q)
-            | (s.wrapping_sub(ONES) & !s)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
+        let m = stops::<CONTROLS>(u64::from_le_bytes(w.try_into().ok()?));
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    b.get(i..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|p| i + p)
+    // Fewer than eight bytes left: the line's last eight, shifted so that
+    // the first is `b[i]` (zeros come in at the top: no `"` or `\`, and
+    // with `CONTROLS` a stop past the end, rejected below).
+    let n = b.len();
+    let Some(last) = n.checked_sub(8).and_then(|s| b.get(s..)) else {
+        return b
+            .get(i..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || (CONTROLS && c < 0x20))
+            .map(|p| i + p);
+    };
+    let skip = i.checked_sub(n - 8).filter(|&s| s < 8)?;
+    let x = u64::from_le_bytes(last.try_into().ok()?) >> (skip * 8);
+    let m = stops::<CONTROLS>(x);
+    let at = i + (m.trailing_zeros() / 8) as usize;
+    (m != 0 && at < n).then_some(at)
 }
 
-/// JSON string escapes, as serde reads them; `None` for a surrogate
-/// (serde pairs or rejects those) or a malformed escape.
-fn unescape(s: &str, out: &mut String) -> Option<()> {
-    out.clear();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &b[i..]) {
-        out.push_str(s.get(i..i + k)?);
-        i += k + 1;
-        let c = match *b.get(i)? {
-            b'n' => '\n',
-            b't' => '\t',
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'r' => '\r',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'u' => {
-                let mut cp = 0u32;
-                for &h in b.get(i + 1..i + 5)? {
-                    cp = cp * 16 + (h as char).to_digit(16)?;
-                }
-                i += 4;
-                if (0xD800..0xE000).contains(&cp) {
-                    return None;
-                }
-                char::from_u32(cp)?
-            }
-            _ => return None,
-        };
-        out.push(c);
-        i += 1;
+/// High bits set on the bytes of `x` that are `"` or `\` (or, with
+/// `CONTROLS`, below 0x20). The lowest one is always exact: a false flag
+/// only sits above a true one.
+#[inline(always)]
+fn stops<const CONTROLS: bool>(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let q = x ^ (ONES * u64::from(b'"'));
+    let s = x ^ (ONES * u64::from(b'\\'));
+    let mut m = (q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s);
+    if CONTROLS {
+        m |= x.wrapping_sub(ONES * 0x20) & !x;
     }
-    out.push_str(s.get(i..)?);
-    Some(())
+    m & HIGH
 }
 
-fn dispatch(raw: Raw<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
-    let Some(action) = raw.action else {
+/// The JSON escape whose letter is at `b[i]` (after its `\\`), as serde
+/// reads it, and how many bytes it takes after the `\\`; `None` for a
+/// surrogate (serde pairs or rejects those) or a malformed escape.
+fn escape(b: &[u8], i: usize) -> Option<(char, usize)> {
+    Some(match *b.get(i)? {
+        b'n' => ('\n', 1),
+        b't' => ('\t', 1),
+        b'"' => ('"', 1),
+        b'\\' => ('\\', 1),
+        b'/' => ('/', 1),
+        b'r' => ('\r', 1),
+        b'b' => ('\u{8}', 1),
+        b'f' => ('\u{c}', 1),
+        b'u' => {
+            let mut cp = 0u32;
+            for &h in b.get(i + 1..i + 5)? {
+                cp = cp * 16 + (h as char).to_digit(16)?;
+            }
+            if (0xD800..0xE000).contains(&cp) {
+                return None;
+            }
+            (char::from_u32(cp)?, 5)
+        }
+        _ => return None,
+    })
+}
+
+fn dispatch(f: &Fields<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
+    let Some(action) = f.action else {
         return;
     };
-    if let Some(import_path) = raw.import_path {
-        match action.as_ref() {
+    let b = Cow::Borrowed;
+    if let Some(import_path) = f.import_path {
+        match action {
             "build-output" => sink.event(
                 here,
                 Event::BuildOutput {
-                    import_path,
-                    text: raw.output.unwrap_or_default(),
+                    import_path: b(import_path),
+                    text: b(f.output.unwrap_or_default()),
                 },
             ),
-            "build-fail" => sink.event(here, Event::BuildFail { import_path }),
+            "build-fail" => sink.event(
+                here,
+                Event::BuildFail {
+                    import_path: b(import_path),
+                },
+            ),
             _ => {}
         }
         return;
     }
-    let package = raw.package.unwrap_or_default();
-    let outcome = match action.as_ref() {
+    let package = b(f.package.unwrap_or_default());
+    let test = f.test.map(b);
+    if action == "output" {
+        if let Some(text) = f.output {
+            sink.event(
+                here,
+                Event::Output {
+                    package: Some(package),
+                    test,
+                    text: b(text),
+                    kind: f.output_type.map(b),
+                },
+            );
+        }
+        return;
+    }
+    let outcome = match action {
         "pass" => Some(Outcome::Pass),
         "fail" => Some(Outcome::Fail),
         "skip" => Some(Outcome::Skip),
         _ => None,
     };
-    match (action.as_ref(), raw.test, outcome) {
-        ("output", test, _) => {
-            if let Some(text) = raw.output {
-                sink.event(
-                    here,
-                    Event::Output {
-                        package: Some(package),
-                        test,
-                        text,
-                        kind: raw.output_type,
-                    },
-                );
-            }
-        }
+    match (action, test, outcome) {
         ("start", None, _) => sink.event(here, Event::PackageStart { package }),
         ("run", Some(test), _) => sink.event(here, Event::TestRun { package, test }),
         (_, Some(test), Some(outcome)) => sink.event(
@@ -417,7 +549,7 @@ fn dispatch(raw: Raw<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
                 package,
                 test,
                 outcome,
-                elapsed: raw.elapsed,
+                elapsed: f.elapsed,
             },
         ),
         (_, None, Some(outcome)) => sink.event(
@@ -425,8 +557,8 @@ fn dispatch(raw: Raw<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
             Event::PackageEnd {
                 package,
                 outcome,
-                elapsed: raw.elapsed,
-                failed_build: raw.failed_build,
+                elapsed: f.elapsed,
+                failed_build: f.failed_build.map(b),
                 name: None,
                 replay: false,
             },
@@ -445,7 +577,7 @@ mod tests {
         let mut out = Vec::new();
         let mut summary = InputSummary::new("t.json", super::super::Format::GoJson);
         let mut sink = |_: Loc, e: Event<'_>| out.push(format!("{e:?}"));
-        read(0, input.as_bytes(), &mut summary, &mut sink).unwrap();
+        read(0, Lines::new(input.as_bytes()), &mut summary, &mut sink).unwrap();
         (out, summary)
     }
 
@@ -472,15 +604,28 @@ mod tests {
         assert!(s.incomplete.unwrap().contains("line 2"));
     }
 
-    /// The fast path's answer must be serde's, whenever it gives one.
+    /// The fast path's answer must be serde's, whenever it gives one, and
+    /// the same when the line is read inside a block (followed by `\n` and
+    /// more lines).
     fn agrees(line: &[u8]) -> bool {
         let mut scratch = String::new();
         let fast = fast(line, &mut scratch);
+        if !line.contains(&b'\n') {
+            let mut block = line.to_vec();
+            block.extend_from_slice(b"\n{\"Action\":\"run\"}\n\"}\n");
+            let mut scratch = String::new();
+            let in_block = std::str::from_utf8(&block)
+                .ok()
+                .and_then(|t| fast_text(t, &mut scratch))
+                .filter(|(_, end)| block.get(*end) == Some(&b'\n'))
+                .map(|(f, _)| f);
+            assert_eq!(fast, in_block, "{}", String::from_utf8_lossy(line));
+        }
         let full = serde_json::from_slice::<Raw<'_>>(line);
         match (&fast, &full) {
             (None, _) => false,
             (Some(f), Ok(s)) => {
-                assert_eq!(f, s, "{}", String::from_utf8_lossy(line));
+                assert_eq!(f, &Fields::of(s), "{}", String::from_utf8_lossy(line));
                 true
             }
             (Some(f), Err(e)) => panic!(
@@ -522,6 +667,62 @@ mod tests {
         assert!(taken * 100 >= events * 99, "{taken} of {events}");
     }
 
+    /// A block read at once gives the events and warnings of its lines
+    /// read one by one, odd lines (CRLF, white space, text, bad UTF-8)
+    /// included.
+    #[test]
+    fn blocks_read_as_their_lines() {
+        let mut inputs: Vec<Vec<u8>> = vec![fixture_lines().join(&b'\n')];
+        inputs.push(
+            b"{\"Action\":\"start\",\"Package\":\"p\"}\r\n  {\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"T\"}  \n\
+go: text\n{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"a\\n\"}\n\
+{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"unterminated\n\
+{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"T\",\"Elapsed\":0}x\n"
+                .to_vec(),
+        );
+        // Not UTF-8: every line of the block is read alone.
+        inputs.push(
+            b"{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"\xff\"}\n\
+{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"a\\n\"}\n\
+{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"T\",\"Elapsed\":0}x\n"
+                .to_vec(),
+        );
+        for mut data in inputs {
+            data.push(b'\n');
+            let by_block = {
+                let mut out = Vec::new();
+                let mut summary = InputSummary::new("t", super::super::Format::GoJson);
+                let mut sink = |at: Loc, e: Event<'_>| out.push(format!("{} {e:?}", at.line));
+                read(0, Lines::new(&data[..]), &mut summary, &mut sink).unwrap();
+                (out, summary.warnings, summary.lines)
+            };
+            let by_line = {
+                let mut out = Vec::new();
+                let mut summary = InputSummary::new("t", super::super::Format::GoJson);
+                let mut sink = |at: Loc, e: Event<'_>| out.push(format!("{} {e:?}", at.line));
+                let mut scratch = String::new();
+                let body = &data[..data.len() - 1];
+                for (i, bytes) in body.split(|&b| b == b'\n').enumerate() {
+                    let line = Line {
+                        no: i as u64 + 1,
+                        bytes,
+                        text: None,
+                        terminated: true,
+                        cut: false,
+                    };
+                    let _ = one_line(0, line, &mut summary, &mut scratch, &mut sink);
+                }
+                (
+                    out,
+                    summary.warnings,
+                    body.split(|&b| b == b'\n').count() as u64,
+                )
+            };
+            assert!(by_block.0.len() >= 2);
+            assert_eq!(by_block, by_line);
+        }
+    }
+
     #[test]
     fn fast_path_declines_what_it_does_not_know() {
         for line in [
@@ -546,7 +747,7 @@ mod tests {
             &mut scratch,
         )
         .unwrap();
-        assert_eq!(raw.output.as_deref(), Some("<nil> \"q\" \\ /\t\n"));
+        assert_eq!(raw.output, Some("<nil> \"q\" \\ /\t\n"));
     }
 
     mod props {
@@ -584,6 +785,27 @@ mod tests {
                 let ev = Ev { time: "2026-11-28T18:54:03.1Z".into(), action, package, test, output, elapsed };
                 let line = serde_json::to_vec(&ev).unwrap();
                 prop_assert!(agrees(&line), "{}", String::from_utf8_lossy(&line));
+            }
+
+            /// Every string-end search (SSE2 or SWAR, with or without the
+            /// control test) finds what a byte-by-byte search finds.
+            #[test]
+            fn string_stops(
+                bytes in prop::collection::vec(prop_oneof![
+                    Just(b'"'), Just(b'\\'), Just(b'\n'), 0u8..0x20, 0x20u8..=0xff, Just(b'a')
+                ], 0..80),
+                at in any::<prop::sample::Index>(),
+            ) {
+                let i = at.index(bytes.len() + 1);
+                let naive = |controls: bool| {
+                    bytes.get(i..).and_then(|r| r.iter().position(|&c| {
+                        c == b'"' || c == b'\\' || (controls && c < 0x20)
+                    })).map(|p| i + p)
+                };
+                prop_assert_eq!(string_stop::<true>(&bytes, i), naive(true));
+                prop_assert_eq!(string_stop::<false>(&bytes, i), naive(false));
+                prop_assert_eq!(string_stop_swar::<true>(&bytes, i), naive(true));
+                prop_assert_eq!(string_stop_swar::<false>(&bytes, i), naive(false));
             }
 
             /// Real lines, damaged: the fast path either declines or agrees.

@@ -16,12 +16,14 @@
 pub mod gojson;
 pub mod gotestsum;
 pub mod junit;
+mod source;
 pub mod text;
 
 use std::borrow::Cow;
 use std::io::{self, Read};
 
 use crate::events::{Loc, Sink};
+pub(crate) use source::{Direct, Prefetch, Refill};
 
 /// A line longer than this is cut, and the cut is reported.
 pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
@@ -154,7 +156,8 @@ pub enum FormatChoice {
     Fixed(Format),
 }
 
-/// Reads one input completely, sending its events to `sink`.
+/// Reads one input completely, sending its events to `sink`, reading on
+/// this thread (for readers that cannot be sent to another).
 pub fn ingest<R: Read>(
     index: usize,
     path: &str,
@@ -162,12 +165,44 @@ pub fn ingest<R: Read>(
     choice: FormatChoice,
     sink: &mut dyn Sink,
 ) -> Result<InputSummary, IngestError> {
-    let mut reader = io::BufReader::with_capacity(256 * 1024, reader);
-    let unreadable = |source| IngestError::Unreadable {
+    ingest_lines(
+        index,
+        path,
+        Lines::with_source(Direct(reader)),
+        choice,
+        sink,
+    )
+}
+
+/// [`ingest`], reading on a thread of its own a few chunks ahead of the
+/// parser (for files and standard input; see [`source`]).
+pub fn ingest_prefetched<R: Read + Send + 'static>(
+    index: usize,
+    path: &str,
+    reader: R,
+    choice: FormatChoice,
+    sink: &mut dyn Sink,
+) -> Result<InputSummary, IngestError> {
+    let prefetch = Prefetch::spawn(reader).map_err(|source| IngestError::Unreadable {
         path: path.to_string(),
         source,
-    };
-    let head = peek(&mut reader, DETECT_BYTES).map_err(unreadable)?;
+    })?;
+    ingest_lines(index, path, Lines::with_source(prefetch), choice, sink)
+}
+
+fn ingest_lines<S: Refill>(
+    index: usize,
+    path: &str,
+    mut lines: Lines<S>,
+    choice: FormatChoice,
+    sink: &mut dyn Sink,
+) -> Result<InputSummary, IngestError> {
+    let head = lines
+        .peek(DETECT_BYTES)
+        .map_err(|source| IngestError::Unreadable {
+            path: path.to_string(),
+            source,
+        })?;
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: path.to_string(),
@@ -175,23 +210,15 @@ pub fn ingest<R: Read>(
     }
     let format = match choice {
         FormatChoice::Fixed(f) => f,
-        FormatChoice::Auto => detect(&head),
+        FormatChoice::Auto => detect(head),
     };
-    let chained = io::Cursor::new(head).chain(reader);
     let mut summary = InputSummary::new(path, format);
     match format {
-        Format::GoJson => gojson::read(index, chained, &mut summary, sink),
-        Format::Text => text::read(index, chained, &mut summary, sink),
-        Format::Junit => junit::read(index, chained, &mut summary, sink),
+        Format::GoJson => gojson::read(index, lines, &mut summary, sink),
+        Format::Text => text::read(index, lines, &mut summary, sink),
+        Format::Junit => junit::read(index, lines, &mut summary, sink),
     }?;
     Ok(summary)
-}
-
-/// Reads up to `n` bytes from the front of `reader` (fewer at EOF).
-fn peek<R: Read>(reader: &mut R, n: usize) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(n.min(64 * 1024));
-    reader.take(n as u64).read_to_end(&mut head)?;
-    Ok(head)
 }
 
 /// Detects a format from an input's first bytes.
@@ -230,16 +257,13 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     &b[s..e]
 }
 
-/// How much [`Lines`] reads at a time.
-const CHUNK_BYTES: usize = 256 * 1024;
-
 /// Line-by-line reading with a length cap, shared by the line formats.
 ///
 /// Lines are returned as slices of one read buffer, so a line is not
 /// copied unless it is cut; the buffer grows only for a line longer than
 /// it (up to [`MAX_LINE_BYTES`]).
-pub(crate) struct Lines<R> {
-    reader: R,
+pub(crate) struct Lines<S> {
+    source: S,
     buf: Vec<u8>,
     /// Start of the data not returned yet.
     start: usize,
@@ -267,10 +291,19 @@ pub(crate) struct Line<'a> {
     pub cut: bool,
 }
 
-impl<R: Read> Lines<R> {
+impl<R: Read> Lines<Direct<R>> {
+    /// Lines of `reader`, read on this thread.
+    #[cfg(test)]
     pub fn new(reader: R) -> Self {
+        Lines::with_source(Direct(reader))
+    }
+}
+
+impl<S: Refill> Lines<S> {
+    /// Lines of `source`.
+    pub fn with_source(source: S) -> Self {
         Lines {
-            reader,
+            source,
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -286,31 +319,19 @@ impl<R: Read> Lines<R> {
         if self.eof {
             return Ok(false);
         }
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        // Ask for at least a whole chunk: a `BufReader` below then reads
-        // straight into this buffer instead of copying through its own.
-        if self.buf.len() - self.end < CHUNK_BYTES {
-            let want = (self.buf.len() * 2).max(self.end + 2 * CHUNK_BYTES);
-            self.buf.resize(want, 0);
-        }
-        loop {
-            match self.reader.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let more = self
+            .source
+            .refill(&mut self.buf, &mut self.start, &mut self.end)?;
+        self.eof = !more;
+        Ok(more)
+    }
+
+    /// At least `n` bytes not returned yet (fewer at the end of the
+    /// input), without consuming them.
+    pub fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        while self.end - self.start < n && self.fill()? {}
+        let end = self.end.min(self.start + n);
+        Ok(&self.buf[self.start..end])
     }
 
     /// The next line, or `None` at the end.
@@ -362,6 +383,22 @@ impl<R: Read> Lines<R> {
     /// once per line), or, when none is buffered, the next line as
     /// [`Lines::next_line`] returns it. `None` at the end.
     pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        self.block(true)
+    }
+
+    /// [`Lines::next_block`], except that the lines of a [`Block::Lines`]
+    /// are not counted: a caller that walks them anyway says how many
+    /// there were with [`Lines::count`] (saving a pass over the bytes).
+    pub fn next_block_uncounted(&mut self) -> io::Result<Option<Block<'_>>> {
+        self.block(false)
+    }
+
+    /// Adds `n` lines of an uncounted block to the line count.
+    pub fn count(&mut self, n: u64) {
+        self.line_no += n;
+    }
+
+    fn block(&mut self, count: bool) -> io::Result<Option<Block<'_>>> {
         let avail = &self.buf[self.start..self.end];
         if let Some(last) = memchr::memrchr(b'\n', avail) {
             let len = last + 1;
@@ -370,7 +407,9 @@ impl<R: Read> Lines<R> {
                 let s = self.start;
                 let bytes = &self.buf[s..s + len];
                 let first = self.line_no + 1;
-                self.line_no += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                if count {
+                    self.line_no += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                }
                 self.bytes += len as u64;
                 self.start += len;
                 return Ok(Some(Block::Lines { first, bytes }));
@@ -406,6 +445,33 @@ impl<R: Read> Lines<R> {
             terminated,
             cut: true,
         }))
+    }
+}
+
+/// The bytes not returned as lines yet, for a reader that does its own
+/// splitting (JUnit XML). Counts bytes, not lines.
+impl<S: Refill> io::BufRead for Lines<S> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.start == self.end {
+            self.fill()?;
+        }
+        Ok(&self.buf[self.start..self.end])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.bytes += n as u64;
+    }
+}
+
+impl<S: Refill> Read for Lines<S> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = io::BufRead::fill_buf(self)?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        io::BufRead::consume(self, n);
+        Ok(n)
     }
 }
 

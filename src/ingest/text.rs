@@ -14,20 +14,18 @@
 //! bare test binary (Bazel, `stress`) ends with `PASS`/`FAIL` and no name.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use super::gotestsum::{self, GtsLine};
-use super::{loc, lossy, Block, IngestError, InputSummary, Lines};
+use super::{loc, lossy, Block, IngestError, InputSummary, Lines, Refill};
 use crate::events::{Event, Outcome, Sink};
 
 /// Reads plain text output.
-pub fn read<R: BufRead>(
+pub(crate) fn read<S: Refill>(
     index: usize,
-    reader: R,
+    mut lines: Lines<S>,
     summary: &mut InputSummary,
     sink: &mut dyn Sink,
 ) -> Result<(), IngestError> {
-    let mut lines = Lines::new(reader);
     let mut conv = Converter::new(index);
     loop {
         let line = match lines.next_block() {
@@ -927,7 +925,7 @@ mod tests {
                 other => format!("{other:?}"),
             })
         };
-        read(0, text.as_bytes(), &mut summary, &mut sink).unwrap();
+        read(0, Lines::new(text.as_bytes()), &mut summary, &mut sink).unwrap();
         out
     }
 
@@ -951,7 +949,7 @@ mod tests {
         let mut sink = |l: Loc, e: Event<'_>| out.push(format!("{} {e:?}", l.line));
         let mut summary = InputSummary::new("t.txt", super::super::Format::Text);
         let reader = std::io::BufReader::with_capacity(chunk, input);
-        read(0, reader, &mut summary, &mut sink).unwrap();
+        read(0, Lines::new(reader), &mut summary, &mut sink).unwrap();
         assert_eq!(summary.bytes, input.len() as u64);
         out
     }
