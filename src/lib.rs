@@ -33,6 +33,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod bytes;
 pub mod events;
 pub mod exit;
 pub mod findings;

@@ -55,7 +55,7 @@ pub(crate) fn read<S: Refill>(
     // Unescaped `Output` text of the current line.
     let mut scratch = String::new();
     loop {
-        let line = match lines.next_block_uncounted() {
+        let line = match lines.next_block() {
             Ok(Some(Block::Lines { first, bytes })) => {
                 let n = block(index, first, bytes, summary, &mut scratch, sink);
                 lines.count(n);

@@ -381,24 +381,9 @@ impl<S: Refill> Lines<S> {
     /// The complete lines buffered so far, all at once (so that a reader
     /// can check their UTF-8 or look for a byte once per block instead of
     /// once per line), or, when none is buffered, the next line as
-    /// [`Lines::next_line`] returns it. `None` at the end.
+    /// [`Lines::next_line`] returns it. `None` at the end. The caller
+    /// counts the lines of a [`Block::Lines`] with [`Lines::count`].
     pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
-        self.block(true)
-    }
-
-    /// [`Lines::next_block`], except that the lines of a [`Block::Lines`]
-    /// are not counted: a caller that walks them anyway says how many
-    /// there were with [`Lines::count`] (saving a pass over the bytes).
-    pub fn next_block_uncounted(&mut self) -> io::Result<Option<Block<'_>>> {
-        self.block(false)
-    }
-
-    /// Adds `n` lines of an uncounted block to the line count.
-    pub fn count(&mut self, n: u64) {
-        self.line_no += n;
-    }
-
-    fn block(&mut self, count: bool) -> io::Result<Option<Block<'_>>> {
         let avail = &self.buf[self.start..self.end];
         if let Some(last) = memchr::memrchr(b'\n', avail) {
             let len = last + 1;
@@ -407,9 +392,6 @@ impl<S: Refill> Lines<S> {
                 let s = self.start;
                 let bytes = &self.buf[s..s + len];
                 let first = self.line_no + 1;
-                if count {
-                    self.line_no += memchr::memchr_iter(b'\n', bytes).count() as u64;
-                }
                 self.bytes += len as u64;
                 self.start += len;
                 return Ok(Some(Block::Lines { first, bytes }));
@@ -418,6 +400,12 @@ impl<S: Refill> Lines<S> {
         Ok(self.next_line()?.map(Block::Line))
     }
 
+    /// Adds the `n` lines of a [`Block::Lines`] to the line count (the
+    /// caller walks them anyway: counting them here would be another
+    /// pass over the bytes).
+    pub fn count(&mut self, n: u64) {
+        self.line_no += n;
+    }
     /// A line longer than [`MAX_LINE_BYTES`]: keeps its start, skips the
     /// rest up to its newline.
     fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
@@ -478,7 +466,7 @@ impl<S: Refill> Read for Lines<S> {
 /// What [`Lines::next_block`] returns.
 pub(crate) enum Block<'a> {
     /// Whole lines, each ending with `\n` and none over the cap; the first
-    /// is line number `first`.
+    /// is line number `first`. Not counted yet (see [`Lines::count`]).
     Lines { first: u64, bytes: &'a [u8] },
     /// One line, as [`Lines::next_line`] returns it.
     Line(Line<'a>),

@@ -8,18 +8,23 @@
 //!   data, where the unfinished line of the previous chunk is put, so the
 //!   bytes are not copied again (only a line longer than that room is).
 //!
-//! Both keep memory bounded: [`Prefetch`] holds at most `DEPTH + 2` chunks.
+//! Both keep memory bounded: [`Prefetch`] holds at most `DEPTH + 3` chunks
+//! (queued, being read, being parsed, and one on its way back).
 
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
-/// Bytes asked for per `read`.
-pub(crate) const CHUNK_BYTES: usize = 1024 * 1024;
+/// Bytes asked for per `read` on this thread.
+pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
+/// Bytes asked for per `read` by the reader thread: from the first size
+/// (a small file needs no large buffer) doubling up to the last (large
+/// chunks measured fastest on a 1 GB file).
+const AHEAD_BYTES: (usize, usize) = (64 * 1024, 2 * 1024 * 1024);
 /// Room in front of a prefetched chunk for the previous chunk's last,
 /// unfinished line.
 const HEAD_BYTES: usize = 64 * 1024;
 /// Chunks read ahead.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
 
 /// A source of input bytes for a growing buffer.
 pub(crate) trait Refill {
@@ -98,16 +103,21 @@ fn read_ahead<R: Read>(
     send: &SyncSender<io::Result<Chunk>>,
     recycled: &Receiver<Vec<u8>>,
 ) {
+    let mut size = AHEAD_BYTES.0;
     loop {
         let mut buf = recycled.try_recv().unwrap_or_default();
-        // A recycled buffer already has this length: nothing is filled.
-        buf.resize(HEAD_BYTES + CHUNK_BYTES, 0);
+        // A recycled buffer mostly has this length already: nothing is
+        // filled then.
+        buf.resize(HEAD_BYTES + size, 0);
         let n = loop {
             match reader.read(&mut buf[HEAD_BYTES..]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => break r,
             }
         };
+        if n.as_ref().is_ok_and(|&n| n == size) {
+            size = (size * 2).min(AHEAD_BYTES.1);
+        }
         let chunk = match n {
             Ok(0) => return,
             Ok(n) => Ok(Chunk {
@@ -144,7 +154,7 @@ impl Refill for Prefetch {
             *end = len;
             // Only chunk-sized buffers go back (not the first, empty one,
             // nor one grown for a long line).
-            if old.len() == HEAD_BYTES + CHUNK_BYTES {
+            if (HEAD_BYTES..=HEAD_BYTES + AHEAD_BYTES.1).contains(&old.capacity()) {
                 // The thread may have ended already; the buffer is freed.
                 let _ = self.spent.send(old);
             }

@@ -30,7 +30,8 @@ pub(crate) fn read<S: Refill>(
     loop {
         let line = match lines.next_block() {
             Ok(Some(Block::Lines { first, bytes })) => {
-                conv.block(first, bytes, sink);
+                let n = conv.block(first, bytes, sink);
+                lines.count(n);
                 continue;
             }
             Ok(Some(Block::Line(l))) => l,
@@ -299,6 +300,18 @@ fn classify_from(line: &str, first: u8) -> Line<'_> {
 
 /// `=== RUN   name` and `--- FAIL: name (0.1s)`; `t` is `line` without
 /// trailing white space.
+/// `s.rsplit_once(" (")`, searching for the `(` with `memrchr`.
+fn rsplit_paren(s: &str) -> Option<(&str, &str)> {
+    let mut end = s.len();
+    while let Some(i) = memchr::memrchr(b'(', &s.as_bytes()[..end]) {
+        if i > 0 && s.as_bytes()[i - 1] == b' ' {
+            return Some((&s[..i - 1], &s[i + 1..]));
+        }
+        end = i;
+    }
+    None
+}
+
 fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
     if let Some(rest) = t.strip_prefix("=== ") {
         let (action, name) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -310,16 +323,24 @@ fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
     let indent = line.bytes().take_while(|&b| b == b' ').count();
     let content = &t[indent..];
     if let Some(rest) = content.strip_prefix("--- ") {
-        if let Some((word, rest)) = rest.split_once(": ") {
-            let outcome = match word {
-                "PASS" => Some(Outcome::Pass),
-                "FAIL" => Some(Outcome::Fail),
-                "SKIP" => Some(Outcome::Skip),
-                "BENCH" => None,
-                _ => return Line::Plain,
-            };
-            let (name, elapsed) = match rest.rsplit_once(" (") {
-                Some((n, d)) if d.ends_with("s)") => (n, d.trim_end_matches("s)").parse().ok()),
+        // (Prefix tests: a `&str` pattern builds a substring searcher.)
+        let word = [
+            ("PASS: ", Some(Outcome::Pass)),
+            ("FAIL: ", Some(Outcome::Fail)),
+            ("SKIP: ", Some(Outcome::Skip)),
+            ("BENCH: ", None),
+        ]
+        .into_iter()
+        .find_map(|(word, outcome)| Some((rest.strip_prefix(word)?, outcome)));
+        if let Some((rest, outcome)) = word {
+            let (name, elapsed) = match rsplit_paren(rest) {
+                Some((n, d)) if d.ends_with("s)") => {
+                    let mut d = d;
+                    while let Some(x) = d.strip_suffix("s)") {
+                        d = x;
+                    }
+                    (n, d.parse().ok())
+                }
                 _ => (rest, None),
             };
             return Line::Report {
@@ -463,21 +484,24 @@ impl Converter {
     /// Whole lines (each ending with `\n`), the first numbered `first`:
     /// UTF-8 is checked, and carriage returns and escape sequences looked
     /// for, once for all of them.
-    fn block(&mut self, first: u64, bytes: &[u8], sink: &mut dyn Sink) {
+    /// Reads a block of whole lines; returns how many there were.
+    fn block(&mut self, first: u64, bytes: &[u8], sink: &mut dyn Sink) -> u64 {
         let Ok(text) = std::str::from_utf8(bytes) else {
             // Some line is not UTF-8: each line on its own, as `read` does.
-            for (no, line) in (first..).zip(bytes.split_inclusive(|&b| b == b'\n')) {
+            let mut no = first;
+            for line in bytes.split_inclusive(|&b| b == b'\n') {
                 let raw = lossy(&line[..line.len() - 1]);
                 self.line(no, &clean_line(&raw), sink);
+                no += 1;
             }
-            return;
+            return no - first;
         };
         // The next `\r` or ESC at or after `start` is at `special`: lines
         // that end before it need only their prefixes stripped.
         let mut special = memchr::memchr2(b'\r', b'\x1b', bytes).unwrap_or(bytes.len());
         let mut start = 0;
         let mut no = first;
-        while let Some(i) = memchr::memchr(b'\n', &bytes[start..]) {
+        while let Some(i) = crate::bytes::find_byte(b'\n', &bytes[start..]) {
             let end = start + i;
             if special < start {
                 special = memchr::memchr2(b'\r', b'\x1b', &bytes[start..])
@@ -492,6 +516,7 @@ impl Converter {
             start = end + 1;
             no += 1;
         }
+        no - first
     }
 
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
@@ -508,7 +533,8 @@ impl Converter {
                 self.bazel_target = Some(t.trim().to_string());
             }
         }
-        if self.summary_line(no, line, sink) {
+        // gotestsum's summary opens with `=== Failed` or `=== Errors`.
+        if (self.summary || first == b'=') && self.summary_line(no, line, sink) {
             return;
         }
         // gotestsum's lines start with PASS, FAIL, SKIP, EMPTY or `::`.
@@ -952,6 +978,24 @@ mod tests {
         read(0, Lines::new(reader), &mut summary, &mut sink).unwrap();
         assert_eq!(summary.bytes, input.len() as u64);
         out
+    }
+
+    #[test]
+    fn rsplit_paren_is_rsplit_once() {
+        for s in [
+            "",
+            "(",
+            " (",
+            "a (b",
+            "a(b (c",
+            "a (b(c",
+            "Test (0.00s)",
+            "T (x) (0.01s)",
+            "(0.00s)",
+            "é (ü",
+        ] {
+            assert_eq!(rsplit_paren(s), s.rsplit_once(" ("), "{s:?}");
+        }
     }
 
     #[test]
