@@ -28,8 +28,9 @@ pub struct Repo {
     root: PathBuf,
     root_str: String,
     /// (module path, directory relative to the root with `/`), longest
-    /// module path first.
-    modules: Vec<(String, String)>,
+    /// module path first; looked for on first use (most paths resolve by
+    /// the root alone, and walking a large repository costs milliseconds).
+    modules: std::sync::OnceLock<Vec<(String, String)>>,
 }
 
 /// A file and line, resolved against the repository.
@@ -44,17 +45,15 @@ pub struct SourceRef {
 }
 
 impl Repo {
-    /// A repository rooted at `root`; reads the `go.mod` files below it.
+    /// A repository rooted at `root`; the `go.mod` files below it are read
+    /// when a path first needs them.
     pub fn discover(root: &Path) -> Repo {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let mut modules = Vec::new();
-        find_gomods(&root, &root, 0, &mut modules);
-        modules.sort_by(|a: &(String, String), b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         let root_str = root.to_string_lossy().replace('\\', "/");
         Repo {
             root,
             root_str,
-            modules,
+            modules: std::sync::OnceLock::new(),
         }
     }
 
@@ -63,7 +62,7 @@ impl Repo {
         Repo {
             root: PathBuf::from(root),
             root_str: root.trim_end_matches('/').to_string(),
-            modules: Vec::new(),
+            modules: std::sync::OnceLock::from(Vec::new()),
         }
     }
 
@@ -74,7 +73,13 @@ impl Repo {
 
     /// The Go modules found: (module path, directory relative to root).
     pub fn modules(&self) -> &[(String, String)] {
-        &self.modules
+        self.modules.get_or_init(|| {
+            let mut modules = Vec::new();
+            find_gomods(&self.root, &self.root, 0, &mut modules);
+            modules
+                .sort_by(|a: &(String, String), b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+            modules
+        })
     }
 
     /// Resolves `file` (as printed in a stack) at `line`; `function` is the
@@ -111,7 +116,7 @@ impl Repo {
         if file.starts_with('/') || file.as_bytes().get(1) == Some(&b':') {
             return None;
         }
-        for (module, dir) in &self.modules {
+        for (module, dir) in self.modules() {
             if let Some(rest) = file
                 .strip_prefix(module.as_str())
                 .and_then(|r| r.strip_prefix('/'))
@@ -126,7 +131,7 @@ impl Repo {
         let pkg = crate::stack::function_package(function);
         let pkg = pkg.strip_suffix("_test").unwrap_or(pkg);
         let base = file.rsplit('/').next()?;
-        for (module, dir) in &self.modules {
+        for (module, dir) in self.modules() {
             let sub = if pkg == module {
                 Some("")
             } else {
@@ -215,8 +220,11 @@ pub fn module_path(gomod: &str) -> Option<String> {
     None
 }
 
-/// The default root: `GITHUB_WORKSPACE`, `CI_PROJECT_DIR`, the git top
-/// level, else the current directory.
+/// The default root: `GITHUB_WORKSPACE`, `CI_PROJECT_DIR`, the git work
+/// tree the current directory is in (the nearest directory above it with a
+/// `.git` directory or file, as `git rev-parse --show-toplevel` finds it
+/// without starting a process: that alone took longer than reading a
+/// small input), else the current directory.
 pub fn default_root() -> PathBuf {
     for var in ["GITHUB_WORKSPACE", "CI_PROJECT_DIR"] {
         if let Some(v) = std::env::var_os(var) {
@@ -225,24 +233,36 @@ pub fn default_root() -> PathBuf {
             }
         }
     }
-    if let Ok(out) = std::process::Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .stderr(std::process::Stdio::null())
-        .output()
-    {
-        if out.status.success() {
-            let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if !s.is_empty() {
-                return PathBuf::from(s);
-            }
-        }
-    }
-    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    git_work_tree(&cwd).unwrap_or(cwd)
+}
+
+/// The nearest directory at or above `dir` that holds `.git`.
+fn git_work_tree(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_tree_is_the_nearest_dot_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("repo");
+        std::fs::create_dir_all(top.join("a/b")).unwrap();
+        assert_eq!(
+            git_work_tree(&top.join("a/b")),
+            None.or(git_work_tree(dir.path()))
+        );
+        // A worktree or submodule has a `.git` file.
+        std::fs::write(top.join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(git_work_tree(&top.join("a/b")), Some(top.clone()));
+        std::fs::create_dir(top.join("a/.git")).unwrap();
+        assert_eq!(git_work_tree(&top.join("a/b")), Some(top.join("a")));
+    }
 
     #[test]
     fn resolves_by_root_module_and_function() {
