@@ -55,6 +55,19 @@ pub enum Event<'a> {
         /// Go 1.27 `OutputType` (`frame`, `error`, `error-continue`).
         kind: Option<Cow<'a, str>>,
     },
+    /// One whole line of output: what [`Event::Output`] with `text` set
+    /// to `line` and a `\n` says, from a reader that split the lines
+    /// itself (so the collector need not look for line ends again).
+    OutputLine {
+        /// Package key.
+        package: Cow<'a, str>,
+        /// Test the line is attributed to, `None` for package level.
+        test: Option<Cow<'a, str>>,
+        /// The line; it holds no `\n`.
+        line: Cow<'a, str>,
+        /// Go 1.27 `OutputType` (`frame`, `error`, `error-continue`).
+        kind: Option<Cow<'a, str>>,
+    },
     /// A test ended.
     TestEnd {
         /// Package key.

@@ -12,6 +12,7 @@
 //! timeout, build failure, incomplete) but not what it means for the gate:
 //! that is [`crate::policy`] and [`crate::verdict`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use sha2::{Digest, Sha256};
@@ -313,6 +314,17 @@ impl Stream {
         }
         if !rest.is_empty() && self.partial.len() < MAX_PARTIAL_LINE {
             self.partial.push_str(rest);
+        }
+    }
+
+    /// `text(line + "\n", kind)`, without looking for line ends.
+    fn whole_line(&mut self, line: &str, kind: Option<&str>, at: Loc) {
+        if self.partial.is_empty() {
+            self.line(line, kind, at);
+        } else {
+            let mut whole = std::mem::take(&mut self.partial);
+            whole.push_str(line);
+            self.line(&whole, kind, at);
         }
     }
 
@@ -1335,6 +1347,63 @@ fn first_message(excerpt: &[String]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Output text as an event carries it.
+enum Piece<'a> {
+    /// Text that may hold several lines or part of one, and its Go 1.27
+    /// `OutputType`.
+    Text(&'a str, Option<&'a str>),
+    /// One whole line, without its `\n`, and its `OutputType`.
+    Line(&'a str, Option<&'a str>),
+}
+
+impl Stream {
+    fn piece(&mut self, piece: &Piece<'_>, at: Loc) {
+        match *piece {
+            Piece::Text(text, kind) => self.text(text, kind, at),
+            Piece::Line(line, kind) => self.whole_line(line, kind, at),
+        }
+    }
+}
+
+impl Collector<'_> {
+    /// Output of a test, of a package, or of neither (stray text).
+    fn output(
+        &mut self,
+        package: Option<Cow<'_, str>>,
+        test: Option<Cow<'_, str>>,
+        piece: Piece<'_>,
+        at: Loc,
+    ) {
+        let Some(package) = package else {
+            match piece {
+                Piece::Text(text, _) => {
+                    for line in text.lines() {
+                        self.stray(line, at);
+                    }
+                }
+                // (As `lines()` reads `line` and its `\n`.)
+                Piece::Line(line, _) => self.stray(line.strip_suffix('\r').unwrap_or(line), at),
+            }
+            return;
+        };
+        let pkg = self.pkg(&package, at);
+        match test {
+            Some(test) => {
+                if let Some((st, _)) = pkg.tests.get_mut(&test) {
+                    st.piece(&piece, at);
+                    return;
+                }
+                // Output of a test that never said `run`.
+                let fresh = self.spare.pop().unwrap_or_default();
+                let pkg = self.pkg(&package, at);
+                let (st, _) = pkg.tests.insert(test.into_owned(), (fresh, at));
+                st.piece(&piece, at);
+            }
+            None => pkg.output.piece(&piece, at),
+        }
+    }
+}
+
 impl Sink for Collector<'_> {
     fn event(&mut self, at: Loc, event: Event<'_>) {
         self.events += 1;
@@ -1365,29 +1434,13 @@ impl Sink for Collector<'_> {
                 test,
                 text,
                 kind,
-            } => {
-                let Some(package) = package else {
-                    for line in text.lines() {
-                        self.stray(line, at);
-                    }
-                    return;
-                };
-                let pkg = self.pkg(&package, at);
-                match test {
-                    Some(test) => {
-                        if let Some((st, _)) = pkg.tests.get_mut(&test) {
-                            st.text(&text, kind.as_deref(), at);
-                            return;
-                        }
-                        // Output of a test that never said `run`.
-                        let fresh = self.spare.pop().unwrap_or_default();
-                        let pkg = self.pkg(&package, at);
-                        let (st, _) = pkg.tests.insert(test.into_owned(), (fresh, at));
-                        st.text(&text, kind.as_deref(), at);
-                    }
-                    None => pkg.output.text(&text, kind.as_deref(), at),
-                }
-            }
+            } => self.output(package, test, Piece::Text(&text, kind.as_deref()), at),
+            Event::OutputLine {
+                package,
+                test,
+                line,
+                kind,
+            } => self.output(Some(package), test, Piece::Line(&line, kind.as_deref()), at),
             Event::TestEnd {
                 package,
                 test,
@@ -1538,6 +1591,70 @@ mod tests {
 
     fn g(text: &str) -> Goroutine {
         stack::parse_dump(text).into_iter().next().unwrap()
+    }
+
+    /// A whole-line output event means what the same line as text with its
+    /// `\n` means: every text and `go test -json` fixture gives the same
+    /// findings either way.
+    #[test]
+    fn output_line_is_output_with_its_newline() {
+        struct AsText<'c, 'r>(&'c mut Collector<'r>);
+        impl Sink for AsText<'_, '_> {
+            fn event(&mut self, at: Loc, event: Event<'_>) {
+                match event {
+                    Event::OutputLine {
+                        package,
+                        test,
+                        line,
+                        kind,
+                    } => self.0.event(
+                        at,
+                        Event::Output {
+                            package: Some(package),
+                            test,
+                            text: Cow::Owned(format!("{line}\n")),
+                            kind,
+                        },
+                    ),
+                    other => self.0.event(at, other),
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = Repo::discover(root);
+        let mut compared = 0;
+        for dir in std::fs::read_dir(root.join("tests/fixtures")).unwrap() {
+            let dir = dir.unwrap().path();
+            for f in std::fs::read_dir(&dir).into_iter().flatten() {
+                let f = f.unwrap().path();
+                use crate::ingest::Format;
+                let format = match f.extension().and_then(|e| e.to_str()) {
+                    Some("txt" | "out") => Format::Text,
+                    Some("json") => Format::GoJson,
+                    _ => continue,
+                };
+                let read = |sink: &mut dyn Sink| {
+                    let data = std::fs::read(&f).unwrap();
+                    let choice = crate::ingest::FormatChoice::Fixed(format);
+                    crate::ingest::ingest(0, "t", &data[..], choice, sink).unwrap()
+                };
+                let mut lines = Collector::new(&repo);
+                let summary = read(&mut lines);
+                lines.input_done(summary);
+                let mut texts = Collector::new(&repo);
+                let summary = read(&mut AsText(&mut texts));
+                texts.input_done(summary);
+                let (a, b) = (lines.finish(), texts.finish());
+                assert!(
+                    a.counts.packages > 0 || !a.failures.is_empty(),
+                    "{}",
+                    f.display()
+                );
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", f.display());
+                compared += 1;
+            }
+        }
+        assert!(compared > 20, "{compared}");
     }
 
     #[test]

@@ -222,7 +222,7 @@ const F_OUTPUT_TYPE: u16 = 1 << 8;
 
 /// The fields of one event, borrowed from the line (or, for an escaped
 /// `Output`, from the scratch buffer it was unescaped into).
-#[derive(Default, Debug, PartialEq)]
+#[derive(Default, Debug, PartialEq, Clone, Copy)]
 struct Fields<'a> {
     action: Option<&'a str>,
     package: Option<&'a str>,
@@ -232,6 +232,8 @@ struct Fields<'a> {
     failed_build: Option<&'a str>,
     import_path: Option<&'a str>,
     output_type: Option<&'a str>,
+    /// `output` is one whole line, given without its `\n` (its only one).
+    whole_line: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -245,6 +247,7 @@ impl<'a> Fields<'a> {
             failed_build: raw.failed_build.as_deref(),
             import_path: raw.import_path.as_deref(),
             output_type: raw.output_type.as_deref(),
+            whole_line: false,
         }
     }
 }
@@ -271,6 +274,9 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<(Fields<'a>, 
     let mut f = Fields::default();
     let mut seen = 0u16;
     let mut unescaped = false;
+    // `\n` in the unescaped `Output` (a raw one is a control byte, which
+    // the fast path declines).
+    let mut newlines = 0;
     let mut i = 1;
     loop {
         if b.get(i) != Some(&b'"') {
@@ -314,6 +320,7 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<(Fields<'a>, 
                 scratch.push_str(text.get(piece..i)?);
                 let (c, len) = escape(b, i + 1)?;
                 scratch.push(c);
+                newlines += usize::from(c == '\n');
                 i += 1 + len;
                 piece = i;
             }
@@ -343,7 +350,13 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<(Fields<'a>, 
     }
     if unescaped {
         let s: &'a String = scratch;
-        f.output = Some(s.as_str());
+        match s.strip_suffix('\n') {
+            Some(line) if newlines == 1 => {
+                f.output = Some(line);
+                f.whole_line = true;
+            }
+            _ => f.output = Some(s.as_str()),
+        }
     }
     Some((f, i + 1))
 }
@@ -505,7 +518,10 @@ fn dispatch(f: &Fields<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
                 here,
                 Event::BuildOutput {
                     import_path: b(import_path),
-                    text: b(f.output.unwrap_or_default()),
+                    text: match f.output {
+                        Some(line) if f.whole_line => Cow::Owned(format!("{line}\n")),
+                        text => b(text.unwrap_or_default()),
+                    },
                 },
             ),
             "build-fail" => sink.event(
@@ -521,8 +537,17 @@ fn dispatch(f: &Fields<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
     let package = b(f.package.unwrap_or_default());
     let test = f.test.map(b);
     if action == "output" {
-        if let Some(text) = f.output {
-            sink.event(
+        match f.output {
+            Some(line) if f.whole_line => sink.event(
+                here,
+                Event::OutputLine {
+                    package,
+                    test,
+                    line: b(line),
+                    kind: f.output_type.map(b),
+                },
+            ),
+            Some(text) => sink.event(
                 here,
                 Event::Output {
                     package: Some(package),
@@ -530,7 +555,8 @@ fn dispatch(f: &Fields<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
                     text: b(text),
                     kind: f.output_type.map(b),
                 },
-            );
+            ),
+            None => {}
         }
         return;
     }
@@ -604,6 +630,20 @@ mod tests {
         assert!(s.incomplete.unwrap().contains("line 2"));
     }
 
+    /// The fields as serde gives them: a whole line with its `\n`.
+    fn as_serde(f: &Fields<'_>) -> String {
+        let output = match f.output {
+            Some(o) if f.whole_line => Some(format!("{o}\n")),
+            o => o.map(str::to_string),
+        };
+        let rest = Fields {
+            output: None,
+            whole_line: false,
+            ..*f
+        };
+        format!("{rest:?} {output:?}")
+    }
+
     /// The fast path's answer must be serde's, whenever it gives one, and
     /// the same when the line is read inside a block (followed by `\n` and
     /// more lines).
@@ -625,7 +665,12 @@ mod tests {
         match (&fast, &full) {
             (None, _) => false,
             (Some(f), Ok(s)) => {
-                assert_eq!(f, &Fields::of(s), "{}", String::from_utf8_lossy(line));
+                assert_eq!(
+                    as_serde(f),
+                    as_serde(&Fields::of(s)),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
                 true
             }
             (Some(f), Err(e)) => panic!(
@@ -747,7 +792,19 @@ go: text\n{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"a
             &mut scratch,
         )
         .unwrap();
-        assert_eq!(raw.output, Some("<nil> \"q\" \\ /\t\n"));
+        assert_eq!(raw.output, Some("<nil> \"q\" \\ /\t"));
+        assert!(raw.whole_line);
+        // A line and a half, and a piece: not one whole line.
+        for (text, want) in [
+            (r#"a\nb\n"#, "a\nb\n"),
+            (r#"a\u000ab"#, "a\nb"),
+            ("ab", "ab"),
+        ] {
+            let line = format!(r#"{{"Action":"output","Package":"p","Output":"{text}"}}"#);
+            let mut scratch = String::new();
+            let f = fast(line.as_bytes(), &mut scratch).unwrap();
+            assert_eq!((f.output, f.whole_line), (Some(want), false), "{line}");
+        }
     }
 
     mod props {

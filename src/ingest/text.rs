@@ -190,8 +190,6 @@ struct Converter {
     /// The provisional package key of the block being read, kept up to
     /// date with `block` and `replay` (see [`Converter::refresh_key`]).
     key: String,
-    /// One output line with its `\n`, reused for every line.
-    out: String,
     open: bool,
     /// The test the following lines belong to (when `has_current`); the
     /// string is reused.
@@ -364,7 +362,6 @@ impl Converter {
             group: None,
             block: 0,
             key: String::new(),
-            out: String::new(),
             open: false,
             current: String::new(),
             has_current: false,
@@ -410,7 +407,7 @@ impl Converter {
     }
 
     fn output(&mut self, no: u64, test: Option<&str>, text: &str, sink: &mut dyn Sink) {
-        emit(self.index, &self.key, &mut self.out, no, test, text, sink);
+        emit(self.index, &self.key, no, test, text, sink);
     }
 
     /// Emits the deferred ends of tests reported at `indent` or deeper.
@@ -637,7 +634,7 @@ impl Converter {
                     self.has_current = true;
                 }
                 let test = self.has_current.then_some(self.current.as_str());
-                emit(self.index, &self.key, &mut self.out, no, test, line, sink);
+                emit(self.index, &self.key, no, test, line, sink);
             }
         }
     }
@@ -695,7 +692,7 @@ impl Converter {
         }
         if let Some((_, test)) = &self.replay {
             let test = (!test.is_empty()).then_some(test.as_str());
-            emit(self.index, &self.key, &mut self.out, no, test, line, sink);
+            emit(self.index, &self.key, no, test, line, sink);
         }
         true
     }
@@ -865,25 +862,14 @@ impl Converter {
     }
 }
 
-/// Sends one output line (with its `\n`, put together in `buf`).
-fn emit(
-    index: usize,
-    key: &str,
-    buf: &mut String,
-    no: u64,
-    test: Option<&str>,
-    text: &str,
-    sink: &mut dyn Sink,
-) {
-    buf.clear();
-    buf.push_str(text);
-    buf.push('\n');
+/// Sends one output line (it holds no `\n`: lines were split at them).
+fn emit(index: usize, key: &str, no: u64, test: Option<&str>, line: &str, sink: &mut dyn Sink) {
     sink.event(
         loc(index, no),
-        Event::Output {
-            package: Some(Cow::Borrowed(key)),
+        Event::OutputLine {
+            package: Cow::Borrowed(key),
             test: test.map(Cow::Borrowed),
-            text: Cow::Borrowed(buf),
+            line: Cow::Borrowed(line),
             kind: None,
         },
     );
@@ -933,6 +919,9 @@ mod tests {
                 Event::TestRun { test, .. } => format!("run {test}"),
                 Event::Output { test, text, .. } => {
                     format!("out[{}] {}", test.unwrap_or_default(), text.trim_end())
+                }
+                Event::OutputLine { test, line, .. } => {
+                    format!("out[{}] {}", test.unwrap_or_default(), line.trim_end())
                 }
                 Event::TestEnd { test, outcome, .. } => format!("end {test} {outcome:?}"),
                 Event::PackageEnd {
