@@ -175,7 +175,7 @@ pub fn ingest<R: Read>(
 }
 
 /// [`ingest`], reading on a thread of its own a few chunks ahead of the
-/// parser (for files and standard input; see [`source`]).
+/// parser (for files and standard input; see `ingest/source.rs`).
 pub fn ingest_prefetched<R: Read + Send + 'static>(
     index: usize,
     path: &str,
