@@ -302,14 +302,7 @@ impl Stream {
             let Some(i) = crate::bytes::find_byte(b'\n', rest.as_bytes()) else {
                 break;
             };
-            let piece = &rest[..i];
-            if self.partial.is_empty() {
-                self.line(piece, kind, at);
-            } else {
-                let mut line = std::mem::take(&mut self.partial);
-                line.push_str(piece);
-                self.line(&line, kind, at);
-            }
+            self.whole_line(&rest[..i], kind, at);
             rest = &rest[i + 1..];
         }
         if !rest.is_empty() && self.partial.len() < MAX_PARTIAL_LINE {
@@ -317,7 +310,8 @@ impl Stream {
         }
     }
 
-    /// `text(line + "\n", kind)`, without looking for line ends.
+    /// `text(line + "\n", kind)`, without looking for line ends: the
+    /// line, completing what an earlier piece began.
     fn whole_line(&mut self, line: &str, kind: Option<&str>, at: Loc) {
         if self.partial.is_empty() {
             self.line(line, kind, at);
