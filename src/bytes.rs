@@ -1,10 +1,15 @@
 //! Byte search tuned for the short lines of test output.
 //!
 //! `memchr` is the right tool for long haystacks, but most lines a test
-//! run prints are a few dozen bytes, where its call and setup cost more
-//! than the search. [`find_byte`] looks at the first 64 bytes in line
-//! (sixteen at a time with SSE2 on x86-64, through `safe_arch`: no
-//! `unsafe` here) and hands longer haystacks to `memchr`.
+//! run prints are a few dozen bytes, and most JSON strings fewer, where its
+//! call and setup cost more than the search. Both searches here look at
+//! sixteen bytes at a time with SSE2 on x86-64 (through `safe_arch`: no
+//! `unsafe` here), eight (SWAR) elsewhere:
+//!
+//! * [`find_byte`]: a newline, in line for the first 64 bytes, then
+//!   `memchr`;
+//! * [`json_string_stop`]: where a JSON string's text stops (a `"`, a `\`,
+//!   or a byte below 0x20, which a JSON string cannot hold).
 
 /// The index of the first `needle` in `hay`.
 #[inline]
@@ -40,18 +45,135 @@ pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     }
 }
 
+/// The index of the first `"`, `\` or byte below 0x20 in `b` at or after
+/// `i`.
+pub(crate) fn json_string_stop(b: &[u8], i: usize) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    return sse2::json_string_stop(b, i);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    return json_string_stop_swar(b, i);
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+
+    /// Bit `k` set when byte `k` of `x` stops a JSON string.
+    #[inline(always)]
+    fn stops(x: m128i) -> u32 {
+        let quote = set_splat_i8_m128i(b'"' as i8);
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        // x ≤ 0x1F (unsigned) exactly when min(x, 0x1F) == x.
+        let below = set_splat_i8_m128i(0x1f);
+        let m = cmp_eq_mask_i8_m128i(x, quote)
+            | cmp_eq_mask_i8_m128i(x, backslash)
+            | cmp_eq_mask_i8_m128i(min_u8_m128i(x, below), x);
+        move_mask_i8_m128i(m) as u32
+    }
+
+    pub(super) fn json_string_stop(b: &[u8], mut i: usize) -> Option<usize> {
+        while let Some(w) = b.get(i..i + 16) {
+            let m = stops(load_unaligned_m128i(w.try_into().ok()?));
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        // Fewer than sixteen bytes left: the slice's last sixteen, with the
+        // flags of those before `b[i]` shifted out.
+        let n = b.len();
+        let Some(last) = n.checked_sub(16).and_then(|s| b.get(s..)) else {
+            return super::json_string_stop_swar(b, i);
+        };
+        let skip = i.checked_sub(n - 16).filter(|&s| s < 16)?;
+        let m = stops(load_unaligned_m128i(last.try_into().ok()?)) >> skip;
+        (m != 0).then(|| i + m.trailing_zeros() as usize)
+    }
+}
+
+/// [`json_string_stop`], eight bytes at a time in a `u64`.
+fn json_string_stop_swar(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(w) = b.get(i..i + 8) {
+        let m = stops(u64::from_le_bytes(w.try_into().ok()?));
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    // Fewer than eight bytes left: the slice's last eight, shifted so that
+    // the first is `b[i]` (zeros come in at the top: a stop past the end,
+    // rejected below).
+    let n = b.len();
+    let Some(last) = n.checked_sub(8).and_then(|s| b.get(s..)) else {
+        return b
+            .get(i..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .map(|p| i + p);
+    };
+    let skip = i.checked_sub(n - 8).filter(|&s| s < 8)?;
+    let x = u64::from_le_bytes(last.try_into().ok()?) >> (skip * 8);
+    let m = stops(x);
+    let at = i + (m.trailing_zeros() / 8) as usize;
+    (m != 0 && at < n).then_some(at)
+}
+
+/// High bits set on the bytes of `x` that are `"`, `\` or below 0x20. The
+/// lowest one is always exact: a false flag only sits above a true one.
+#[inline(always)]
+fn stops(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let q = x ^ (ONES * u64::from(b'"'));
+    let s = x ^ (ONES * u64::from(b'\\'));
+    let controls = x.wrapping_sub(ONES * 0x20) & !x;
+    ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s) | controls) & HIGH
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     proptest! {
+        /// Both string-stop searches (SSE2 and SWAR) find what a
+        /// byte-by-byte search finds.
+        #[test]
+        fn json_string_stops(
+            bytes in prop::collection::vec(prop_oneof![
+                Just(b'"'), Just(b'\\'), Just(b'\n'), 0u8..0x20, 0x20u8..=0xff, Just(b'a')
+            ], 0..80),
+            at in any::<prop::sample::Index>(),
+        ) {
+            let i = at.index(bytes.len() + 1);
+            let naive = bytes
+                .get(i..)
+                .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20))
+                .map(|p| i + p);
+            prop_assert_eq!(json_string_stop(&bytes, i), naive);
+            prop_assert_eq!(json_string_stop_swar(&bytes, i), naive);
+        }
+
         #[test]
         fn find_byte_is_position(
             hay in prop::collection::vec(prop_oneof![Just(b'\n'), any::<u8>(), Just(b'a')], 0..200),
             needle in prop_oneof![Just(b'\n'), any::<u8>()],
         ) {
             prop_assert_eq!(find_byte(needle, &hay), hay.iter().position(|&b| b == needle));
+        }
+    }
+
+    /// At the very end of a slice of any length (the proptest's saved
+    /// case: a shift overflow in the SWAR tail), there is nothing to find.
+    #[test]
+    fn json_string_stop_at_the_end() {
+        for len in 0..40 {
+            let b = vec![b'"'; len];
+            assert_eq!(json_string_stop(&b, len), None, "{len}");
+            assert_eq!(json_string_stop_swar(&b, len), None, "{len}");
         }
     }
 

@@ -261,7 +261,7 @@ impl<'a> Fields<'a> {
 fn fast<'a>(line: &'a [u8], scratch: &'a mut String) -> Option<Fields<'a>> {
     // Non-ASCII must be valid UTF-8 (serde rejects it inside strings, and
     // outside them it is a syntax error anyway); control bytes are caught
-    // by `string_stop` inside strings and by the grammar outside them.
+    // by `bytes::json_string_stop` inside strings and by the grammar outside them.
     let (f, end) = fast_text(std::str::from_utf8(line).ok()?, scratch)?;
     (end == line.len()).then_some(f)
 }
@@ -309,7 +309,7 @@ fn fast_text<'a>(text: &'a str, scratch: &'a mut String) -> Option<(Fields<'a>, 
             let mut escaped = false;
             let mut piece = i;
             loop {
-                i = string_stop::<true>(b, i)?;
+                i = crate::bytes::json_string_stop(b, i)?;
                 match b[i] {
                     b'"' => break,
                     b'\\' if field == F_OUTPUT => {}
@@ -384,102 +384,6 @@ fn key_at(b: &[u8]) -> Option<(u16, usize)> {
         }
         _ => return None,
     })
-}
-
-/// The index of the first `"` or `\` at or after `i`, and with `CONTROLS`
-/// also of the first byte below 0x20 (which a JSON string cannot hold; a
-/// line known to have none skips that test). Sixteen bytes at a time with
-/// SSE2 on x86-64, eight (SWAR) elsewhere; values are short, so `memchr`'s
-/// setup would cost more than it saves.
-fn string_stop<const CONTROLS: bool>(b: &[u8], i: usize) -> Option<usize> {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    return sse2::string_stop::<CONTROLS>(b, i);
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    return string_stop_swar::<CONTROLS>(b, i);
-}
-
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2 {
-    use safe_arch::{
-        cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, min_u8_m128i, move_mask_i8_m128i,
-        set_splat_i8_m128i,
-    };
-
-    /// Bit `k` set when byte `k` of `x` stops a string.
-    #[inline(always)]
-    fn stops<const CONTROLS: bool>(x: m128i) -> u32 {
-        let quote = set_splat_i8_m128i(b'"' as i8);
-        let backslash = set_splat_i8_m128i(b'\\' as i8);
-        let mut m = cmp_eq_mask_i8_m128i(x, quote) | cmp_eq_mask_i8_m128i(x, backslash);
-        if CONTROLS {
-            // x ≤ 0x1F (unsigned) exactly when min(x, 0x1F) == x.
-            let below = set_splat_i8_m128i(0x1f);
-            m |= cmp_eq_mask_i8_m128i(min_u8_m128i(x, below), x);
-        }
-        move_mask_i8_m128i(m) as u32
-    }
-
-    pub(super) fn string_stop<const CONTROLS: bool>(b: &[u8], mut i: usize) -> Option<usize> {
-        while let Some(w) = b.get(i..i + 16) {
-            let m = stops::<CONTROLS>(load_unaligned_m128i(w.try_into().ok()?));
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            i += 16;
-        }
-        // Fewer than sixteen bytes left: the line's last sixteen, with the
-        // flags of those before `b[i]` shifted out.
-        let n = b.len();
-        let Some(last) = n.checked_sub(16).and_then(|s| b.get(s..)) else {
-            return super::string_stop_swar::<CONTROLS>(b, i);
-        };
-        let skip = i.checked_sub(n - 16).filter(|&s| s < 16)?;
-        let m = stops::<CONTROLS>(load_unaligned_m128i(last.try_into().ok()?)) >> skip;
-        (m != 0).then(|| i + m.trailing_zeros() as usize)
-    }
-}
-
-/// [`string_stop`], eight bytes at a time in a `u64`.
-fn string_stop_swar<const CONTROLS: bool>(b: &[u8], mut i: usize) -> Option<usize> {
-    while let Some(w) = b.get(i..i + 8) {
-        let m = stops::<CONTROLS>(u64::from_le_bytes(w.try_into().ok()?));
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    // Fewer than eight bytes left: the line's last eight, shifted so that
-    // the first is `b[i]` (zeros come in at the top: no `"` or `\`, and
-    // with `CONTROLS` a stop past the end, rejected below).
-    let n = b.len();
-    let Some(last) = n.checked_sub(8).and_then(|s| b.get(s..)) else {
-        return b
-            .get(i..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || (CONTROLS && c < 0x20))
-            .map(|p| i + p);
-    };
-    let skip = i.checked_sub(n - 8).filter(|&s| s < 8)?;
-    let x = u64::from_le_bytes(last.try_into().ok()?) >> (skip * 8);
-    let m = stops::<CONTROLS>(x);
-    let at = i + (m.trailing_zeros() / 8) as usize;
-    (m != 0 && at < n).then_some(at)
-}
-
-/// High bits set on the bytes of `x` that are `"` or `\` (or, with
-/// `CONTROLS`, below 0x20). The lowest one is always exact: a false flag
-/// only sits above a true one.
-#[inline(always)]
-fn stops<const CONTROLS: bool>(x: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let q = x ^ (ONES * u64::from(b'"'));
-    let s = x ^ (ONES * u64::from(b'\\'));
-    let mut m = (q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s);
-    if CONTROLS {
-        m |= x.wrapping_sub(ONES * 0x20) & !x;
-    }
-    m & HIGH
 }
 
 /// The JSON escape whose letter is at `b[i]` (after its `\\`), as serde
@@ -844,27 +748,6 @@ go: text\n{\"Action\":\"output\",\"Package\":\"p\",\"Test\":\"T\",\"Output\":\"a
                 let ev = Ev { time: "2026-11-28T18:54:03.1Z".into(), action, package, test, output, elapsed };
                 let line = serde_json::to_vec(&ev).unwrap();
                 prop_assert!(agrees(&line), "{}", String::from_utf8_lossy(&line));
-            }
-
-            /// Every string-end search (SSE2 or SWAR, with or without the
-            /// control test) finds what a byte-by-byte search finds.
-            #[test]
-            fn string_stops(
-                bytes in prop::collection::vec(prop_oneof![
-                    Just(b'"'), Just(b'\\'), Just(b'\n'), 0u8..0x20, 0x20u8..=0xff, Just(b'a')
-                ], 0..80),
-                at in any::<prop::sample::Index>(),
-            ) {
-                let i = at.index(bytes.len() + 1);
-                let naive = |controls: bool| {
-                    bytes.get(i..).and_then(|r| r.iter().position(|&c| {
-                        c == b'"' || c == b'\\' || (controls && c < 0x20)
-                    })).map(|p| i + p)
-                };
-                prop_assert_eq!(string_stop::<true>(&bytes, i), naive(true));
-                prop_assert_eq!(string_stop::<false>(&bytes, i), naive(false));
-                prop_assert_eq!(string_stop_swar::<true>(&bytes, i), naive(true));
-                prop_assert_eq!(string_stop_swar::<false>(&bytes, i), naive(false));
             }
 
             /// Real lines, damaged: the fast path either declines or agrees.
