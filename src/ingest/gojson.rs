@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use std::ops::ControlFlow;
 
-use super::{loc, lossy, Block, IngestError, InputSummary, Lines, Refill};
+use super::{loc, lossy, IngestError, InputSummary, LineReader, Lines, Refill};
 use crate::events::{Event, Outcome, Sink};
 
 #[derive(Deserialize, Default, Debug, PartialEq)]
@@ -50,28 +50,40 @@ struct Raw<'a> {
 /// Reads a `go test -json` stream.
 pub(crate) fn read<S: Refill>(
     index: usize,
-    mut lines: Lines<S>,
+    lines: Lines<S>,
     summary: &mut InputSummary,
     sink: &mut dyn Sink,
 ) -> Result<(), IngestError> {
-    // Unescaped `Output` text of the current line.
-    let mut scratch = String::new();
-    loop {
-        let line = match lines.next_block() {
-            Ok(Some(Block::Lines { first, bytes })) => {
-                let n = block(index, first, bytes, summary, &mut scratch, sink);
-                lines.count(n);
-                continue;
-            }
-            Ok(Some(Block::Line(l))) => l,
-            Ok(None) => break,
-            Err(source) => {
-                return Err(IngestError::Unreadable {
-                    path: summary.path.clone(),
-                    source,
-                })
-            }
-        };
+    let mut reader = Reader {
+        index,
+        scratch: String::new(),
+    };
+    super::read_lines(lines, &mut reader, summary, sink)
+}
+
+struct Reader {
+    index: usize,
+    /// Unescaped `Output` text of the current line.
+    scratch: String,
+}
+
+impl LineReader for Reader {
+    fn read_block(
+        &mut self,
+        first: u64,
+        bytes: &[u8],
+        summary: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> u64 {
+        block(self.index, first, bytes, summary, &mut self.scratch, sink)
+    }
+
+    fn read_line(
+        &mut self,
+        line: super::Line<'_>,
+        summary: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()> {
         let line = Line {
             no: line.no,
             bytes: line.bytes,
@@ -79,13 +91,8 @@ pub(crate) fn read<S: Refill>(
             terminated: line.terminated,
             cut: line.cut,
         };
-        if one_line(index, line, summary, &mut scratch, sink).is_break() {
-            break;
-        }
+        one_line(self.index, line, summary, &mut self.scratch, sink)
     }
-    summary.lines = lines.line_no;
-    summary.bytes = lines.bytes;
-    Ok(())
 }
 
 /// Reads a block of whole lines; returns how many there were.

@@ -21,6 +21,7 @@ pub mod text;
 
 use std::borrow::Cow;
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 
 use crate::events::{Loc, Sink};
 pub(crate) use source::{Direct, Prefetch, Refill};
@@ -183,10 +184,7 @@ pub fn ingest_prefetched<R: Read + Send + 'static>(
     choice: FormatChoice,
     sink: &mut dyn Sink,
 ) -> Result<InputSummary, IngestError> {
-    let prefetch = Prefetch::spawn(reader).map_err(|source| IngestError::Unreadable {
-        path: path.to_string(),
-        source,
-    })?;
+    let prefetch = Prefetch::spawn(reader).map_err(unreadable(path))?;
     ingest_lines(index, path, Lines::with_source(prefetch), choice, sink)
 }
 
@@ -197,12 +195,7 @@ fn ingest_lines<S: Refill>(
     choice: FormatChoice,
     sink: &mut dyn Sink,
 ) -> Result<InputSummary, IngestError> {
-    let head = lines
-        .peek(DETECT_BYTES)
-        .map_err(|source| IngestError::Unreadable {
-            path: path.to_string(),
-            source,
-        })?;
+    let head = lines.peek(DETECT_BYTES).map_err(unreadable(path))?;
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: path.to_string(),
@@ -219,6 +212,63 @@ fn ingest_lines<S: Refill>(
         Format::Junit => junit::read(index, lines, &mut summary, sink),
     }?;
     Ok(summary)
+}
+
+/// An [`IngestError::Unreadable`] for `path`, from the I/O error.
+fn unreadable(path: &str) -> impl FnOnce(io::Error) -> IngestError + '_ {
+    move |source| IngestError::Unreadable {
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// A line format's reader, driven by [`read_lines`].
+pub(crate) trait LineReader {
+    /// Reads a [`Block::Lines`]; returns how many lines it held.
+    fn read_block(
+        &mut self,
+        first: u64,
+        bytes: &[u8],
+        summary: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> u64;
+
+    /// Reads one line as [`Lines::next_line`] returns it; `Break` when the
+    /// input ends in the middle of a record.
+    fn read_line(
+        &mut self,
+        line: Line<'_>,
+        summary: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()>;
+}
+
+/// Hands every block and line of `lines` to `reader`, then records the
+/// lines and bytes read in `summary`.
+pub(crate) fn read_lines<S: Refill>(
+    mut lines: Lines<S>,
+    reader: &mut impl LineReader,
+    summary: &mut InputSummary,
+    sink: &mut dyn Sink,
+) -> Result<(), IngestError> {
+    loop {
+        match lines.next_block() {
+            Ok(Some(Block::Lines { first, bytes })) => {
+                let n = reader.read_block(first, bytes, summary, sink);
+                lines.count(n);
+            }
+            Ok(Some(Block::Line(line))) => {
+                if reader.read_line(line, summary, sink).is_break() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(source) => return Err(unreadable(&summary.path)(source)),
+        }
+    }
+    summary.lines = lines.line_no;
+    summary.bytes = lines.bytes;
+    Ok(())
 }
 
 /// Detects a format from an input's first bytes.

@@ -14,35 +14,42 @@
 //! bare test binary (Bazel, `stress`) ends with `PASS`/`FAIL` and no name.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use super::gotestsum::{self, GtsLine};
-use super::{loc, lossy, Block, IngestError, InputSummary, Lines, Refill};
+use super::{loc, lossy, IngestError, InputSummary, LineReader, Lines, Refill};
 use crate::events::{Event, Outcome, Sink};
 
 /// Reads plain text output.
 pub(crate) fn read<S: Refill>(
     index: usize,
-    mut lines: Lines<S>,
+    lines: Lines<S>,
     summary: &mut InputSummary,
     sink: &mut dyn Sink,
 ) -> Result<(), IngestError> {
     let mut conv = Converter::new(index);
-    loop {
-        let line = match lines.next_block() {
-            Ok(Some(Block::Lines { first, bytes })) => {
-                let n = conv.block(first, bytes, sink);
-                lines.count(n);
-                continue;
-            }
-            Ok(Some(Block::Line(l))) => l,
-            Ok(None) => break,
-            Err(source) => {
-                return Err(IngestError::Unreadable {
-                    path: summary.path.clone(),
-                    source,
-                })
-            }
-        };
+    super::read_lines(lines, &mut conv, summary, sink)?;
+    conv.finish(summary.lines, sink);
+    Ok(())
+}
+
+impl LineReader for Converter {
+    fn read_block(
+        &mut self,
+        first: u64,
+        bytes: &[u8],
+        _: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> u64 {
+        self.block(first, bytes, sink)
+    }
+
+    fn read_line(
+        &mut self,
+        line: super::Line<'_>,
+        summary: &mut InputSummary,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()> {
         if line.cut {
             summary.warn(format!(
                 "line {}: longer than {} bytes; cut",
@@ -52,12 +59,9 @@ pub(crate) fn read<S: Refill>(
         }
         let raw = lossy(line.bytes);
         let cleaned = clean_line(&raw);
-        conv.line(line.no, &cleaned, sink);
+        self.line(line.no, &cleaned, sink);
+        ControlFlow::Continue(())
     }
-    conv.finish(lines.line_no, sink);
-    summary.lines = lines.line_no;
-    summary.bytes = lines.bytes;
-    Ok(())
 }
 
 /// Removes CI-log decoration from one line: a trailing `\r`, everything up
