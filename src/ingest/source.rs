@@ -45,27 +45,34 @@ impl<R: Read> Refill for Direct<R> {
         start: &mut usize,
         end: &mut usize,
     ) -> io::Result<bool> {
-        if *start > 0 {
-            buf.copy_within(*start..*end, 0);
-            *end -= *start;
-            *start = 0;
-        }
+        to_front(buf, start, end);
         // Ask for at least a whole chunk: a `BufReader` below then reads
         // straight into this buffer instead of copying through its own.
         if buf.len() - *end < CHUNK_BYTES {
             let want = (buf.len() * 2).max(*end + 2 * CHUNK_BYTES);
             buf.resize(want, 0);
         }
-        loop {
-            match self.0.read(&mut buf[*end..]) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    *end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
+        let n = read_some(&mut self.0, &mut buf[*end..])?;
+        *end += n;
+        Ok(n > 0)
+    }
+}
+
+/// Moves the kept bytes `buf[*start..*end]` to the front.
+fn to_front(buf: &mut [u8], start: &mut usize, end: &mut usize) {
+    if *start > 0 {
+        buf.copy_within(*start..*end, 0);
+        *end -= *start;
+        *start = 0;
+    }
+}
+
+/// `reader.read(buf)`, again when interrupted by a signal.
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
         }
     }
 }
@@ -109,12 +116,7 @@ fn read_ahead<R: Read>(
         // A recycled buffer mostly has this length already: nothing is
         // filled then.
         buf.resize(HEAD_BYTES + size, 0);
-        let n = loop {
-            match reader.read(&mut buf[HEAD_BYTES..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => break r,
-            }
-        };
+        let n = read_some(reader, &mut buf[HEAD_BYTES..]);
         if n.as_ref().is_ok_and(|&n| n == size) {
             size = (size * 2).min(AHEAD_BYTES.1);
         }
@@ -160,9 +162,7 @@ impl Refill for Prefetch {
             }
         } else {
             // A line longer than the room in front: append.
-            buf.copy_within(*start..*end, 0);
-            *end -= *start;
-            *start = 0;
+            to_front(buf, start, end);
             buf.truncate(*end);
             buf.extend_from_slice(&next[HEAD_BYTES..len]);
             *end = buf.len();
