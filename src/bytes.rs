@@ -47,6 +47,7 @@ pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
 
 /// The index of the first `"`, `\` or byte below 0x20 in `b` at or after
 /// `i`.
+#[inline]
 pub(crate) fn json_string_stop(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     return sse2::json_string_stop(b, i);
@@ -74,6 +75,7 @@ mod sse2 {
         move_mask_i8_m128i(m) as u32
     }
 
+    #[inline]
     pub(super) fn json_string_stop(b: &[u8], mut i: usize) -> Option<usize> {
         while let Some(w) = b.get(i..i + 16) {
             let m = stops(load_unaligned_m128i(w.try_into().ok()?));
