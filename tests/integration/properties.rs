@@ -2,7 +2,7 @@
 //! is chunked; a stack rendered and parsed again is the same stack;
 //! fingerprints ignore ids, arguments, offsets and paths; no input panics.
 
-mod common;
+
 
 use std::io::Read;
 
@@ -85,7 +85,7 @@ proptest! {
     #[test]
     fn any_chunking_gives_the_same_result(sizes in prop::collection::vec(1usize..5000, 1..8), which in 0usize..3) {
         let file = ["go1.26-goleak1.3.0/all.json", "go1.27-goleak1.2.1/all.txt", "go1.26-goleak1.2.1/all.gotestsum.xml"][which];
-        let data = std::fs::read(common::fixture(file)).unwrap();
+        let data = std::fs::read(crate::common::fixture(file)).unwrap();
         let whole = analyze(data.clone(), vec![usize::MAX / 2]);
         let pieces = analyze(data, sizes);
         prop_assert_eq!(summary(&whole), summary(&pieces));
@@ -213,7 +213,7 @@ proptest! {
     #[test]
     fn mangled_real_output_never_panics(cut in 0usize..60_000, junk in "[ -~\\t\\[\\]]{0,200}", which in 0usize..4) {
         let file = ["go1.26-goleak1.3.0/all.json", "go1.26-goleak1.2.1/all.txt", "go1.27-goleak1.3.0/all.gotestsum.xml", "go1.27-goleak1.3.0/all.plain.txt"][which];
-        let data = std::fs::read(common::fixture(file)).unwrap();
+        let data = std::fs::read(crate::common::fixture(file)).unwrap();
         let cut = cut.min(data.len());
         let mut mangled = data[..cut].to_vec();
         mangled.extend_from_slice(junk.as_bytes());

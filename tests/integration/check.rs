@@ -2,9 +2,9 @@
 //! `testdata/go` plant (see `testdata/go/README.md`) are found, in every
 //! input format, for every Go × goleak combination.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 use serde_json::Value;
 
 /// Leak reports the fixture run contains: (package, test).
@@ -326,7 +326,7 @@ fn a_clean_package_passes() {
 
 #[test]
 fn bundled_example_fails_with_its_leaks() {
-    let run = check(&[common::root().join("examples/leaky-run.json")], &[]);
+    let run = check(&[crate::common::root().join("examples/leaky-run.json")], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let keys = leak_keys(&run.json());
     assert!(keys.contains(&("fiftyworkers".into(), "TestFiftyWorkersLeaked".into())));
@@ -337,7 +337,7 @@ fn bundled_example_fails_with_its_leaks() {
 fn terminal_report_points_at_the_go_statement() {
     let mut c = leakgate();
     c.args(["check", "--root"])
-        .arg(common::root())
+        .arg(crate::common::root())
         .arg(fixture("go1.26-goleak1.3.0/all.json"));
     let out = c.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

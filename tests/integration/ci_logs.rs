@@ -2,9 +2,9 @@
 //! through timestamps, colour codes, CRLF and double spacing. The inputs are
 //! the captured fixtures with those decorations added, line by line.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 
 fn transform(f: impl Fn(usize, &str) -> String) -> Vec<u8> {
     let text = std::fs::read_to_string(fixture("go1.26-goleak1.3.0/all.txt")).unwrap();

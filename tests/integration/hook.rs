@@ -1,7 +1,7 @@
 //! The pre-push check end to end: a real git repository with a bare remote,
 //! a real Go module, the hook installed by `leakgate hook install`.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::Command;
@@ -66,7 +66,7 @@ fn pre_push_hook_refuses_a_leak_and_accepts_the_fix() {
         &["init", "-q", "--bare", remote.to_str().unwrap()],
     );
     ok(&work, "git", &["init", "-q", "-b", "main"]);
-    let fixtures = common::root().join("testdata/go");
+    let fixtures = crate::common::root().join("testdata/go");
     let goleak_version = "v1.3.0";
     std::fs::write(
         work.join("go.mod"),

@@ -3,11 +3,11 @@
 //! module proxy (or a warm module cache). Without Go they fail when `CI` is
 //! set (CI must run them) and are skipped with a note otherwise.
 
-mod common;
+
 
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn go_available() -> bool {
     match Command::new("go").arg("version").output() {

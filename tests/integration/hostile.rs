@@ -2,11 +2,11 @@
 //! injected terminal sequence, or a pass by accident. Each case asserts the
 //! outcome: a clear error or a correct verdict.
 
-mod common;
+
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn real_json() -> String {
     std::fs::read_to_string(fixture("go1.26-goleak1.3.0/all.json")).unwrap()
@@ -256,7 +256,7 @@ fn a_closed_stdout_ends_quietly_with_the_verdicts_code() {
     use std::io::Read;
     let mut child = leakgate()
         .args(["check", "--report", "json", "--root"])
-        .arg(common::root())
+        .arg(crate::common::root())
         .arg(fixture("go1.26-goleak1.3.0/all.json"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -1,9 +1,9 @@
 //! A gate fails closed: input that cannot be judged is exit 2 with a message
 //! naming the input (and line), never a pass.
 
-mod common;
 
-use common::*;
+
+use crate::common::*;
 
 fn all_json() -> Vec<u8> {
     std::fs::read(fixture("go1.26-goleak1.3.0/all.json")).unwrap()

@@ -1,0 +1,19 @@
+//! leakgate's integration tests, in one test binary (as cargo-nextest and
+//! ripgrep organise theirs): each module drives the built `leakgate`
+//! binary or the library on real captured `go test` output.
+
+mod common;
+
+mod action;
+mod check;
+mod ci_logs;
+mod fail_closed;
+mod fuzz_regressions;
+mod hook;
+mod hostile;
+mod live;
+mod live_run;
+mod memory;
+mod policy;
+mod properties;
+mod reports;
