@@ -34,6 +34,8 @@ pub const MAX_GOROUTINES_PER_REPORT: usize = 200_000;
 pub const MAX_ENTRY_LINES: usize = 4_096;
 /// Lines of a panic dump kept at most.
 pub const MAX_DUMP_LINES: usize = 1_000_000;
+/// Goroutines running a test kept per timeout dump at most.
+pub const MAX_STUCK_TESTS: usize = 64;
 
 /// Which goleak entry point produced a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,10 @@ pub enum Found {
         after: String,
         /// Names listed under `running tests:` (Go 1.21+).
         running: Vec<String>,
+        /// The dump's goroutines that run a test, in the dump's order (at
+        /// most [`MAX_STUCK_TESTS`]): where each test was when time ran out.
+        /// Empty when there was no dump (`*** Test killed`).
+        stuck: Vec<StuckTest>,
     },
     /// A Go 1.25+ synctest bubble whose main goroutine exited while others
     /// stayed blocked: those goroutines leaked.
@@ -97,6 +103,79 @@ pub enum Found {
     },
     /// Any other `panic: …` or `fatal error: …` (the first line).
     Panic(String),
+}
+
+/// A goroutine of a timeout dump that runs a test: its outermost frame is
+/// `testing.tRunner` (or, when an old runtime cut the stack's bottom off, it
+/// was created by `testing.(*T).Run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StuckTest {
+    /// The test's name, when the frame `testing.tRunner` called is a test
+    /// function (`pkg.TestFlushHangs` → `TestFlushHangs`). `None` for a
+    /// subtest (its function is a closure, `pkg.TestX.func1`), or when the
+    /// frame is not in the dump.
+    pub test: Option<String>,
+    /// The goroutine as the runtime printed it, innermost frame first.
+    pub goroutine: Goroutine,
+}
+
+impl StuckTest {
+    /// `Some` when `goroutine` runs a test.
+    fn from_goroutine(goroutine: Goroutine) -> Option<StuckTest> {
+        let runs_test = match goroutine.frames.last() {
+            Some(f) if f.function == T_RUNNER => true,
+            // Go < 1.21 prints only the innermost 100 frames.
+            _ => {
+                goroutine.elided.is_some()
+                    && goroutine
+                        .created_by
+                        .as_ref()
+                        .is_some_and(|c| c.function == "testing.(*T).Run")
+            }
+        };
+        if !runs_test {
+            return None;
+        }
+        let mut st = StuckTest {
+            test: None,
+            goroutine,
+        };
+        st.test = st
+            .test_frame()
+            .and_then(|f| test_function_name(&f.function))
+            .map(str::to_string);
+        Some(st)
+    }
+
+    /// The frame `testing.tRunner` called: the test function (or the
+    /// subtest's closure) and the line it was at, e.g. `queue_test.go:24`.
+    pub fn test_frame(&self) -> Option<&stack::Frame> {
+        let frames = &self.goroutine.frames;
+        match frames.len() {
+            n if n >= 2 && frames[n - 1].function == T_RUNNER => Some(&frames[n - 2]),
+            _ => None,
+        }
+    }
+
+    /// The innermost frame outside the Go standard library: where the
+    /// test's own code (or a dependency's) was blocked, e.g.
+    /// `pkg.(*Queue).Flush` at `queue.go:30`.
+    pub fn first_non_stdlib_frame(&self) -> Option<&stack::Frame> {
+        self.goroutine
+            .frames
+            .iter()
+            .find(|f| !stack::is_stdlib_function(&f.function))
+    }
+}
+
+const T_RUNNER: &str = "testing.tRunner";
+
+/// `example.com/m/pkg.TestX` → `TestX`; `None` for closures
+/// (`pkg.TestX.func1`), methods and functions not named `Test…`.
+fn test_function_name(function: &str) -> Option<&str> {
+    let pkg = stack::function_package(function);
+    let name = function.get(pkg.len()..)?.strip_prefix('.')?;
+    (name.starts_with("Test") && !name.contains(['.', '(', '['])).then_some(name)
 }
 
 #[derive(Debug)]
@@ -119,10 +198,27 @@ struct ReportState {
     entry: Vec<String>,
 }
 
+/// A runtime dump being read, one goroutine at a time.
 #[derive(Debug)]
 struct DumpState {
     kind: DumpKind,
-    lines: Vec<String>,
+    /// Lines of the dump seen; those after [`MAX_DUMP_LINES`] are ignored.
+    seen: usize,
+    /// The header of the goroutine being read, if it is wanted.
+    header: Option<stack::Header>,
+    /// Its body lines so far (at most [`MAX_ENTRY_LINES`]).
+    body: Vec<String>,
+}
+
+impl DumpState {
+    fn new(kind: DumpKind) -> Self {
+        DumpState {
+            kind,
+            seen: 0,
+            header: None,
+            body: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -131,8 +227,11 @@ enum DumpKind {
         after: String,
         running: Vec<String>,
         in_running: bool,
+        stuck: Vec<StuckTest>,
     },
-    Synctest,
+    Synctest {
+        goroutines: Vec<Goroutine>,
+    },
 }
 
 /// Streams one test's (or package's) output lines into findings.
@@ -160,6 +259,12 @@ impl Scanner {
     /// dump) that the next lines may continue.
     pub fn is_busy(&self) -> bool {
         !matches!(self.mode, Mode::Idle)
+    }
+
+    /// Whether the scanner is inside a goleak report (not a panic or
+    /// timeout dump): the lines it is reading belong to a [`Found::Leak`].
+    pub fn in_report(&self) -> bool {
+        matches!(self.mode, Mode::Report(_))
     }
 
     /// Feeds one line (without its line terminator). Returns what it
@@ -251,24 +356,21 @@ impl Scanner {
                     .next()
                     .unwrap_or_default()
                     .to_string();
-                self.mode = Mode::Dump(DumpState {
-                    kind: DumpKind::Timeout {
-                        after,
-                        running: Vec::new(),
-                        in_running: false,
-                    },
-                    lines: Vec::new(),
-                });
+                self.mode = Mode::Dump(DumpState::new(DumpKind::Timeout {
+                    after,
+                    running: Vec::new(),
+                    in_running: false,
+                    stuck: Vec::new(),
+                }));
                 return;
             }
             if p.starts_with(
                 "deadlock: main bubble goroutine has exited but blocked goroutines remain",
             ) {
                 out.push(Found::Panic(trimmed.to_string()));
-                self.mode = Mode::Dump(DumpState {
-                    kind: DumpKind::Synctest,
-                    lines: Vec::new(),
-                });
+                self.mode = Mode::Dump(DumpState::new(DumpKind::Synctest {
+                    goroutines: Vec::new(),
+                }));
                 return;
             }
             out.push(Found::Panic(trimmed.to_string()));
@@ -283,6 +385,7 @@ impl Scanner {
             out.push(Found::Timeout {
                 after,
                 running: Vec::new(),
+                stuck: Vec::new(),
             });
             return;
         }
@@ -510,13 +613,18 @@ fn dump_ends(line: &str) -> bool {
 }
 
 fn dump_line(st: &mut DumpState, line: &str) {
+    if st.seen >= MAX_DUMP_LINES {
+        return;
+    }
+    let first = st.seen == 0;
+    st.seen += 1;
     if let DumpKind::Timeout {
         running,
         in_running,
         ..
     } = &mut st.kind
     {
-        if st.lines.is_empty() || *in_running {
+        if first || *in_running {
             let t = line.trim();
             if t == "running tests:" {
                 *in_running = true;
@@ -532,22 +640,60 @@ fn dump_line(st: &mut DumpState, line: &str) {
             }
         }
     }
-    if st.lines.len() < MAX_DUMP_LINES {
-        st.lines.push(line.to_string());
+    if let Some(h) = stack::parse_header(line) {
+        flush_dump_goroutine(st);
+        let wanted = match &st.kind {
+            DumpKind::Timeout { stuck, .. } => stuck.len() < MAX_STUCK_TESTS,
+            DumpKind::Synctest { .. } => h.state.synctest_bubble.is_some(),
+        };
+        if wanted {
+            st.header = Some(h);
+        }
+        return;
+    }
+    if st.header.is_some() && st.body.len() < MAX_ENTRY_LINES {
+        st.body.push(line.to_string());
     }
 }
 
-fn finish_dump(st: DumpState, out: &mut Vec<Found>) {
-    match st.kind {
-        DumpKind::Timeout { after, running, .. } => out.push(Found::Timeout { after, running }),
-        DumpKind::Synctest => {
-            let lines: Vec<&str> = st.lines.iter().map(String::as_str).collect();
-            let goroutines = stack::parse_dump_lines(&lines)
-                .into_iter()
-                .filter(|g| g.state.synctest_bubble.is_some())
-                .collect();
-            out.push(Found::SynctestLeak { goroutines });
+/// Parses the goroutine being read, if any, and keeps it if it matters.
+fn flush_dump_goroutine(st: &mut DumpState) {
+    let Some(header) = st.header.take() else {
+        return;
+    };
+    let (frames, elided, created_by) = stack::parse_body(st.body.iter().map(String::as_str));
+    st.body.clear();
+    let g = Goroutine {
+        id: header.id,
+        state: header.state,
+        frames,
+        elided,
+        created_by,
+    };
+    match &mut st.kind {
+        DumpKind::Timeout { stuck, .. } => {
+            if stuck.len() < MAX_STUCK_TESTS {
+                stuck.extend(StuckTest::from_goroutine(g));
+            }
         }
+        DumpKind::Synctest { goroutines } => goroutines.push(g),
+    }
+}
+
+fn finish_dump(mut st: DumpState, out: &mut Vec<Found>) {
+    flush_dump_goroutine(&mut st);
+    match st.kind {
+        DumpKind::Timeout {
+            after,
+            running,
+            stuck,
+            ..
+        } => out.push(Found::Timeout {
+            after,
+            running,
+            stuck,
+        }),
+        DumpKind::Synctest { goroutines } => out.push(Found::SynctestLeak { goroutines }),
     }
 }
 
@@ -694,7 +840,8 @@ FAIL";
             f,
             vec![Found::Timeout {
                 after: "2s".into(),
-                running: vec!["TestHang".into()]
+                running: vec!["TestHang".into()],
+                stuck: vec![],
             }]
         );
         let f = scan_text("panic: deadlock: main bubble goroutine has exited but blocked goroutines remain [recovered, repanicked]\n\n\
@@ -717,7 +864,8 @@ created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
             f,
             vec![Found::Timeout {
                 after: "11m0s".into(),
-                running: vec![]
+                running: vec![],
+                stuck: vec![],
             }]
         );
     }
@@ -752,6 +900,196 @@ created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
         assert_eq!(r.origin, ReportOrigin::Other);
         assert_eq!(r.goroutines.len(), 1);
         assert_eq!(r.goroutines[0].created_by.as_ref().unwrap().line, 8);
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/go1.26-goleak1.3.0")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn only_timeout(found: &[Found]) -> (&str, &[String], &[StuckTest]) {
+        match found {
+            [Found::Timeout {
+                after,
+                running,
+                stuck,
+            }] => (after, running, stuck),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The goroutine of `TestFlushHangs` in the real `go test -timeout 5s
+    /// ./hangs` dump (testdata/go/hangs): blocked in `(*Queue).Flush`,
+    /// called from queue_test.go:24.
+    fn assert_flush_hangs(stuck: &[StuckTest], id: u64) {
+        // Goroutine 1 (runTests calls tRunner too), the alarm goroutine and
+        // the two blocked publishers are not tests.
+        assert_eq!(stuck.len(), 1, "{stuck:?}");
+        let s = &stuck[0];
+        assert_eq!(s.test.as_deref(), Some("TestFlushHangs"));
+        assert_eq!(s.goroutine.id, id);
+        assert_eq!(s.goroutine.state.status, "sync.WaitGroup.Wait");
+        let functions: Vec<&str> = s
+            .goroutine
+            .frames
+            .iter()
+            .map(|f| f.function.as_str())
+            .collect();
+        assert_eq!(
+            functions,
+            [
+                "sync.runtime_SemacquireWaitGroup",
+                "sync.(*WaitGroup).Wait",
+                "example.com/leakgate/fixtures/hangs.(*Queue).Flush",
+                "example.com/leakgate/fixtures/hangs.TestFlushHangs",
+                "testing.tRunner",
+            ]
+        );
+        let t = s.test_frame().unwrap();
+        assert_eq!(
+            t.function,
+            "example.com/leakgate/fixtures/hangs.TestFlushHangs"
+        );
+        assert!(t.file.ends_with("testdata/go/hangs/queue_test.go"), "{t:?}");
+        assert_eq!(t.line, 24);
+        let own = s.first_non_stdlib_frame().unwrap();
+        assert_eq!(
+            own.function,
+            "example.com/leakgate/fixtures/hangs.(*Queue).Flush"
+        );
+        assert!(own.file.ends_with("testdata/go/hangs/queue.go"), "{own:?}");
+        assert_eq!((own.line, own.inlined), (30, true));
+        let c = s.goroutine.created_by.as_ref().unwrap();
+        assert_eq!(
+            (c.function.as_str(), c.goroutine),
+            ("testing.(*T).Run", Some(1))
+        );
+    }
+
+    #[test]
+    fn timeout_keeps_stuck_test_of_real_text_fixture() {
+        let text = fixture("hangs.txt");
+        let f = scan_text(&text);
+        let (after, running, stuck) = only_timeout(&f);
+        assert_eq!(after, "5s");
+        assert_eq!(running, ["TestFlushHangs"]);
+        assert_flush_hangs(stuck, 8);
+    }
+
+    #[test]
+    fn timeout_keeps_stuck_test_of_real_json_fixture() {
+        // The test's own output lines, as the caller feeds them; the dump
+        // ends with the test's output (`Scanner::finish`).
+        let mut s = Scanner::new();
+        let mut out = Vec::new();
+        let mut in_dump = 0;
+        for ev in fixture("hangs.json").lines() {
+            let v: serde_json::Value = serde_json::from_str(ev).unwrap();
+            if v["Action"] != "output" || v["Test"] != "TestFlushHangs" {
+                continue;
+            }
+            let o = v["Output"].as_str().unwrap();
+            s.line(o.strip_suffix('\n').unwrap_or(o), &mut out);
+            assert!(!s.in_report());
+            in_dump += usize::from(s.is_busy());
+        }
+        assert!(in_dump > 40, "{in_dump}");
+        s.finish(&mut out);
+        let (after, running, stuck) = only_timeout(&out);
+        assert_eq!(
+            (after, running),
+            ("5s", &["TestFlushHangs".to_string()][..])
+        );
+        assert_flush_hangs(stuck, 20);
+    }
+
+    #[test]
+    fn timeout_stuck_subtests_and_parents() {
+        // Frames as Go 1.26 prints a parent test waiting in t.Run, its
+        // subtest, a parallel test paused in t.Parallel, and a Go 1.20
+        // stack whose bottom (tRunner) the runtime cut off.
+        let mut text = String::from(
+            "panic: test timed out after 1s\n\trunning tests:\n\t\tTestX/sub (1s)\n\n\
+goroutine 6 [chan receive]:\ntesting.(*T).Run(0xc0001, {0x1, 0x2}, 0x3)\n\t/go/src/testing/testing.go:2109 +0x4e5\n\
+example.com/p.TestX(0xc0001)\n\t/src/p/x_test.go:9 +0x2a\ntesting.tRunner(0xc0001, 0x3)\n\t/go/src/testing/testing.go:2036 +0xea\n\
+created by testing.(*T).Run in goroutine 1\n\t/go/src/testing/testing.go:2101 +0x4c5\n\n\
+goroutine 7 [select (no cases)]:\nexample.com/p.TestX.func1(0xc0002)\n\t/src/p/x_test.go:10 +0x11\n\
+testing.tRunner(0xc0002, 0x4)\n\t/go/src/testing/testing.go:2036 +0xea\n\
+created by testing.(*T).Run in goroutine 6\n\t/go/src/testing/testing.go:2101 +0x4c5\n\n\
+goroutine 8 [chan receive]:\ntesting.(*T).Parallel(0xc0003)\n\t/go/src/testing/testing.go:1700 +0x1\n\
+example.com/p.TestPar(0xc0003)\n\t/src/p/x_test.go:20 +0x2\ntesting.tRunner(0xc0003, 0x5)\n\t/go/src/testing/testing.go:2036 +0xea\n\
+created by testing.(*T).Run in goroutine 1\n\t/go/src/testing/testing.go:2101 +0x4c5\n\n\
+goroutine 9 [chan receive]:\nexample.com/p.deep(0x1)\n\t/src/p/x_test.go:30 +0x2\n...additional frames elided...\n\
+created by testing.(*T).Run\n\t/go/src/testing/testing.go:1629 +0x3ea\n",
+        );
+        text.push_str("FAIL\texample.com/p\t1.0s\n");
+        let f = scan_text(&text);
+        let (_, running, stuck) = only_timeout(&f);
+        assert_eq!(running, ["TestX/sub"]);
+        let got: Vec<(u64, Option<&str>, Option<u32>)> = stuck
+            .iter()
+            .map(|s| {
+                (
+                    s.goroutine.id,
+                    s.test.as_deref(),
+                    s.test_frame().map(|f| f.line),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (6, Some("TestX"), Some(9)),
+                (7, None, Some(10)),
+                (8, Some("TestPar"), Some(20)),
+                (9, None, None),
+            ]
+        );
+        assert_eq!(stuck[3].first_non_stdlib_frame().unwrap().line, 30);
+    }
+
+    #[test]
+    fn timeout_stuck_tests_are_bounded() {
+        let mut text = String::from("panic: test timed out after 1s\n\n");
+        for i in 0..MAX_STUCK_TESTS + 10 {
+            text.push_str(&format!(
+                "goroutine {i} [select]:\nm/p.TestN{i}(0x1)\n\t/p/p_test.go:{i} +0x1\n\
+testing.tRunner(0x1, 0x2)\n\t/t.go:1 +0x1\ncreated by testing.(*T).Run in goroutine 1\n\t/t.go:2 +0x1\n\n"
+            ));
+        }
+        let f = scan_text(&text);
+        let (_, _, stuck) = only_timeout(&f);
+        assert_eq!(stuck.len(), MAX_STUCK_TESTS);
+        assert_eq!(stuck[MAX_STUCK_TESTS - 1].test.as_deref(), Some("TestN63"));
+    }
+
+    #[test]
+    fn in_report_only_inside_goleak_reports() {
+        let mut s = Scanner::new();
+        let mut out = Vec::new();
+        let mut states = Vec::new();
+        for line in V130.lines().chain(fixture("hangs.txt").lines()) {
+            s.line(line, &mut out);
+            states.push((s.in_report(), s.is_busy()));
+        }
+        let report_lines = V130.lines().count() - 3; // RUN, FOUND..`]`, --- FAIL
+        assert_eq!(states.iter().filter(|(r, _)| *r).count(), report_lines);
+        assert!(states.iter().any(|&(r, b)| b && !r), "dump lines");
+        assert!(states.iter().all(|&(r, b)| b || !r));
+        s.finish(&mut out);
+        assert!(matches!(&out[..], [Found::Leak(_), Found::Timeout { .. }]));
+    }
+
+    #[test]
+    fn test_function_names() {
+        assert_eq!(test_function_name("example.com/m/p.TestA"), Some("TestA"));
+        assert_eq!(test_function_name("m/p.TestA.func1"), None);
+        assert_eq!(test_function_name("m/p.(*T).TestA"), None);
+        assert_eq!(test_function_name("testing.tRunner.func1"), None);
+        assert_eq!(test_function_name("testing.runTests.func1"), None);
+        assert_eq!(test_function_name("main.Test"), Some("Test"));
     }
 
     #[test]
