@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Regenerate the captured Go test outputs of the verdict regression cases
+# under tests/fixtures/verdict/ from the Go module in testdata/verdict.
+#
+# Every case is a real `go test` run that failed (or, for the controls,
+# whose only failure is a leak the policy allows); see
+# tests/fixtures/verdict/cases.json for what each case must give and why.
+#
+# For every Go toolchain (GO_TOOLCHAINS) it writes
+# tests/fixtures/verdict/go<MAJOR.MINOR>/ with, for every case <case>:
+#
+#   <case>.json                  go test -json <flags> <packages>   (stderr discarded)
+#   <case>.txt                   go test -v <flags> <packages> 2>&1
+#   <case>.plain.txt             go test <flags> <packages> 2>&1
+#   <case>.gotestsum.xml         gotestsum --junitfile, fed <case>.json via --raw-command
+#   <case>.gotestsum-testname.out  gotestsum --format testname, same input
+#   <case>.gojunit.xml           go-junit-report -parser gojson < <case>.json
+#   <case>.gojunit-text.xml      go-junit-report (text parser) < <case>.txt
+#
+# plus tests/fixtures/verdict/README.md describing what produced each file
+# (with go test's exit codes).
+#
+# The module is run in place (/work/main/testdata/verdict in the original
+# checkout), so absolute paths in stack traces are those of the checkout.
+# Outputs are not rewritten. Non-zero exit codes of go test are expected and
+# recorded, not fatal.
+#
+# The `interleave` case runs two packages with -p 2; the script checks that
+# their events really interleave in the -json stream (the "Package" field
+# switches back and forth) and retries up to 5 times otherwise.
+#
+# Environment overrides:
+#   GO_TOOLCHAINS        default "go1.26.8 go1.27.3" (values for GOTOOLCHAIN)
+#   GOTESTSUM_VERSION    default v1.13.0
+#   GO_JUNIT_REPORT_VERSION default v2.1.0
+#   LEAKGATE_TOOLS_DIR   where the two tools are installed
+#                        (default ${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools,
+#                        shared with scripts/regen-fixtures.sh)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MOD="$ROOT/testdata/verdict"
+OUT="$ROOT/tests/fixtures/verdict"
+
+GO_TOOLCHAINS="${GO_TOOLCHAINS:-go1.26.8 go1.27.3}"
+GOTESTSUM_VERSION="${GOTESTSUM_VERSION:-v1.13.0}"
+GO_JUNIT_REPORT_VERSION="${GO_JUNIT_REPORT_VERSION:-v2.1.0}"
+TOOLS="${LEAKGATE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools}"
+
+# The cases: name | go test flags (besides -json/-v) | packages.
+# Every run gets -count=1 unless its flags set -count.
+CASES=(
+	"errorfleak|-count=1|./errorfleak"
+	"onlyleak|-count=1 -run ^TestOnlyLeak\$|./errorfleak"
+	"raceleak|-count=1 -race|./raceleak"
+	"parenterrorf|-count=1|./parenterrorf"
+	"interleave|-count=1 -p 2|./interleave_a ./interleave_b"
+	"teardown|-count=1|./teardown"
+	"diesafterleak|-count=1|./diesafterleak"
+	"killedafterleak|-count=1|./killedafterleak"
+	"synctestallowed|-count=1|./synctestallowed"
+	"counttwice|-count=2|./counttwice"
+	"failfast|-count=1 -failfast|./failfast"
+	"subtestgate|-count=1|./subtestgate"
+	"repeated|-count=1|./repeated"
+	"timeout|-count=1 -timeout 5s|./timeout"
+	"chatty|-count=1|./chatty"
+	"chattyonly|-count=1 -run ^TestChattyLeakOnly\$|./chatty"
+)
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/leakgate-verdict.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# run_capture OUTFILE STDERRFILE CMD... : run CMD, stdout to OUTFILE, stderr to
+# STDERRFILE ("-" = same as stdout); never fails; sets RC.
+run_capture() {
+	local out="$1" err="$2"
+	shift 2
+	set +e
+	if [[ "$err" == "-" ]]; then
+		"$@" >"$out" 2>&1
+	else
+		"$@" >"$out" 2>"$err"
+	fi
+	RC=$?
+	set -e
+}
+
+# package_switches FILE: how often the "Package" field changes between
+# consecutive events of a go test -json stream.
+package_switches() {
+	awk 'match($0, /"Package":"[^"]*"/) { p = substr($0, RSTART, RLENGTH); if (NR > 1 && p != last) n++; last = p } END { print n + 0 }' "$1"
+}
+
+# ---------------------------------------------------------------- tools
+log "installing gotestsum $GOTESTSUM_VERSION and go-junit-report $GO_JUNIT_REPORT_VERSION into $TOOLS"
+mkdir -p "$TOOLS"
+(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "gotest.tools/gotestsum@$GOTESTSUM_VERSION")
+(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "github.com/jstemmer/go-junit-report/v2@$GO_JUNIT_REPORT_VERSION")
+GOTESTSUM="$TOOLS/gotestsum"
+GOJUNIT="$TOOLS/go-junit-report"
+gotestsum_ver="$("$GOTESTSUM" --version)"
+# go-junit-report -version prints "v2.1.0-dev (HEAD)" for a go-installed v2.1.0; use the module version.
+gojunit_ver="$(go version -m "$GOJUNIT" | awk '$1 == "mod" {print $2 " " $3}')"
+
+cd "$MOD"
+goleak_ver="$(go list -m -f '{{.Version}}' go.uber.org/goleak)"
+
+# ---------------------------------------------------------------- README header
+README="$TMP/README.md"
+{
+	echo "# Captured Go test outputs of the verdict regression cases (generated)"
+	echo
+	echo "Generated by \`scripts/regen-verdict-fixtures.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ); do not edit by hand, rerun the script."
+	echo "(\`cases.json\` and \`policies/\` are hand-written, not generated.)"
+	echo
+	echo "Source: the Go module \`example.com/leakgate/verdict\` in \`testdata/verdict\` (goleak $goleak_ver), run in place at \`$MOD\`"
+	echo "(absolute paths in stack traces are that checkout's and are not rewritten)."
+	echo "Host: $(uname -sm), $(nproc) CPUs (\`-parallel\` / \`-p\` defaults follow GOMAXPROCS)."
+	echo
+	echo "Tools: gotestsum \`$gotestsum_ver\`, go-junit-report \`$gojunit_ver\` (both built with \`$(GOTOOLCHAIN=local go version)\`)."
+	echo
+	echo "Every case is one \`go test\` command, run three times (\`-json\`, \`-v\`, neither); the XML and gotestsum files"
+	echo "are made from those outputs:"
+	echo
+	echo "| file | made by |"
+	echo "|---|---|"
+	echo "| \`<case>.json\` | \`go test -json <flags> <packages>\` (stderr discarded; it is empty) |"
+	echo "| \`<case>.txt\` | \`go test -v <flags> <packages> 2>&1\` |"
+	echo "| \`<case>.plain.txt\` | \`go test <flags> <packages> 2>&1\` |"
+	echo "| \`<case>.gotestsum.xml\` | \`gotestsum --format standard-quiet --junitfile <case>.gotestsum.xml --raw-command -- cat <case>.json\` |"
+	echo "| \`<case>.gotestsum-testname.out\` | \`gotestsum --format testname --raw-command -- cat <case>.json > <case>.gotestsum-testname.out 2>&1\` |"
+	echo "| \`<case>.gojunit.xml\` | \`go-junit-report -parser gojson -in <case>.json -out <case>.gojunit.xml\` |"
+	echo "| \`<case>.gojunit-text.xml\` | \`go-junit-report -in <case>.txt -out <case>.gojunit-text.xml\` (text parser) |"
+	echo
+	echo "\`testdata/verdict/README.md\` says what each package does; \`cases.json\` what leakgate must answer."
+	echo
+} >"$README"
+
+# ---------------------------------------------------------------- toolchains
+for tc in $GO_TOOLCHAINS; do
+	export GOTOOLCHAIN="$tc"
+	tc_full="$(go version)"
+	tc_short="$(sed -E 's/^(go[0-9]+\.[0-9]+).*/\1/' <<<"$tc")"
+	dir="$OUT/$tc_short"
+	log "$tc_short ($tc_full)"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+
+	# Build every test binary once (also with -race) so that "go: downloading" noise stays out of
+	# the captures; -exec true builds without running (teardown's TestMain always exits 1).
+	go test -count=1 -exec true ./... >/dev/null
+	go test -count=1 -exec true -race ./raceleak >/dev/null
+
+	{
+		echo "## \`$tc_short/\`"
+		echo
+		echo "Go: \`$tc_full\` (\`GOTOOLCHAIN=$tc\`; go.mod says \`go $(go list -m -f '{{.GoVersion}}')\`). Commands run in \`$MOD\`."
+		echo
+		echo "| case | go test flags and packages | exit: -json | -v | plain |"
+		echo "|---|---|---|---|---|"
+	} >>"$README"
+
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r name flags pkgs <<<"$c"
+		# Word splitting is intended: flags and packages are space-separated, none contains a space.
+		# shellcheck disable=SC2206
+		fl=($flags)
+		# shellcheck disable=SC2206
+		pk=($pkgs)
+		log "  $name: go test ${fl[*]} ${pk[*]}"
+
+		tries=1
+		while :; do
+			run_capture "$dir/$name.json" "$TMP/stderr" go test -json "${fl[@]}" "${pk[@]}"
+			rc_json=$RC
+			if [[ -s "$TMP/stderr" ]]; then
+				log "stderr of go test -json ($name):"
+				cat "$TMP/stderr" >&2
+			fi
+			if [[ "$name" != "interleave" ]]; then break; fi
+			sw="$(package_switches "$dir/$name.json")"
+			if ((sw >= 6)); then
+				log "  interleave: the Package field switches $sw times"
+				break
+			fi
+			if ((tries >= 5)); then
+				echo "interleave: the two packages' events did not interleave ($sw switches) in $tries tries" >&2
+				exit 1
+			fi
+			tries=$((tries + 1))
+			log "  interleave: only $sw switches; again"
+		done
+		run_capture "$dir/$name.txt" - go test -v "${fl[@]}" "${pk[@]}"
+		rc_v=$RC
+		run_capture "$dir/$name.plain.txt" - go test "${fl[@]}" "${pk[@]}"
+		rc_plain=$RC
+
+		run_capture "$TMP/gotestsum.out" - "$GOTESTSUM" --format standard-quiet --junitfile "$dir/$name.gotestsum.xml" --raw-command -- cat "$dir/$name.json"
+		run_capture "$dir/$name.gotestsum-testname.out" - "$GOTESTSUM" --format testname --raw-command -- cat "$dir/$name.json"
+		run_capture "$TMP/gojunit.out" - "$GOJUNIT" -parser gojson -in "$dir/$name.json" -out "$dir/$name.gojunit.xml"
+		run_capture "$TMP/gojunit.out" - "$GOJUNIT" -in "$dir/$name.txt" -out "$dir/$name.gojunit-text.xml"
+
+		echo "| \`$name\` | \`${fl[*]} ${pk[*]}\` | $rc_json | $rc_v | $rc_plain |" >>"$README"
+	done
+	echo >>"$README"
+done
+unset GOTOOLCHAIN
+
+cp "$README" "$OUT/README.md"
+log "done; sizes:"
+du -sh "$OUT"/go* >&2
