@@ -17,3 +17,4 @@ mod memory;
 mod policy;
 mod properties;
 mod reports;
+mod verdict;
