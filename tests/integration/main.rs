@@ -14,6 +14,7 @@ mod hostile;
 mod live;
 mod live_run;
 mod memory;
+mod model;
 mod policy;
 mod properties;
 mod reports;

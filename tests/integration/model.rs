@@ -1,0 +1,979 @@
+//! A reference model of the verdict, and property tests of leakgate against
+//! it.
+//!
+//! The generator makes random Go test runs: packages, tests and subtests
+//! whose bodies call `t.Log`, `t.Error`, `t.Fail`, `t.SkipNow` and
+//! `goleak.VerifyNone` (which finds one leaked goroutine), plus a policy
+//! that allows some of the leaked functions. Each run is rendered the way
+//! real Go writes it, as `go test -json` of Go 1.26, as `go test -json` of
+//! Go 1.27 (with `OutputType`) and as `go test -v` text, with the packages
+//! interleaved (JSON) and sharded over several inputs at random. leakgate
+//! judges the rendered inputs; [`model`] judges the run itself.
+//!
+//! Every shape is copied from the captures in tests/fixtures/:
+//! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
+//! and all.json (subtest results buffered under the parent in text, not in
+//! JSON), Go 1.27's `OutputType` from go1.27-goleak1.3.0/all.json (`frame`
+//! on `=== RUN`, `--- PASS/FAIL`, `PASS`, `FAIL` and `FAIL\tpkg` but not on
+//! `ok  \tpkg`; `error` on the first line of a `t.Error`, `error-continue`
+//! on its other lines, goleak's report included; nothing on `t.Log`). The
+//! fixtures have no skipped test: `t.SkipNow` prints nothing and `--- SKIP`
+//! is framed like `--- PASS`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use leakgate::ingest::FormatChoice;
+use leakgate::paths::Repo;
+use leakgate::verdict::Verdict;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use serde_json::Value;
+
+// ---------------------------------------------------------------- the run
+
+/// One statement of a test body.
+#[derive(Debug, Clone, PartialEq)]
+enum Action {
+    /// Nothing.
+    Pass,
+    /// `t.Log(msg)`.
+    Log(String),
+    /// `t.Error(msg)`: prints like `t.Log`, and fails the test.
+    Error(String),
+    /// `t.Fail()`: fails the test and prints nothing.
+    FailSilently,
+    /// `goleak.VerifyNone(t)` finding one goroutine blocked in
+    /// `example.com/gen/pN.leakK` (started by `startK`): a `t.Error`.
+    Leak(u8),
+    /// `t.SkipNow()`: the rest of the body and its subtests do not run.
+    Skip,
+}
+
+/// A test or subtest: its body, then its subtests (`t.Run`), in order.
+#[derive(Clone)]
+struct Test {
+    /// Full name, `Test2/case1` for a subtest.
+    name: String,
+    actions: Vec<Action>,
+    subtests: Vec<Test>,
+}
+
+/// A whole run: packages `example.com/gen/p1`… with their top-level tests,
+/// and the leaked functions the policy allows.
+#[derive(Clone)]
+struct Run {
+    packages: Vec<Vec<Test>>,
+    allowed: BTreeSet<String>,
+}
+
+fn package(n: usize) -> String {
+    format!("example.com/gen/p{n}")
+}
+
+fn leak_fn(n: usize, k: u8) -> String {
+    format!("example.com/gen/p{n}.leak{k}")
+}
+
+// What Go does with a body: plain Go semantics, not the gate's.
+
+/// The actions that ran: up to and including the first `t.SkipNow()`.
+fn ran(t: &Test) -> &[Action] {
+    match t.actions.iter().position(|a| *a == Action::Skip) {
+        Some(i) => &t.actions[..=i],
+        None => &t.actions,
+    }
+}
+
+fn skipped(t: &Test) -> bool {
+    ran(t).contains(&Action::Skip)
+}
+
+/// The subtests that ran (none after a skip).
+fn ran_subtests(t: &Test) -> &[Test] {
+    if skipped(t) {
+        &[]
+    } else {
+        &t.subtests
+    }
+}
+
+/// Failed: by its own `t.Error`, `t.Fail` or leak, or by a failed subtest.
+fn failed(t: &Test) -> bool {
+    ran(t)
+        .iter()
+        .any(|a| matches!(a, Action::Error(_) | Action::FailSilently | Action::Leak(_)))
+        || ran_subtests(t).iter().any(failed)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// What Go prints: a failure wins over a skip.
+fn outcome(t: &Test) -> Outcome {
+    if failed(t) {
+        Outcome::Fail
+    } else if skipped(t) {
+        Outcome::Skip
+    } else {
+        Outcome::Pass
+    }
+}
+
+impl Run {
+    /// Every (package number, test) that ran, parents before subtests.
+    fn nodes(&self) -> Vec<(usize, &Test)> {
+        fn walk<'a>(n: usize, t: &'a Test, out: &mut Vec<(usize, &'a Test)>) {
+            out.push((n, t));
+            for s in ran_subtests(t) {
+                walk(n, s, out);
+            }
+        }
+        let mut out = Vec::new();
+        for (i, tests) in self.packages.iter().enumerate() {
+            for t in tests {
+                walk(i + 1, t, &mut out);
+            }
+        }
+        out
+    }
+}
+
+// -------------------------------------------------------------- the model
+
+/// The formats the run is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fmt {
+    /// `go test -json`, Go 1.26: no `OutputType`.
+    Json126,
+    /// `go test -json`, Go 1.27: `OutputType` tells `t.Error` from `t.Log`.
+    Json127,
+    /// `go test -v` (any Go version).
+    Text,
+}
+
+const FORMATS: [Fmt; 3] = [Fmt::Json126, Fmt::Json127, Fmt::Text];
+
+/// (package, test) of one test or subtest.
+type Key = (String, String);
+
+/// What the model expects of leakgate.
+#[derive(Debug)]
+struct Expected {
+    verdict: Verdict,
+    /// Tests that certainly fail the gate.
+    must: BTreeSet<Key>,
+    /// `must` and the tests leakgate may also say fail it.
+    may: BTreeSet<Key>,
+}
+
+/// The reference model: the verdict from first principles, for a run shown
+/// to leakgate in `fmt`.
+fn model(run: &Run, fmt: Fmt) -> Expected {
+    // Only Go 1.27's -json marks t.Error lines; in the other formats a
+    // t.Log line reads exactly like a t.Error line.
+    let ambiguous = fmt != Fmt::Json127;
+    let (mut must, mut may) = (BTreeSet::new(), BTreeSet::new());
+    for (n, t) in run.nodes() {
+        // A test that passed (or was skipped) never fails the gate,
+        // whatever it logged.
+        if outcome(t) != Outcome::Fail {
+            continue;
+        }
+        let leaks: Vec<String> = ran(t)
+            .iter()
+            .filter_map(|a| match a {
+                Action::Leak(k) => Some(leak_fn(n, *k)),
+                _ => None,
+            })
+            .collect();
+        let new_leak = leaks.iter().any(|f| !run.allowed.contains(f));
+        let error = ran(t).iter().any(|a| matches!(a, Action::Error(_)));
+        let log = ran(t).iter().any(|a| matches!(a, Action::Log(_)));
+        // Fails the test by itself: a leak no rule allows, a t.Error, or,
+        // where t.Log cannot be told from t.Error, any message line of its
+        // own (it may be an error: fail closed).
+        let own_failure = new_leak || error || (ambiguous && log);
+        // Accounts for the failure without failing the gate: allowed leak
+        // reports, or a failed subtest (which is judged on its own). A bare
+        // t.Fail() accounts for nothing (and, next to a leak report, cannot
+        // be seen at all).
+        let explained = !leaks.is_empty() || ran_subtests(t).iter().any(failed);
+        let key = (package(n), t.name.clone());
+        if own_failure || !explained {
+            must.insert(key.clone());
+        }
+        // Own message lines in an ambiguous format make a failed test one
+        // the report may name (by the fail-closed rule above, they already
+        // make it one it must: today `may` == `must`).
+        if ambiguous && (error || log) {
+            may.insert(key);
+        }
+    }
+    // A package fails iff one of its tests failed, and prints nothing of
+    // its own: it is never a failure by itself.
+    may.extend(must.iter().cloned());
+    let verdict = if must.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    Expected { verdict, must, may }
+}
+
+// ---------------------------------------------------------- the rendering
+
+/// The kind of one line a test prints.
+#[derive(Clone, Copy, PartialEq)]
+enum Line {
+    Log,
+    Error,
+    ErrorContinue,
+}
+
+/// `t.Log`/`t.Error` decoration: `    file:line: ` before the first line,
+/// eight spaces before the others.
+fn decorate(line: usize, msg: &str, error: bool, out: &mut Vec<(String, Line)>) {
+    for (i, l) in msg.split('\n').enumerate() {
+        let (text, kind) = match (i, error) {
+            (0, true) => (format!("    gen_test.go:{line}: {l}"), Line::Error),
+            (0, false) => (format!("    gen_test.go:{line}: {l}"), Line::Log),
+            (_, true) => (format!("        {l}"), Line::ErrorContinue),
+            (_, false) => (format!("        {l}"), Line::Log),
+        };
+        out.push((text, kind));
+    }
+}
+
+/// The lines a test's own body prints, in order. `gid` numbers goroutines
+/// within the package.
+fn own_lines(n: usize, t: &Test, gid: &mut u64) -> Vec<(String, Line)> {
+    let mut out = Vec::new();
+    for (i, a) in ran(t).iter().enumerate() {
+        let line = 10 + 3 * i;
+        match a {
+            Action::Log(m) => decorate(line, m, false, &mut out),
+            Action::Error(m) => decorate(line, m, true, &mut out),
+            Action::Leak(k) => {
+                // goleak v1.3.0, one goroutine (go1.26-goleak1.3.0/all.txt).
+                let (f, id) = (leak_fn(n, *k), *gid + 1);
+                *gid += 2;
+                let at = 10 + 5 * usize::from(*k);
+                let msg = format!(
+                    "found unexpected goroutines:\n\
+                     [Goroutine {id} in state chan receive, with {f} on top of the stack:\n\
+                     {f}()\n\
+                     \t/src/gen/p{n}/gen.go:{at} +0x19\n\
+                     created by example.com/gen/p{n}.start{k} in goroutine {}\n\
+                     \t/src/gen/p{n}/gen.go:{} +0x5f\n\
+                     ]",
+                    id - 1,
+                    at - 1
+                );
+                decorate(line, &msg, true, &mut out);
+            }
+            Action::Pass | Action::FailSilently | Action::Skip => {}
+        }
+    }
+    out
+}
+
+/// Hundredths of a second a test takes: goleak waits 0.45 s per report.
+fn elapsed_cs(t: &Test) -> u64 {
+    45 * ran(t)
+        .iter()
+        .filter(|a| matches!(a, Action::Leak(_)))
+        .count() as u64
+        + ran_subtests(t).iter().map(elapsed_cs).sum::<u64>()
+}
+
+fn result_line(t: &Test) -> String {
+    let word = match outcome(t) {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Skip => "SKIP",
+    };
+    let cs = elapsed_cs(t);
+    format!("--- {word}: {} ({}.{:02}s)", t.name, cs / 100, cs % 100)
+}
+
+/// A package's time in milliseconds, and its last two lines.
+fn package_end(n: usize, tests: &[Test]) -> (u64, bool, [String; 2]) {
+    let ms = 3 + 10 * tests.iter().map(elapsed_cs).sum::<u64>();
+    let secs = format!("{}.{:03}s", ms / 1000, ms % 1000);
+    let fail = tests.iter().any(failed);
+    let lines = if fail {
+        ["FAIL".to_string(), format!("FAIL\t{}\t{secs}", package(n))]
+    } else {
+        ["PASS".to_string(), format!("ok  \t{}\t{secs}", package(n))]
+    };
+    (ms, fail, lines)
+}
+
+/// One `go test -json` event, before it gets its time.
+struct Event {
+    package: usize,
+    action: &'static str,
+    test: Option<String>,
+    output: Option<String>,
+    output_type: Option<&'static str>,
+    /// Hundredths (tests) or thousandths (packages) of a second.
+    elapsed: Option<f64>,
+}
+
+fn ev(n: usize, action: &'static str, test: Option<&str>) -> Event {
+    Event {
+        package: n,
+        action,
+        test: test.map(str::to_string),
+        output: None,
+        output_type: None,
+        elapsed: None,
+    }
+}
+
+fn out(n: usize, test: Option<&str>, text: String, ty: Option<&'static str>) -> Event {
+    Event {
+        output: Some(text + "\n"),
+        output_type: ty,
+        ..ev(n, "output", test)
+    }
+}
+
+fn json_test(n: usize, t: &Test, go127: bool, gid: &mut u64, evs: &mut Vec<Event>) {
+    let frame = go127.then_some("frame");
+    let name = Some(t.name.as_str());
+    evs.push(ev(n, "run", name));
+    evs.push(out(n, name, format!("=== RUN   {}", t.name), frame));
+    for (text, kind) in own_lines(n, t, gid) {
+        let ty = match kind {
+            _ if !go127 => None,
+            Line::Log => None,
+            Line::Error => Some("error"),
+            Line::ErrorContinue => Some("error-continue"),
+        };
+        evs.push(out(n, name, text, ty));
+    }
+    for s in ran_subtests(t) {
+        json_test(n, s, go127, gid, evs);
+    }
+    evs.push(out(n, name, result_line(t), frame));
+    let action = match outcome(t) {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "fail",
+        Outcome::Skip => "skip",
+    };
+    evs.push(Event {
+        elapsed: Some(elapsed_cs(t) as f64 / 100.0),
+        ..ev(n, action, name)
+    });
+}
+
+fn json_package(n: usize, tests: &[Test], go127: bool) -> Vec<Event> {
+    let mut evs = vec![ev(n, "start", None)];
+    let mut gid = 18;
+    for t in tests {
+        json_test(n, t, go127, &mut gid, &mut evs);
+    }
+    let (ms, fail, [a, b]) = package_end(n, tests);
+    evs.push(out(n, None, a, go127.then_some("frame")));
+    // `ok` comes from cmd/go, not the test binary: never framed.
+    evs.push(out(n, None, b, (go127 && fail).then_some("frame")));
+    evs.push(Event {
+        elapsed: Some(ms as f64 / 1000.0),
+        ..ev(n, if fail { "fail" } else { "pass" }, None)
+    });
+    evs
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// The events of one input, one JSON object a line, in Go's field order,
+/// with times that increase (Go's RFC 3339 with trailing zeros dropped).
+fn json_lines(evs: &[Event]) -> String {
+    let mut s = String::new();
+    for (i, e) in evs.iter().enumerate() {
+        let nanos = format!("{:09}", 65_381_077 + 1_733 * i as u64);
+        let nanos = nanos.trim_end_matches('0');
+        s.push_str(&format!(
+            "{{\"Time\":\"2026-11-28T18:54:03.{nanos}Z\",\"Action\":\"{}\",\"Package\":\"{}\"",
+            e.action,
+            package(e.package)
+        ));
+        if let Some(t) = &e.test {
+            s.push_str(&format!(",\"Test\":{}", json_string(t)));
+        }
+        if let Some(el) = e.elapsed {
+            s.push_str(&format!(",\"Elapsed\":{el}"));
+        }
+        if let Some(o) = &e.output {
+            s.push_str(&format!(",\"Output\":{}", json_string(o)));
+        }
+        if let Some(ty) = e.output_type {
+            s.push_str(&format!(",\"OutputType\":\"{ty}\""));
+        }
+        s.push_str("}\n");
+    }
+    s
+}
+
+/// `go test -v`: streamed lines go to `out`; the returned result block
+/// (`--- FAIL: …` and the subtests' blocks, indented) goes to the parent's
+/// buffer, printed after the parent's own result line.
+fn text_test(n: usize, t: &Test, gid: &mut u64, out: &mut String) -> Vec<String> {
+    out.push_str(&format!("=== RUN   {}\n", t.name));
+    for (text, _) in own_lines(n, t, gid) {
+        out.push_str(&text);
+        out.push('\n');
+    }
+    let mut block = Vec::new();
+    for s in ran_subtests(t) {
+        block.extend(
+            text_test(n, s, gid, out)
+                .into_iter()
+                .map(|l| format!("    {l}")),
+        );
+    }
+    block.insert(0, result_line(t));
+    block
+}
+
+fn text_package(n: usize, tests: &[Test]) -> String {
+    let mut s = String::new();
+    let mut gid = 18;
+    for t in tests {
+        for l in text_test(n, t, &mut gid, &mut s) {
+            s.push_str(&l);
+            s.push('\n');
+        }
+    }
+    let (_, _, [a, b]) = package_end(n, tests);
+    s.push_str(&format!("{a}\n{b}\n"));
+    s
+}
+
+/// splitmix64: the layout (shards and interleaving) from one seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// The inputs (name, contents) `run` makes in `fmt`. Layout 0: one input,
+/// packages one after another; otherwise packages are spread over 1–3
+/// inputs and, in JSON, their events interleaved (each package's in order).
+fn render(run: &Run, fmt: Fmt, layout: u64) -> Vec<(String, String)> {
+    let count = run.packages.len();
+    let mut rng = Rng(layout);
+    let mut shards: Vec<Vec<usize>> = if layout == 0 {
+        vec![(1..=count).collect()]
+    } else {
+        let k = 1 + rng.below(3);
+        let mut s = vec![Vec::new(); k];
+        for n in 1..=count {
+            s[rng.below(k)].push(n);
+        }
+        s
+    };
+    shards.retain(|s| !s.is_empty());
+    let mut inputs = Vec::new();
+    for (i, shard) in shards.iter().enumerate() {
+        let tests = |n: usize| &run.packages[n - 1][..];
+        let contents = if fmt == Fmt::Text {
+            shard.iter().map(|&n| text_package(n, tests(n))).collect()
+        } else {
+            let mut streams: Vec<std::collections::VecDeque<Event>> = shard
+                .iter()
+                .map(|&n| json_package(n, tests(n), fmt == Fmt::Json127).into())
+                .collect();
+            let mut merged = Vec::new();
+            while !streams.is_empty() {
+                let pick = if layout == 0 {
+                    0
+                } else {
+                    rng.below(streams.len())
+                };
+                merged.push(streams[pick].pop_front().unwrap());
+                if streams[pick].is_empty() {
+                    streams.remove(pick);
+                }
+            }
+            json_lines(&merged)
+        };
+        let ext = if fmt == Fmt::Text { "txt" } else { "json" };
+        inputs.push((format!("shard{}.{ext}", i + 1), contents));
+    }
+    inputs
+}
+
+fn policy_yaml(run: &Run) -> String {
+    let mut s = "version: 1\nallow:".to_string();
+    if run.allowed.is_empty() {
+        s.push_str(" []\n");
+    }
+    for (i, f) in run.allowed.iter().enumerate() {
+        s.push_str(&format!(
+            "\n  - id: r{}\n    reason: known\n    match:\n      top_function: {f}\n",
+            i + 1
+        ));
+    }
+    s
+}
+
+// ------------------------------------------------------------- leakgate
+
+/// What leakgate made of some inputs.
+struct Judged {
+    verdict: Verdict,
+    reasons: Vec<String>,
+    report: Value,
+}
+
+fn judge(run: &Run, inputs: &[(String, String)]) -> Judged {
+    let yaml = policy_yaml(run);
+    let policy = leakgate::policy::config::from_text(
+        "gen.leakgate.yml",
+        &yaml,
+        jiff::civil::Date::constant(2026, 1, 1),
+    )
+    .unwrap_or_else(|e| panic!("policy does not load: {e:?}\n{yaml}"));
+    let readers = inputs
+        .iter()
+        .map(|(name, text)| (name.clone(), text.as_bytes()))
+        .collect();
+    let repo = Repo::bare("/src");
+    match leakgate::analyze_readers(readers, FormatChoice::Auto, &repo, &policy) {
+        Ok(a) => {
+            let mut buf = Vec::new();
+            leakgate::report::write(
+                leakgate::report::ReportKind::Json,
+                &a,
+                leakgate::report::Style::default(),
+                &mut buf,
+            )
+            .unwrap();
+            Judged {
+                verdict: a.verdict,
+                reasons: a.reasons.clone(),
+                report: serde_json::from_slice(&buf).expect("the JSON report is JSON"),
+            }
+        }
+        Err(e) => Judged {
+            verdict: Verdict::Error,
+            reasons: vec![format!("ingest error: {e}")],
+            report: Value::Null,
+        },
+    }
+}
+
+/// The tests the JSON report says fail the gate: `tests[]` entries with
+/// `"gate": "fail"`. `Err` while the report has no `tests` array.
+fn gate_failing(report: &Value) -> Result<BTreeSet<Key>, String> {
+    let Some(tests) = report["tests"].as_array() else {
+        return Err(format!(
+            "the JSON report has no `tests` array of test attempts yet (`tests` is {})",
+            report["tests"]
+        ));
+    };
+    Ok(tests
+        .iter()
+        .filter(|t| t["gate"] == "fail")
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or("").to_string();
+            (s("package"), s("test"))
+        })
+        .collect())
+}
+
+/// `failures[]` and `leaks[]` of the report, as sorted one-liners.
+fn findings(report: &Value) -> BTreeSet<String> {
+    let s = |v: &Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
+    let mut out = BTreeSet::new();
+    for f in report["failures"].as_array().into_iter().flatten() {
+        out.insert(format!(
+            "failure {} {} {}",
+            s(f, "package"),
+            s(f, "test"),
+            s(f, "kind")
+        ));
+    }
+    for l in report["leaks"].as_array().into_iter().flatten() {
+        out.insert(format!(
+            "leak {} {} {}",
+            s(l, "package"),
+            s(l, "test"),
+            s(l, "status")
+        ));
+    }
+    out
+}
+
+// ------------------------------------------------------- failure output
+
+impl fmt::Debug for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {:?} -> {:?}",
+            self.name,
+            self.actions,
+            outcome(self)
+        )
+    }
+}
+
+/// The run as a tree, one test a line.
+impl fmt::Debug for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn tree(t: &Test, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            writeln!(f, "{:w$}{t:?}", "", w = 2 + 2 * depth)?;
+            t.subtests.iter().try_for_each(|s| tree(s, depth + 1, f))
+        }
+        writeln!(f, "\nallowed: {:?}", self.allowed)?;
+        for (i, tests) in self.packages.iter().enumerate() {
+            writeln!(f, "{}", package(i + 1))?;
+            tests.iter().try_for_each(|t| tree(t, 0, f))?;
+        }
+        Ok(())
+    }
+}
+
+fn explain(run: &Run, fmt: Fmt, inputs: &[(String, String)], j: &Judged) -> String {
+    let m = model(run, fmt);
+    let mut s = format!(
+        "\nformat {fmt:?}\nrun:{run:?}\nmodel: {:?}, must {:?}, may {:?}\n\
+         leakgate: {:?}, reasons {:?}\nreport findings: {:?}\nreport gate-failing: {:?}\n",
+        m.verdict,
+        m.must,
+        m.may,
+        j.verdict,
+        j.reasons,
+        findings(&j.report),
+        gate_failing(&j.report),
+    );
+    for (name, text) in inputs {
+        s.push_str(&format!("--- {name}\n{text}"));
+    }
+    s
+}
+
+// ------------------------------------------------------------ generators
+
+fn message() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[a-z]{1,8}( [a-z0-9=]{1,6}){0,2}",
+        // Two lines: Go indents the second (Go 1.27: error-continue).
+        1 => "[a-z]{1,8}\n[a-z]{1,8}",
+    ]
+}
+
+/// One action. `error`, `fail` and `log` weigh `t.Error`, `t.Fail()` and
+/// `t.Log` against the others (7 in all): runs without failures are where
+/// wrong passes hide, and without logs where formats agree.
+fn action(error: u32, fail: u32, log: u32) -> impl Strategy<Value = Action> {
+    let mut choices: Vec<(u32, BoxedStrategy<Action>)> = vec![
+        (2, Just(Action::Pass).boxed()),
+        (4, (1u8..=3).prop_map(Action::Leak).boxed()),
+        (1, Just(Action::Skip).boxed()),
+    ];
+    if log > 0 {
+        choices.push((log, message().prop_map(Action::Log).boxed()));
+    }
+    if error > 0 {
+        choices.push((error, message().prop_map(Action::Error).boxed()));
+    }
+    if fail > 0 {
+        choices.push((fail, Just(Action::FailSilently).boxed()));
+    }
+    prop::strategy::Union::new_weighted(choices)
+}
+
+fn body(error: u32, fail: u32, log: u32) -> impl Strategy<Value = Vec<Action>> {
+    prop::collection::vec(action(error, fail, log), 0..4)
+}
+
+/// Tests named `{word}K` for distinct K in `1..=keys`, in order. Some
+/// numbers are left out, so shrinking drops a test without renaming the
+/// others (tests of the same name in two packages matter).
+fn numbered(
+    word: &'static str,
+    keys: u8,
+    test: impl Strategy<Value = Test>,
+    count: std::ops::Range<usize>,
+) -> impl Strategy<Value = Vec<Test>> {
+    prop::collection::btree_map(1..=keys, test, count).prop_map(move |tests| {
+        tests
+            .into_iter()
+            .map(|(k, t)| Test {
+                name: format!("{word}{k}"),
+                ..t
+            })
+            .collect()
+    })
+}
+
+/// Tests of a package (1–4), each with 0–3 subtests, an eighth of which
+/// have 1–2 of their own. Names are the last element until [`qualify`].
+fn package_tests(error: u32, fail: u32, log: u32) -> impl Strategy<Value = Vec<Test>> {
+    let body = move || body(error, fail, log);
+    let node = |(actions, subtests)| Test {
+        name: String::new(),
+        actions,
+        subtests,
+    };
+    let leaf = (body(), Just(vec![])).prop_map(node);
+    let sub = (
+        body(),
+        prop_oneof![7 => Just(vec![]), 1 => numbered("case", 3, leaf, 1..3)],
+    )
+        .prop_map(node);
+    let top = (body(), numbered("case", 4, sub, 0..4)).prop_map(node);
+    numbered("Test", 5, top, 1..5)
+}
+
+/// Full names: `Test2/case1/case3`.
+fn qualify(t: &mut Test, parent: Option<&str>) {
+    if let Some(p) = parent {
+        t.name = format!("{p}/{}", t.name);
+    }
+    for s in &mut t.subtests {
+        qualify(s, Some(&t.name));
+    }
+}
+
+/// How often `t.Error`, `t.Fail()` or `t.Log` is chosen in a run: never
+/// (half the runs), rarely or often.
+fn weight() -> impl Strategy<Value = u32> {
+    prop_oneof![2 => Just(0u32), 1 => Just(1), 1 => Just(3)]
+}
+
+/// 1–4 packages of 1–4 tests. Each of the 12 leak functions (p1..p4 ×
+/// leak1..leak3) is allowed always (half the runs) or with probability 3/4.
+fn gen_run() -> impl Strategy<Value = Run> {
+    let mood = (
+        weight(),
+        weight(),
+        weight(),
+        prop_oneof![Just(1.0), Just(0.75)],
+    );
+    mood.prop_flat_map(|(error, fail, log, p)| {
+        (
+            prop::collection::vec(package_tests(error, fail, log), 1..5),
+            prop::collection::vec(prop::bool::weighted(p), 12),
+        )
+            .prop_map(|(mut packages, allow)| {
+                for t in packages.iter_mut().flatten() {
+                    qualify(t, None);
+                }
+                let allowed = (0..12)
+                    .filter(|&i| allow[i])
+                    .map(|i| leak_fn(i / 3 + 1, (i % 3) as u8 + 1))
+                    .collect();
+                Run { packages, allowed }
+            })
+    })
+}
+
+/// `cases` by default (a few seconds in a debug build); PROPTEST_CASES=5000
+/// for a deeper search.
+fn config(cases: u32) -> Config {
+    Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cases),
+        // Property 3 fails until the report has `tests[]`: keep the
+        // counterexamples out of the tree (they are printed).
+        failure_persistence: None,
+        // Shrinking runs leakgate 3–6 times a step: bound it (a failing
+        // property takes ~15 s in a debug build).
+        max_shrink_iters: 1024,
+        ..Config::default()
+    }
+}
+
+// ------------------------------------------------------------ properties
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// 1. leakgate's verdict is the model's, in every format, however the
+    /// packages are interleaved and sharded.
+    #[test]
+    fn verdict_is_the_models(run in gen_run(), layout in any::<u64>()) {
+        for fmt in FORMATS {
+            let inputs = render(&run, fmt, layout);
+            let j = judge(&run, &inputs);
+            prop_assert_eq!(j.verdict, model(&run, fmt).verdict, "{}", explain(&run, fmt, &inputs, &j));
+        }
+    }
+}
+
+proptest! {
+    // Two leakgate calls a case, not three or six: more cases.
+    #![proptest_config(config(128))]
+
+    /// 2. The layout changes nothing: the same verdict, findings and
+    /// gate-failing tests as one input with the packages in order. (One
+    /// format a case: each leakgate call costs ~8 ms in a debug build.)
+    #[test]
+    fn layout_does_not_matter(run in gen_run(), fmt in prop::sample::select(FORMATS.to_vec()), layout in 1..u64::MAX) {
+        let (a_in, b_in) = (render(&run, fmt, 0), render(&run, fmt, layout));
+        let (a, b) = (judge(&run, &a_in), judge(&run, &b_in));
+        let why = || format!("{}\n=== versus ==={}", explain(&run, fmt, &a_in, &a), explain(&run, fmt, &b_in, &b));
+        prop_assert_eq!(a.verdict, b.verdict, "{}", why());
+        prop_assert_eq!(findings(&a.report), findings(&b.report), "{}", why());
+        prop_assert_eq!(gate_failing(&a.report).ok(), gate_failing(&b.report).ok(), "{}", why());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// 3. The tests the JSON report says fail the gate (`tests[].gate ==
+    /// "fail"`) are all the model's certain ones and only ones it may.
+    #[test]
+    fn report_names_the_gate_failing_tests(run in gen_run(), layout in any::<u64>()) {
+        for fmt in FORMATS {
+            let inputs = render(&run, fmt, layout);
+            let j = judge(&run, &inputs);
+            let m = model(&run, fmt);
+            let reported = gate_failing(&j.report);
+            prop_assert!(reported.is_ok(), "{}{}", reported.unwrap_err(), explain(&run, fmt, &inputs, &j));
+            let reported = reported.unwrap();
+            prop_assert!(m.must.is_subset(&reported), "missing {:?}{}", m.must.difference(&reported).collect::<Vec<_>>(), explain(&run, fmt, &inputs, &j));
+            prop_assert!(reported.is_subset(&m.may), "extra {:?}{}", reported.difference(&m.may).collect::<Vec<_>>(), explain(&run, fmt, &inputs, &j));
+        }
+    }
+}
+
+/// The renderers against the captures: one test like
+/// assertfail.TestBackgroundLeaks gives the fixture's lines, shape for shape.
+#[test]
+fn rendering_matches_the_fixtures() {
+    let t = test("Test1", vec![Action::Leak(1)], vec![]);
+    let run = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&run, Fmt::Text, 0)[0].1;
+    let want = "=== RUN   Test1\n    gen_test.go:10: found unexpected goroutines:\n        [Goroutine 19 in state chan receive, with example.com/gen/p1.leak1 on top of the stack:\n        example.com/gen/p1.leak1()\n        \t/src/gen/p1/gen.go:15 +0x19\n        created by example.com/gen/p1.start1 in goroutine 18\n        \t/src/gen/p1/gen.go:14 +0x5f\n        ]\n--- FAIL: Test1 (0.45s)\nFAIL\nFAIL\texample.com/gen/p1\t0.453s\n";
+    assert_eq!(text, want);
+    let json = &render(&run, Fmt::Json127, 0)[0].1;
+    let types: Vec<Option<String>> = json
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["Action"] == "output")
+        .map(|e| e["OutputType"].as_str().map(str::to_string))
+        .collect();
+    let (f, e, c) = (
+        Some("frame".to_string()),
+        Some("error".to_string()),
+        Some("error-continue".to_string()),
+    );
+    assert_eq!(
+        types,
+        [
+            f.clone(),
+            e,
+            c.clone(),
+            c.clone(),
+            c.clone(),
+            c.clone(),
+            c.clone(),
+            c,
+            f.clone(),
+            f.clone(),
+            f
+        ]
+    );
+    // And leakgate reads all three without a problem.
+    for fmt in FORMATS {
+        let inputs = render(&run, fmt, 0);
+        let j = judge(&run, &inputs);
+        assert_eq!(
+            j.verdict,
+            Verdict::Fail,
+            "{}",
+            explain(&run, fmt, &inputs, &j)
+        );
+    }
+}
+
+fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
+    Test {
+        name: name.to_string(),
+        actions,
+        subtests,
+    }
+}
+
+/// Small runs the properties found (shrunk, then cut down by hand), checked
+/// in every format and layout: where leakgate and the model disagree.
+#[test]
+fn counterexamples_found_by_the_properties() {
+    let (log, error) = (|| Action::Log("a".into()), || Action::Error("a".into()));
+    let leak = Action::Leak(1); // allowed below
+    let cases: Vec<(&str, Vec<Vec<Test>>)> = vec![
+        (
+            "t.Error next to an allowed leak",
+            vec![vec![test("Test1", vec![error(), leak.clone()], vec![])]],
+        ),
+        (
+            "t.Log next to an allowed leak",
+            vec![vec![test("Test1", vec![log(), leak.clone()], vec![])]],
+        ),
+        (
+            "t.Log in the parent of a subtest with an allowed leak",
+            vec![vec![test(
+                "Test1",
+                vec![log()],
+                vec![test("Test1/case1", vec![leak.clone()], vec![])],
+            )]],
+        ),
+        (
+            "t.Fail() in p2.Test1 while p1.Test1's subtest has an allowed leak",
+            vec![
+                vec![test(
+                    "Test1",
+                    vec![],
+                    vec![test("Test1/case1", vec![leak.clone()], vec![])],
+                )],
+                vec![test("Test1", vec![Action::FailSilently], vec![])],
+            ],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, packages) in cases {
+        let run = Run {
+            packages,
+            allowed: ["example.com/gen/p1.leak1".to_string()].into(),
+        };
+        for fmt in FORMATS {
+            for layout in 0..16 {
+                let inputs = render(&run, fmt, layout);
+                let (j, m) = (judge(&run, &inputs), model(&run, fmt));
+                if j.verdict != m.verdict {
+                    wrong.push(format!(
+                        "{what}: {fmt:?} layout {layout}: leakgate {:?}, model {:?}",
+                        j.verdict, m.verdict
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
