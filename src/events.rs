@@ -92,9 +92,13 @@ pub enum Event<'a> {
         /// The package's real import path when `package` was a reader's
         /// provisional key (plain text names a package only at its end).
         name: Option<Cow<'a, str>>,
-        /// This repeats a result already reported (gotestsum's failure
-        /// summary): its test failures count, the package does not again.
+        /// This repeats a result already reported (gotestsum's per-test
+        /// blocks and failure summary): its test failures count, the
+        /// package does not again.
         replay: bool,
+        /// The block is an entry of a failure summary (gotestsum's
+        /// `=== Failed`): its tests may be copies of tests shown in full.
+        summary: bool,
     },
     /// Go 1.24+ `build-output` (or compiler text in older streams).
     BuildOutput {

@@ -33,6 +33,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod attribution;
 mod bytes;
 pub mod events;
 pub mod exit;
@@ -50,6 +51,7 @@ pub mod scan;
 pub mod stack;
 #[cfg(test)]
 mod testutil;
+pub mod tree;
 pub mod verdict;
 
 use std::io::Read;
@@ -124,7 +126,15 @@ pub fn analyze_readers<R: Read>(
 pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
     let evaluation = policy::evaluate_full(&findings, policy);
     let outcome = policy::PolicyOutcome::new(policy, &evaluation);
-    verdict::judge(findings, evaluation.statuses, policy.is_default()).with_policy(outcome)
+    verdict::judge_with(
+        findings,
+        evaluation.statuses,
+        policy.is_default(),
+        Vec::new(),
+        retry::FlakyMode::Pass,
+        policy.verdict,
+    )
+    .with_policy(outcome)
 }
 
 /// Applies the policy, retries what `config` says is retryable through
@@ -143,7 +153,15 @@ pub fn judge_with_retries(
     let judgeable =
         findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
     if !judgeable {
-        return verdict::judge(findings, statuses, policy.is_default()).with_policy(outcome);
+        return verdict::judge_with(
+            findings,
+            statuses,
+            policy.is_default(),
+            Vec::new(),
+            config.flaky,
+            policy.verdict,
+        )
+        .with_policy(outcome);
     }
     let mut records = retry::plan(&findings, &statuses, config);
     retry::execute(
@@ -154,12 +172,13 @@ pub fn judge_with_retries(
         base,
         runner,
     );
-    verdict::judge_retried(
+    verdict::judge_with(
         findings,
         statuses,
         policy.is_default(),
         records,
         config.flaky,
+        policy.verdict,
     )
     .with_policy(outcome)
 }

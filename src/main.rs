@@ -584,6 +584,11 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let mut policy = load_policy(&root, &check.policy)?;
     policy.strict = check.strict;
     let argv = rerun::ensure_json(&args.command);
+    // A `go test` command leakgate runs itself shows whether -failfast
+    // could have stopped tests after a failure.
+    if rerun::is_go_test(&argv) && !rerun::uses_failfast(&argv) {
+        policy.verdict.no_failfast = true;
+    }
     let format = if rerun::is_go_test(&argv) {
         FormatChoice::Fixed(Format::GoJson)
     } else {

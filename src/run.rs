@@ -198,6 +198,7 @@ impl Sink for Watch<'_, '_, '_> {
                 package,
                 outcome,
                 replay: false,
+                summary: false,
                 ..
             } => {
                 self.outcomes.insert((package.to_string(), None), *outcome);

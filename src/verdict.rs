@@ -1,12 +1,29 @@
 //! The verdict: one answer and an exit code from findings and policy, and
-//! the digest every reporter prints (distinct leaks, in order of
-//! importance).
+//! the judged [`View`] every reporter renders (which failures fail the
+//! gate, how each test ends at the gate, distinct leaks and their counts),
+//! computed once, here.
+//!
+//! The gate's rules:
+//!
+//! * a leak report fails the gate when its status is new (or flaky under
+//!   `retry.flaky: fail`); allowed leaks do not;
+//! * a failure the input states ([`Failure::condition`] `None`) fails it;
+//! * a conditional failure fails it when nothing else in its node (the
+//!   test and its subtests, or the whole package) fails the gate, unless
+//!   the policy's `verdict:` section waives its condition. So an allowed
+//!   leak never passes a test, a parent or a package that the output does
+//!   not prove had no other failure.
 
 use std::collections::HashMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::exit;
-use crate::findings::{Failure, FailureKind, Findings, Leak, LeakedGoroutine};
-use crate::policy::{LeakStatus, PolicyOutcome};
+use crate::findings::{
+    Failure, FailureKind, Findings, Leak, LeakedGoroutine, NodeKey, TestOutcome,
+};
+use crate::paths::SourceRef;
+use crate::policy::{LeakStatus, PolicyOutcome, VerdictSettings};
 use crate::retry::{FlakyMode, RetryRecord};
 
 /// The gate's answer.
@@ -40,6 +57,77 @@ impl Verdict {
     }
 }
 
+/// How one test attempt ends at the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gate {
+    /// It passed.
+    Pass,
+    /// It was skipped.
+    Skip,
+    /// It fails the gate: a new leak or another failure of its own.
+    Fail,
+    /// It failed, and everything of its own is an allowed leak.
+    Allowed,
+    /// It failed with a leak that went away on a retry.
+    Flaky,
+    /// It failed only because a subtest failed; nothing of its own.
+    Child,
+}
+
+impl Gate {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Gate::Pass => "pass",
+            Gate::Skip => "skip",
+            Gate::Fail => "fail",
+            Gate::Allowed => "allowed",
+            Gate::Flaky => "flaky",
+            Gate::Child => "child",
+        }
+    }
+}
+
+/// How a distinct leak is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    /// Fails the gate.
+    New,
+    /// Leaked on the first run, gone on a retry.
+    Flaky,
+    /// Known and allowed by the policy.
+    Allowed,
+    /// A test-harness goroutine goleak cannot tell from a leak.
+    Harness,
+}
+
+/// Counts every report states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// New (gate-failing) distinct leaks, test-harness goroutines excluded.
+    pub new: usize,
+    /// Allowed by the policy (harness goroutines excluded).
+    pub allowed: usize,
+    /// Flaky (seen on some attempts only).
+    pub flaky: usize,
+    /// Test-harness goroutines goleak listed (not leaks).
+    pub harness: usize,
+    /// Failures other than leaks that fail the gate.
+    pub other_failures: usize,
+}
+
+/// The judged view: computed once by [`judge`], rendered by every
+/// reporter.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// Ids ([`Failure::id`]) of the failures that fail the gate.
+    gating: FxHashSet<u32>,
+    /// How each test attempt ends at the gate.
+    gates: FxHashMap<NodeKey, Gate>,
+    /// The counts.
+    pub tally: Tally,
+}
+
 /// Findings with the policy's statuses and the verdict: what reporters get.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -60,6 +148,8 @@ pub struct Analysis {
     pub flaky: FlakyMode,
     /// The policy's rules and how they fared.
     pub policy: PolicyOutcome,
+    /// The judged view.
+    pub view: View,
 }
 
 /// A leak as a person thinks of it: goroutines of one fingerprint, across
@@ -70,12 +160,20 @@ pub struct DistinctLeak<'a> {
     pub fingerprint: &'a str,
     /// The first goroutine seen with it.
     pub example: &'a LeakedGoroutine,
-    /// Goroutines with this fingerprint over all reports.
+    /// Distinct goroutines with this fingerprint: a goroutine that several
+    /// reports of one test binary list (same goroutine id) counts once.
     pub goroutines: usize,
+    /// How many times reports listed them.
+    pub sightings: usize,
     /// Largest number in a single report (fifty workers: 50).
     pub max_in_report: usize,
-    /// (package, test) of every report that listed it, in order.
+    /// (package, test) of every report that first listed one of them, in
+    /// order.
     pub reporters: Vec<(Option<&'a str>, Option<&'a str>)>,
+    /// (package, test) of reports that only listed goroutines reported
+    /// earlier by another test of the same binary (goleak reports a
+    /// goroutine in every check that runs after it leaked).
+    pub seen_again: Vec<(Option<&'a str>, Option<&'a str>)>,
     /// Its status: new if any report listing it is new.
     pub status: &'a LeakStatus,
     /// Whether every instance is a test-harness goroutine.
@@ -89,29 +187,6 @@ fn fails(status: &LeakStatus, flaky: FlakyMode) -> bool {
         LeakStatus::Allowed { .. } => false,
         LeakStatus::Flaky { .. } => flaky == FlakyMode::Fail,
     }
-}
-
-/// A failure is covered when it is a leak failure whose reports are all
-/// allowed (or flaky, under `flaky: pass`).
-fn failure_is_allowed(
-    f: &Failure,
-    findings: &Findings,
-    statuses: &[LeakStatus],
-    flaky: FlakyMode,
-) -> bool {
-    if f.kind != FailureKind::Leak {
-        return false;
-    }
-    let mut any = false;
-    for (leak, status) in findings.leaks.iter().zip(statuses) {
-        if leak.package == f.package && leak.test == f.test {
-            any = true;
-            if fails(status, flaky) {
-                return false;
-            }
-        }
-    }
-    any
 }
 
 /// Judges findings under the policy's statuses.
@@ -134,6 +209,63 @@ pub fn judge_retried(
     retries: Vec<RetryRecord>,
     flaky: FlakyMode,
 ) -> Analysis {
+    judge_with(
+        findings,
+        statuses,
+        default_policy,
+        retries,
+        flaky,
+        VerdictSettings::default(),
+    )
+}
+
+/// Which failures fail the gate: stated ones always, conditional ones when
+/// nothing else in their node does and the settings do not waive them.
+fn gating_failures(
+    findings: &Findings,
+    statuses: &[LeakStatus],
+    flaky: FlakyMode,
+    settings: VerdictSettings,
+) -> FxHashSet<u32> {
+    let failing_leaks: Vec<&NodeKey> = findings
+        .leaks
+        .iter()
+        .zip(statuses)
+        .filter(|(_, s)| fails(s, flaky))
+        .map(|(l, _)| &l.node)
+        .collect();
+    let stated: Vec<&Failure> = findings
+        .failures
+        .iter()
+        .filter(|f| f.condition.is_none())
+        .collect();
+    let mut gating: FxHashSet<u32> = stated.iter().map(|f| f.id).collect();
+    for f in findings.failures.iter() {
+        let Some(condition) = f.condition else {
+            continue;
+        };
+        if settings.waives(condition) {
+            continue;
+        }
+        let scope = &f.node;
+        let explained = failing_leaks.iter().any(|n| scope.contains(n))
+            || stated.iter().any(|g| scope.contains(&g.node));
+        if !explained {
+            gating.insert(f.id);
+        }
+    }
+    gating
+}
+
+/// Judges findings with the policy's `verdict:` settings.
+pub fn judge_with(
+    findings: Findings,
+    statuses: Vec<LeakStatus>,
+    default_policy: bool,
+    retries: Vec<RetryRecord>,
+    flaky: FlakyMode,
+    settings: VerdictSettings,
+) -> Analysis {
     let mut reasons = Vec::new();
     for input in &findings.inputs {
         if let Some(why) = &input.incomplete {
@@ -153,14 +285,10 @@ pub fn judge_retried(
                 .unwrap_or_default();
         reasons.push(format!("{place}{}", p.message));
     }
+    let gating = gating_failures(&findings, &statuses, flaky, settings);
     let verdict = if !reasons.is_empty() {
         Verdict::Error
     } else {
-        let failing: Vec<&Failure> = findings
-            .failures
-            .iter()
-            .filter(|f| !failure_is_allowed(f, &findings, &statuses, flaky))
-            .collect();
         let new_leaks = statuses
             .iter()
             .filter(|s| matches!(s, LeakStatus::New))
@@ -169,7 +297,7 @@ pub fn judge_retried(
             .iter()
             .filter(|s| matches!(s, LeakStatus::Flaky { .. }) && fails(s, flaky))
             .count();
-        if failing.is_empty() && new_leaks == 0 && flaky_failing == 0 {
+        if gating.is_empty() && new_leaks == 0 && flaky_failing == 0 {
             Verdict::Pass
         } else {
             if new_leaks > 0 {
@@ -181,17 +309,36 @@ pub fn judge_retried(
                     plural(flaky_failing)
                 ));
             }
-            let others = failing
-                .iter()
-                .filter(|f| f.kind != FailureKind::Leak)
-                .count();
+            let others = gating.len();
             if others > 0 {
                 reasons.push(format!("{others} other failure{}", plural(others)));
+            }
+            for f in findings.failures.iter().filter(|f| gating.contains(&f.id)) {
+                if let Some(c) = f.condition {
+                    let who = match &f.test {
+                        Some(t) => format!(
+                            "{} {t}",
+                            f.package.as_deref().unwrap_or("(unnamed package)")
+                        ),
+                        None => format!(
+                            "{} (package level)",
+                            f.package.as_deref().unwrap_or("(unnamed package)")
+                        ),
+                    };
+                    let waive = c
+                        .setting()
+                        .map(|s| format!(" (if that cannot happen in this repository, say so with `verdict: {{{s}: true}}` in .leakgate.yml)"))
+                        .unwrap_or_default();
+                    reasons.push(format!(
+                        "{who}: only allowed leaks were found, but it cannot pass: {}{waive}",
+                        c.why()
+                    ));
+                }
             }
             Verdict::Fail
         }
     };
-    Analysis {
+    let mut a = Analysis {
         findings,
         statuses,
         verdict,
@@ -200,7 +347,10 @@ pub fn judge_retried(
         retries,
         flaky,
         policy: PolicyOutcome::default(),
-    }
+        view: View::default(),
+    };
+    a.view = View::new(&a, gating);
+    a
 }
 
 fn plural(n: usize) -> &'static str {
@@ -208,6 +358,98 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+impl View {
+    fn new(a: &Analysis, gating: FxHashSet<u32>) -> View {
+        let mut own: FxHashMap<&NodeKey, Gate> = FxHashMap::default();
+        let rank = |g: Gate| match g {
+            Gate::Fail => 3,
+            Gate::Flaky => 2,
+            Gate::Allowed => 1,
+            _ => 0,
+        };
+        for (l, s) in a.findings.leaks.iter().zip(&a.statuses) {
+            let g = if fails(s, a.flaky) {
+                Gate::Fail
+            } else if matches!(s, LeakStatus::Flaky { .. }) {
+                Gate::Flaky
+            } else {
+                Gate::Allowed
+            };
+            let e = own.entry(&l.node).or_insert(g);
+            if rank(g) > rank(*e) {
+                *e = g;
+            }
+        }
+        for f in a
+            .findings
+            .failures
+            .iter()
+            .filter(|f| gating.contains(&f.id))
+        {
+            own.insert(&f.node, Gate::Fail);
+        }
+        let mut gates = FxHashMap::default();
+        for t in &a.findings.tests {
+            let g = match t.outcome {
+                TestOutcome::Pass => Gate::Pass,
+                TestOutcome::Skip => Gate::Skip,
+                TestOutcome::Fail | TestOutcome::Unfinished => {
+                    own.get(&t.node).copied().unwrap_or(Gate::Child)
+                }
+            };
+            gates.insert(t.node.clone(), g);
+        }
+        let mut view = View {
+            gating,
+            gates,
+            tally: Tally::default(),
+        };
+        let distinct = a.distinct_leaks_with(&view);
+        let mut t = Tally {
+            other_failures: a
+                .findings
+                .failures
+                .iter()
+                .filter(|f| f.kind != FailureKind::Leak && view.gating.contains(&f.id))
+                .count(),
+            ..Tally::default()
+        };
+        for d in &distinct {
+            match class(d) {
+                Class::New => t.new += 1,
+                Class::Flaky => t.flaky += 1,
+                Class::Allowed => t.allowed += 1,
+                Class::Harness => t.harness += 1,
+            }
+        }
+        view.tally = t;
+        view
+    }
+
+    /// Whether a failure fails the gate.
+    pub fn fails_gate(&self, f: &Failure) -> bool {
+        self.gating.contains(&f.id)
+    }
+
+    /// How a test attempt ends at the gate.
+    pub fn gate(&self, node: &NodeKey) -> Gate {
+        self.gates.get(node).copied().unwrap_or(Gate::Pass)
+    }
+}
+
+/// The class of a distinct leak. The one place that maps a
+/// [`LeakStatus`] to how reports show it.
+pub fn class(d: &DistinctLeak<'_>) -> Class {
+    if d.harness {
+        return Class::Harness;
+    }
+    match d.status {
+        LeakStatus::New => Class::New,
+        LeakStatus::Allowed { .. } => Class::Allowed,
+        LeakStatus::Flaky { .. } => Class::Flaky,
     }
 }
 
@@ -255,13 +497,12 @@ impl Analysis {
         self
     }
 
-    /// Failures that fail the gate (not covered by allowed leaks), leak
-    /// failures excluded (leaks are reported as leaks).
+    /// Failures other than leaks that fail the gate, in order.
     pub fn other_failures(&self) -> impl Iterator<Item = &Failure> {
         self.findings
             .failures
             .iter()
-            .filter(|f| f.kind != FailureKind::Leak)
+            .filter(|f| f.kind != FailureKind::Leak && self.view.fails_gate(f))
     }
 
     /// Leak reports with their statuses.
@@ -269,11 +510,22 @@ impl Analysis {
         self.findings.leaks.iter().zip(self.statuses.iter())
     }
 
+    /// The counts every report states.
+    pub fn tally(&self) -> Tally {
+        self.view.tally
+    }
+
     /// Distinct leaks, most important first: new before allowed, real
     /// before harness, more goroutines first, then by origin.
     pub fn distinct_leaks(&self) -> Vec<DistinctLeak<'_>> {
+        self.distinct_leaks_with(&self.view)
+    }
+
+    fn distinct_leaks_with(&self, _view: &View) -> Vec<DistinctLeak<'_>> {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut out: Vec<DistinctLeak<'_>> = Vec::new();
+        // Goroutines already counted: (input, package run, goroutine id).
+        let mut counted: FxHashSet<(usize, u32, u64)> = FxHashSet::default();
         for (leak, status) in self.leaks() {
             let mut in_report: HashMap<&str, usize> = HashMap::new();
             for g in &leak.goroutines {
@@ -283,20 +535,30 @@ impl Analysis {
                         fingerprint: g.fingerprint.as_str(),
                         example: g,
                         goroutines: 0,
+                        sightings: 0,
                         max_in_report: 0,
                         reporters: Vec::new(),
+                        seen_again: Vec::new(),
                         status,
                         harness: true,
                     });
                     out.len() - 1
                 });
                 let d = &mut out[i];
-                d.goroutines += 1;
-                d.harness &= g.harness.is_some();
+                d.sightings += 1;
+                let id = g.goroutine.id;
+                let first_time = id == 0 || counted.insert((leak.node.input, leak.node.run, id));
                 let who = (leak.package.as_deref(), leak.test.as_deref());
-                if !d.reporters.contains(&who) {
-                    d.reporters.push(who);
+                if first_time {
+                    d.goroutines += 1;
+                    if !d.reporters.contains(&who) {
+                        d.reporters.push(who);
+                    }
+                    d.seen_again.retain(|w| *w != who);
+                } else if !d.reporters.contains(&who) && !d.seen_again.contains(&who) {
+                    d.seen_again.push(who);
                 }
+                d.harness &= g.harness.is_some();
                 if matches!(status, LeakStatus::New) {
                     d.status = status;
                 }
@@ -315,6 +577,11 @@ impl Analysis {
                 .then_with(|| origin_key(a).cmp(&origin_key(b)))
         });
         out
+    }
+
+    /// Where a failure is placed in the repository, if anywhere.
+    pub fn failure_place<'a>(&self, f: &'a Failure) -> Option<&'a SourceRef> {
+        f.location.as_ref().filter(|l| l.in_repo)
     }
 }
 

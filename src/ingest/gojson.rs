@@ -492,6 +492,7 @@ fn dispatch(f: &Fields<'_>, here: crate::events::Loc, sink: &mut dyn Sink) {
                 failed_build: f.failed_build.map(b),
                 name: None,
                 replay: false,
+                summary: false,
             },
         ),
         // pause, cont, bench, attr, artifacts and actions yet to come.

@@ -637,6 +637,7 @@ fn end_element(
                         .then_some(Cow::Borrowed(suite.name.as_str())),
                     name: None,
                     replay: false,
+                    summary: false,
                 },
             );
         }

@@ -473,6 +473,7 @@ impl Converter {
                 },
                 name: name.as_deref().map(Cow::Borrowed),
                 replay,
+                summary: self.replay.is_some(),
             },
         );
         self.block += 1;
@@ -804,6 +805,7 @@ impl Converter {
                 failed_build: None,
                 name: None,
                 replay: false,
+                summary: false,
             },
         );
         if self.seen_packages.len() < 100_000 {

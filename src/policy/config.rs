@@ -117,6 +117,7 @@ struct RawFile {
     extends: Option<Vec<Spanned<String>>>,
     allow: Option<Vec<Spanned<RawRule>>>,
     retry: Option<Spanned<crate::retry::RetryConfig>>,
+    verdict: Option<super::VerdictSettings>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +171,8 @@ pub struct Parsed {
     pub rules: Vec<Rule>,
     /// The `retry:` section.
     pub retry: Option<crate::retry::RetryConfig>,
+    /// The `verdict:` section.
+    pub verdict: super::VerdictSettings,
 }
 
 /// Builds diagnostics against one source text.
@@ -350,6 +353,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
     }
     let mut parsed = Parsed {
         retry: raw.retry.map(|r| r.value),
+        verdict: raw.verdict.unwrap_or_default(),
         ..Parsed::default()
     };
     for e in raw.extends.unwrap_or_default() {
@@ -605,6 +609,7 @@ pub fn from_text(file: &str, text: &str, today: Date) -> Result<Policy, PolicyEr
     }
     let mut policy = Policy::new(Some(file.to_string()), parsed.extends, rules, today)?;
     policy.retry = parsed.retry;
+    policy.verdict = parsed.verdict;
     Ok(policy)
 }
 

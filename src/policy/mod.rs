@@ -218,7 +218,46 @@ pub struct Policy {
     pub strict: bool,
     /// The `retry:` section: which leaks to rerun, and how.
     pub retry: Option<crate::retry::RetryConfig>,
+    /// The `verdict:` section: what the team declares about its output.
+    pub verdict: VerdictSettings,
     matcher: Matcher,
+}
+
+/// The `verdict:` section of `.leakgate.yml`. Each setting declares
+/// something the output cannot prove, so that a conditional failure
+/// ([`crate::findings::Condition`]) next to an allowed leak no longer fails
+/// the gate. Both are off by default: leakgate fails closed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictSettings {
+    /// `file_test.go:12: …` lines that a test with allowed leaks printed,
+    /// and a failed package's output outside any test, are logs (`t.Log`,
+    /// TestMain's progress), not failures. Needed only where the format
+    /// cannot tell (everything but Go 1.27+ `go test -json`).
+    #[serde(default)]
+    pub messages_are_logs: bool,
+    /// The runs judged never use `go test -failfast`, so a failed test
+    /// never keeps later tests from running. (`leakgate run` knows its own
+    /// command and needs no setting.)
+    #[serde(default)]
+    pub no_failfast: bool,
+    /// No test returns early when a subtest fails
+    /// (`if !t.Run(…) { return }`), so a failed subtest never keeps its
+    /// parent's later subtests from running.
+    #[serde(default)]
+    pub subtests_never_return_early: bool,
+}
+
+impl VerdictSettings {
+    /// Whether the settings declare failures of this condition harmless.
+    pub fn waives(&self, condition: crate::findings::Condition) -> bool {
+        match condition.setting() {
+            Some("messages_are_logs") => self.messages_are_logs,
+            Some("no_failfast") => self.no_failfast,
+            Some("subtests_never_return_early") => self.subtests_never_return_early,
+            _ => false,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -230,6 +269,7 @@ impl Default for Policy {
             today: today(),
             strict: false,
             retry: None,
+            verdict: VerdictSettings::default(),
             matcher: Matcher::default(),
         }
     }
@@ -247,6 +287,7 @@ impl Clone for Policy {
         .map(|mut p| {
             p.strict = self.strict;
             p.retry = self.retry.clone();
+            p.verdict = self.verdict;
             p
         })
         .unwrap_or_default()
@@ -275,6 +316,7 @@ impl Policy {
             today,
             strict: false,
             retry: None,
+            verdict: VerdictSettings::default(),
             matcher,
         })
     }

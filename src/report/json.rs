@@ -1,6 +1,8 @@
-//! The JSON report, `schema_version` 1.
+//! The JSON report, `schema_version` 2.
 //!
-//! Stable: fields are only ever added. `leaks[]` has one entry per leak
+//! Stable within a schema version: fields are only ever added. Version 2
+//! moved the test counts to `counts` and made `tests` the list of every
+//! test attempt with how it ends at the gate. `leaks[]` has one entry per leak
 //! report (one goleak report or synctest bubble) and lists every goroutine
 //! of it, ungrouped; `groups` gives the grouping. `fingerprint` is stable
 //! across runs and machines. See `docs/json-report.md`.
@@ -17,7 +19,7 @@ use crate::scan::ReportOrigin;
 use crate::verdict::Analysis;
 
 /// Current schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -27,7 +29,9 @@ struct Report<'a> {
     exit_code: i32,
     reasons: &'a [String],
     inputs: Vec<Input<'a>>,
-    tests: Tests,
+    counts: Tests,
+    tally: Tally,
+    tests: Vec<TestAttempt<'a>>,
     failures: Vec<Failure<'a>>,
     leaks: Vec<Leak<'a>>,
     distinct_leaks: Vec<Distinct<'a>>,
@@ -86,15 +90,51 @@ struct Tests {
     packages: u64,
 }
 
+/// The distinct-leak and failure counts every report states.
+#[derive(Serialize)]
+struct Tally {
+    new_leaks: usize,
+    allowed_leaks: usize,
+    flaky_leaks: usize,
+    test_harness: usize,
+    other_failures: usize,
+}
+
+/// One test attempt and how it ends at the gate.
+#[derive(Serialize)]
+struct TestAttempt<'a> {
+    package: Option<&'a str>,
+    test: &'a str,
+    attempt: u32,
+    outcome: &'static str,
+    gate: &'static str,
+    elapsed: Option<f64>,
+    input: Option<&'a str>,
+}
+
 #[derive(Serialize)]
 struct Failure<'a> {
     package: Option<&'a str>,
     test: Option<&'a str>,
+    attempt: u32,
     kind: &'static str,
     message: &'a str,
+    /// Fails the gate.
+    gating: bool,
+    /// Why a failure may be one where the format cannot tell (`null`: the
+    /// input states it).
+    condition: Option<Condition<'a>>,
+    location: Option<Source<'a>>,
     input: Option<&'a str>,
     line: u64,
     output: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Condition<'a> {
+    name: &'static str,
+    why: &'static str,
+    setting: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -211,7 +251,9 @@ struct Distinct<'a> {
     goroutines: usize,
     max_in_one_report: usize,
     test_harness: bool,
+    sightings: usize,
     reported_by: Vec<Reporter<'a>>,
+    seen_again_by: Vec<Reporter<'a>>,
 }
 
 #[derive(Serialize)]
@@ -309,20 +351,51 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 more_warnings: i.more_warnings,
             })
             .collect(),
-        tests: Tests {
+        counts: Tests {
             passed: f.counts.passed,
             failed: f.counts.failed,
             skipped: f.counts.skipped,
             packages: f.counts.packages,
         },
+        tally: {
+            let t = a.tally();
+            Tally {
+                new_leaks: t.new,
+                allowed_leaks: t.allowed,
+                flaky_leaks: t.flaky,
+                test_harness: t.harness,
+                other_failures: t.other_failures,
+            }
+        },
+        tests: f
+            .tests
+            .iter()
+            .map(|t| TestAttempt {
+                package: t.package.as_deref(),
+                test: &t.test,
+                attempt: t.node.attempt,
+                outcome: t.outcome.name(),
+                gate: a.view.gate(&t.node).name(),
+                elapsed: t.elapsed,
+                input: input_path(t.node.input),
+            })
+            .collect(),
         failures: f
             .failures
             .iter()
             .map(|x| Failure {
                 package: x.package.as_deref(),
                 test: x.test.as_deref(),
+                attempt: x.node.attempt,
                 kind: x.kind.name(),
                 message: &x.message,
+                gating: a.view.fails_gate(x),
+                condition: x.condition.map(|c| Condition {
+                    name: c.name(),
+                    why: c.why(),
+                    setting: c.setting(),
+                }),
+                location: source(&x.location),
                 input: input_path(x.at.input),
                 line: x.at.line,
                 output: &x.excerpt,
@@ -410,8 +483,17 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 goroutines: d.goroutines,
                 max_in_one_report: d.max_in_report,
                 test_harness: d.harness,
+                sightings: d.sightings,
                 reported_by: d
                     .reporters
+                    .iter()
+                    .map(|(p, t)| Reporter {
+                        package: *p,
+                        test: *t,
+                    })
+                    .collect(),
+                seen_again_by: d
+                    .seen_again
                     .iter()
                     .map(|(p, t)| Reporter {
                         package: *p,

@@ -31,7 +31,6 @@ use std::io::{self, Write};
 
 use crate::findings::LeakedGoroutine;
 use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
 use crate::stack;
 use crate::verdict::{Analysis, DistinctLeak};
 
@@ -198,62 +197,12 @@ pub fn write_with(
     }
 }
 
-/// Counts of distinct leaks as every report states them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// New (gate-failing) distinct leaks, test-harness goroutines excluded.
-    pub new: usize,
-    /// Allowed by the policy.
-    pub allowed: usize,
-    /// Flaky (seen on some attempts only). Always 0 until retries exist.
-    pub flaky: usize,
-    /// Test-harness goroutines goleak listed (not leaks).
-    pub harness: usize,
-    /// Failures other than leaks.
-    pub other_failures: usize,
-}
+pub use crate::verdict::{class, Class, Tally};
 
-/// How a distinct leak is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Class {
-    /// Fails the gate.
-    New,
-    /// Leaked on the first run, gone on a retry.
-    Flaky,
-    /// Known and allowed by the policy.
-    Allowed,
-    /// A test-harness goroutine goleak cannot tell from a leak.
-    Harness,
-}
-
-/// The class of a distinct leak. The one place that maps a
-/// [`LeakStatus`] to how reports show it.
-pub fn class(d: &DistinctLeak<'_>) -> Class {
-    if d.harness {
-        return Class::Harness;
-    }
-    match d.status {
-        LeakStatus::New => Class::New,
-        LeakStatus::Allowed { .. } => Class::Allowed,
-        LeakStatus::Flaky { .. } => Class::Flaky,
-    }
-}
-
-/// Counts the distinct leaks by class.
-pub fn tally(a: &Analysis, distinct: &[DistinctLeak<'_>]) -> Tally {
-    let mut t = Tally {
-        other_failures: a.other_failures().count(),
-        ..Tally::default()
-    };
-    for d in distinct {
-        match class(d) {
-            Class::New => t.new += 1,
-            Class::Flaky => t.flaky += 1,
-            Class::Allowed => t.allowed += 1,
-            Class::Harness => t.harness += 1,
-        }
-    }
-    t
+/// The counts every report states: the judged view's
+/// ([`Analysis::tally`]); reporters never count on their own.
+pub fn tally(a: &Analysis, _distinct: &[DistinctLeak<'_>]) -> Tally {
+    a.tally()
 }
 
 /// Where a distinct leak is placed: the `go` statement in the repository,

@@ -557,29 +557,19 @@ fn stack_lines(
 
 fn summary(
     a: &Analysis,
-    distinct: &[DistinctLeak<'_>],
+    _distinct: &[DistinctLeak<'_>],
     paint: &Paint,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let c = &a.findings.counts;
-    let new = distinct
-        .iter()
-        .filter(|d| matches!(d.status, LeakStatus::New) && !d.harness)
-        .count();
-    let allowed = distinct
-        .iter()
-        .filter(|d| matches!(d.status, LeakStatus::Allowed { .. }))
-        .count();
-    let flaky = distinct
-        .iter()
-        .filter(|d| matches!(d.status, LeakStatus::Flaky { .. }))
-        .count();
-    let allowed = if flaky > 0 {
-        format!("{allowed} allowed, {flaky} flaky")
+    let t = a.tally();
+    let new = t.new;
+    let allowed = if t.flaky > 0 {
+        format!("{} allowed, {} flaky", t.allowed, t.flaky)
     } else {
-        format!("{allowed} allowed")
+        format!("{} allowed", t.allowed)
     };
-    let others = a.other_failures().count();
+    let others = t.other_failures;
     let head = match a.verdict {
         Verdict::Pass => paint.p(GREEN, "PASS"),
         Verdict::Fail => paint.p(RED, "FAIL"),

@@ -172,6 +172,23 @@ pub fn is_go_test(argv: &[String]) -> bool {
     program == Some("go") && argv.get(1).map(String::as_str) == Some("test")
 }
 
+/// Whether a `go test` command line may ask for `-failfast` (before
+/// `-args`): any spelling but an explicit false. A flag set through
+/// `GOFLAGS` is not seen here, so that is read too.
+pub fn uses_failfast(argv: &[String]) -> bool {
+    let set = |arg: &str| {
+        parse_flag(arg).is_some_and(|(name, value)| {
+            base_name(name) == "failfast" && !value.is_some_and(|v| v == "false" || v == "0")
+        })
+    };
+    let goflags = std::env::var("GOFLAGS").unwrap_or_default();
+    argv.iter()
+        .skip(2)
+        .take_while(|a| *a != "-args" && *a != "--args")
+        .any(|a| set(a))
+        || goflags.split_whitespace().any(set)
+}
+
 /// Whether a `go test` command line asks for `-json` (before `-args`).
 fn has_json(argv: &[String]) -> bool {
     for arg in argv.iter().skip(2) {

@@ -2,8 +2,6 @@
 //! `testdata/go` plant (see `testdata/go/README.md`) are found, in every
 //! input format, for every Go × goleak combination.
 
-
-
 use crate::common::*;
 use serde_json::Value;
 
@@ -107,7 +105,7 @@ fn go_json_of_every_combination_finds_every_planted_leak() {
         let run = check(&[fixture(&format!("{combo}/all.json"))], &[]);
         assert_eq!(run.code, 1, "{combo}: {}", run.stderr);
         let r = run.json();
-        assert_eq!(r["schema_version"], 1);
+        assert_eq!(r["schema_version"], 2);
         assert_eq!(r["verdict"], "fail");
         assert_eq!(r["exit_code"], 1);
         assert_eq!(leak_keys(&r), expected_leaks(), "{combo}");
@@ -155,7 +153,7 @@ fn every_format_finds_the_same_leaks() {
                 || file == "all.gotestsum-github-actions.out"
                 || file == "all.txt"
             {
-                assert_eq!(r["tests"], reference["tests"], "{combo}/{file}");
+                assert_eq!(r["counts"], reference["counts"], "{combo}/{file}");
             }
             // go-junit-report's JSON parser misattributes parallel tests'
             // output (its own bug); every other producer keeps who reported what.
@@ -304,7 +302,7 @@ fn shards_make_one_verdict() {
     let split = split.json();
     assert_eq!(split["inputs"].as_array().unwrap().len(), 2);
     assert_eq!(leak_keys(&split), leak_keys(&whole));
-    assert_eq!(split["tests"], whole["tests"]);
+    assert_eq!(split["counts"], whole["counts"]);
 }
 
 #[test]
@@ -320,13 +318,16 @@ fn a_clean_package_passes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = run.json();
     assert_eq!(r["verdict"], "pass");
-    assert!(r["tests"]["passed"].as_u64().unwrap() > 0);
+    assert!(r["counts"]["passed"].as_u64().unwrap() > 0);
     assert!(run.stderr.contains("PASS"), "{}", run.stderr);
 }
 
 #[test]
 fn bundled_example_fails_with_its_leaks() {
-    let run = check(&[crate::common::root().join("examples/leaky-run.json")], &[]);
+    let run = check(
+        &[crate::common::root().join("examples/leaky-run.json")],
+        &[],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let keys = leak_keys(&run.json());
     assert!(keys.contains(&("fiftyworkers".into(), "TestFiftyWorkersLeaked".into())));
@@ -408,7 +409,7 @@ fn build_failures_are_reported_with_the_compiler_output() {
             output.contains("broken_test.go:8:14: cannot use"),
             "{file}: {output}"
         );
-        assert_eq!(r["tests"]["passed"], 1, "{file}");
+        assert_eq!(r["counts"]["passed"], 1, "{file}");
     }
 }
 

@@ -129,13 +129,13 @@ pub fn fingerprints(report: &Value) -> Vec<String> {
     v
 }
 
-/// Non-leak failures as (kind, package tail, test).
+/// Non-leak failures that fail the gate as (kind, package tail, test).
 pub fn other_failures(report: &Value) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = report["failures"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["kind"] != "leak")
+        .filter(|f| f["kind"] != "leak" && f["gating"] == true)
         .map(|f| {
             let pkg = f["package"].as_str().unwrap_or("?");
             (

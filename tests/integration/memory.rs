@@ -70,7 +70,7 @@ fn peak(size: &str, packages: usize) -> (u64, u64) {
     }
     assert!(gen.wait().expect("generator exit").success());
     let report = reader.join().expect("report reader");
-    let passed = report["tests"]["passed"].as_u64().unwrap_or(0);
+    let passed = report["counts"]["passed"].as_u64().unwrap_or(0);
     (hwm, passed)
 }
 

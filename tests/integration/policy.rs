@@ -130,7 +130,7 @@ fn rules_for_every_goroutine_allow_the_report() {
     let repo = Repo::new();
     repo.write(
         ".leakgate.yml",
-        "version: 1\nallow:\n  - id: worker\n    reason: the worker is stopped by the process\n    owner: '@team'\n    match:\n      top_function: example.com/leakgate/fixtures/ctxworker.(*Worker).run\n      created_by: example.com/leakgate/fixtures/ctxworker.*\n",
+        "version: 1\nallow:\n  - id: worker\n    reason: the worker is stopped by the process\n    owner: '@team'\n    match:\n      top_function: example.com/leakgate/fixtures/ctxworker.(*Worker).run\n      created_by: example.com/leakgate/fixtures/ctxworker.*\nverdict:\n  no_failfast: true\n",
     );
     let (code, report, stderr) = repo.check("labels.json", &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -140,10 +140,43 @@ fn rules_for_every_goroutine_allow_the_report() {
     assert!(stderr.contains("allowed by  worker"), "{stderr}");
 }
 
+/// `labels.json` is `go test -run '^TestLabeledWorker$'`: its one test
+/// fails with an allowed leak and is its package's last. Under
+/// `-failfast` the tests after it would never have run, and nothing in the
+/// output could show it: the gate fails closed and says how to declare
+/// that the run did not use `-failfast`.
+#[test]
+fn an_allowed_leak_in_the_last_test_fails_closed_unless_failfast_is_ruled_out() {
+    let repo = Repo::new();
+    let rules = "version: 1\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n";
+    repo.write(".leakgate.yml", rules);
+    let (code, report, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(leak(&report, "TestLabeledWorker")["status"], "allowed");
+    let why = report["reasons"].to_string();
+    assert!(
+        why.contains("-failfast") && why.contains("no_failfast: true"),
+        "{why}"
+    );
+    let f = report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["gating"] == true)
+        .unwrap();
+    assert_eq!(f["condition"]["name"], "stopped-early", "{f}");
+    repo.write(
+        ".leakgate.yml",
+        &format!("{rules}verdict:\n  no_failfast: true\n"),
+    );
+    let (code, _, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn an_expired_rule_stops_applying_and_says_where_it_is() {
     let repo = Repo::new();
-    let policy = "version: 1\nallow:\n  - id: worker\n    reason: r\n    expires: 2026-06-30\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n";
+    let policy = "version: 1\nallow:\n  - id: worker\n    reason: r\n    expires: 2026-06-30\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\nverdict:\n  no_failfast: true\n";
     repo.write(".leakgate.yml", policy);
     let (code, report, stderr) = repo.check("labels.json", &[]);
     assert_eq!(code, 1, "{stderr}");
@@ -186,7 +219,7 @@ fn unused_rules_are_listed_and_fail_only_under_strict() {
     let repo = Repo::new();
     repo.write(
         ".leakgate.yml",
-        "version: 1\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n  - id: gone\n    reason: fixed long ago\n    match:\n      top_function: example.com/old.(*Pool).reap\n",
+        "version: 1\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n  - id: gone\n    reason: fixed long ago\n    match:\n      top_function: example.com/old.(*Pool).reap\nverdict:\n  no_failfast: true\n",
     );
     let (code, report, stderr) = repo.check("labels.json", &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -216,7 +249,7 @@ fn known_libraries_are_opt_in_and_unused_ones_are_not_strict_failures() {
     let repo = Repo::new();
     repo.write(
         ".leakgate.yml",
-        "version: 1\nextends: [known-libraries]\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n",
+        "version: 1\nextends: [known-libraries]\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\nverdict:\n  no_failfast: true\n",
     );
     let (code, report, stderr) = repo.check("labels.json", &["--strict"]);
     assert_eq!(code, 0, "{stderr}");
@@ -465,7 +498,29 @@ fn baseline_then_check_passes_on_the_same_input() {
     for l in report["leaks"].as_array().unwrap() {
         assert_eq!(l["status"], "allowed", "{l}");
     }
-    assert_eq!(report["reasons"], serde_json::json!(["1 other failure"]));
+    // TestParallelGroup's last subtest failed with an allowed leak (a
+    // parent that returns when t.Run fails would have skipped the rest),
+    // and synctestleak's bubble panic ended its binary before
+    // TestAfterPanic: both fail the gate although their leaks are allowed.
+    let reasons = report["reasons"].to_string();
+    assert_eq!(report["reasons"][0], "3 other failures", "{reasons}");
+    assert!(reasons.contains("subtests_never_return_early"), "{reasons}");
+    assert!(
+        reasons.contains("synctestleak (package level)")
+            && reasons.contains("deadlock panic ended the test binary"),
+        "{reasons}"
+    );
+    std::fs::write(
+        repo.path().join(".leakgate.yml"),
+        format!("{text}verdict:\n  subtests_never_return_early: true\n"),
+    )
+    .unwrap();
+    let (code, report, stderr) = repo.check("all.json", &["--strict"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["reasons"][0], "2 other failures");
+    assert!(!report["reasons"]
+        .to_string()
+        .contains("subtests_never_return_early"));
     assert!(report["rules"]
         .as_array()
         .unwrap()
@@ -480,6 +535,13 @@ fn baseline_then_check_passes_on_the_same_input() {
         "--write",
     ]);
     assert_eq!(out.status.code(), Some(0));
+    // (Its one test is its last: see
+    // an_allowed_leak_in_the_last_test_fails_closed_unless_failfast_is_ruled_out.)
+    let text = repo.read(".leakgate.yml");
+    repo.write(
+        ".leakgate.yml",
+        &format!("{text}verdict:\n  no_failfast: true\n"),
+    );
     let (code, _, stderr) = repo.check("labels.json", &["--strict"]);
     assert_eq!(code, 0, "{stderr}");
 }

@@ -1,0 +1,1207 @@
+//! Events → the run tree: per input, package runs → test attempts, each
+//! with the outcome the input states and the evidence in its own output.
+//!
+//! The [`Collector`] is an [`events::Sink`](crate::events::Sink). It keeps
+//! output only for tests and packages that are still running, feeds it
+//! through a [`Scanner`] as it arrives, and when a test ends keeps what
+//! its output proves ([`Evidence`]: goleak reports, synctest leaks, panics,
+//! timeouts, `file:line:` messages, a bounded excerpt) if it failed, and
+//! only its name, outcome and duration if it passed. So memory grows with
+//! the number of tests, never with the amount of passing output.
+//!
+//! Nothing here decides what a failure *means*: the tree only records what
+//! the input says. [`crate::attribution`] turns the finished tree into
+//! findings in one pass.
+//!
+//! Identity is by key: a package run is `(input, run)`, a test attempt is
+//! `(package run, test path, attempt)`. A package whose name arrives late
+//! (plain text names a package only on its last line) is a node whose name
+//! is filled in when it arrives.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::events::{Event, Loc, Outcome, Sink};
+use crate::findings::{Findings, Problem};
+use crate::ingest::InputSummary;
+use crate::paths::Repo;
+use crate::scan::{Found, Scanner};
+
+/// Lines kept from the start of a failing test's output.
+pub const EXCERPT_HEAD: usize = 40;
+/// Lines kept from the end of a failing test's output.
+pub const EXCERPT_TAIL: usize = 80;
+/// A partial output line is cut at this length.
+pub const MAX_PARTIAL_LINE: usize = crate::ingest::MAX_LINE_BYTES;
+/// Stray lines remembered for context (build errors of old Go versions).
+pub const STRAY_CONTEXT: usize = 50;
+/// `file:line:` messages kept per test; later ones are counted.
+pub const MAX_MESSAGES: usize = 64;
+/// Lines of package-level output outside any test kept as evidence.
+pub const MAX_OWN_LINES: usize = 20;
+/// A kept output line is cut at this length (with a marker).
+pub const EXCERPT_LINE_BYTES: usize = 4096;
+
+/// A message a test printed through the testing package's decoration:
+/// `    file_test.go:12: text` (`t.Log`, `t.Error`, `t.Fatal` all look so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The file as printed (a base name, or a path with `-fullpath`).
+    pub file: String,
+    /// Its line.
+    pub line: u32,
+    /// The text after `file:line: `.
+    pub text: String,
+    /// Go 1.27+ `-json` marked it `OutputType: error` (`t.Error`,
+    /// `t.Fatal`). Only meaningful when [`Evidence::typed`].
+    pub error: bool,
+    /// Where it was read.
+    pub at: Loc,
+}
+
+/// What a test's (or a package's) own output proves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    /// goleak reports, synctest leaks, panics, timeouts, goleak errors.
+    pub found: Vec<(Found, Loc)>,
+    /// `file:line:` messages outside goleak's reports, at most
+    /// [`MAX_MESSAGES`].
+    pub messages: Vec<Message>,
+    /// Messages beyond [`MAX_MESSAGES`], counted only.
+    pub more_messages: usize,
+    /// The output carried Go 1.27 `OutputType`s, so `t.Error` lines are
+    /// told from `t.Log` lines.
+    pub typed: bool,
+    /// The bounded excerpt of the output (framing and goleak reports left
+    /// out).
+    pub excerpt: Vec<String>,
+    /// Package level: lines that are not `go test`'s own (`PASS`, `FAIL`,
+    /// `ok`, `exit status`, `coverage:`), nor a goleak report, at most
+    /// [`MAX_OWN_LINES`].
+    pub own_lines: Vec<String>,
+    /// Package level: how many such lines there were.
+    pub own_line_count: usize,
+}
+
+/// One run of one test (a subtest is a test with a `/` path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRun {
+    /// Full name, `TestA/sub_case`.
+    pub name: String,
+    /// 1 for the first run of this name in its package run, 2 for the
+    /// second (`-count=2`, a rerun in the same stream), …
+    pub attempt: u32,
+    /// The result the input states; `None` when the test never finished.
+    pub outcome: Option<Outcome>,
+    /// Seconds, when stated.
+    pub elapsed: Option<f64>,
+    /// Where it started.
+    pub start: Loc,
+    /// Where its result was read.
+    pub end: Option<Loc>,
+    /// What its output proves; kept only when it failed or never finished.
+    pub evidence: Option<Box<Evidence>>,
+}
+
+impl TestRun {
+    /// Whether it failed or never finished.
+    pub fn failed(&self) -> bool {
+        !matches!(self.outcome, Some(Outcome::Pass | Outcome::Skip))
+    }
+}
+
+/// A package whose build failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFailure {
+    /// The package whose build failed (Go 1.24+ `FailedBuild`; else the
+    /// package itself).
+    pub package: String,
+    /// Compiler output.
+    pub excerpt: Vec<String>,
+}
+
+/// One run of one package's test binary in one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageRun {
+    /// Key: the n-th package run of the whole tree, in order of start.
+    pub run: u32,
+    /// The input it was read from.
+    pub input: usize,
+    /// The reader's key for it (the import path, or a provisional key).
+    pub key: String,
+    /// The import path; filled in when a reader names it late.
+    pub name: Option<String>,
+    /// The stated result; `None` when it never reported one.
+    pub outcome: Option<Outcome>,
+    /// Seconds.
+    pub elapsed: Option<f64>,
+    /// A fragment whose package result repeats one stated elsewhere
+    /// (gotestsum's per-test blocks and failure summary).
+    pub replay: bool,
+    /// An entry of a failure summary (gotestsum's `=== Failed`): its tests
+    /// may be copies of tests read in full.
+    pub summary: bool,
+    /// Where it started.
+    pub start: Loc,
+    /// Where its result was read.
+    pub end: Option<Loc>,
+    /// Its tests, in order of start.
+    pub tests: Vec<TestRun>,
+    /// Package-level output (outside any test): `VerifyTestMain`, panics
+    /// outside tests, timeouts, TestMain's own lines.
+    pub own: Evidence,
+    /// Its build failed.
+    pub build: Option<BuildFailure>,
+}
+
+impl PackageRun {
+    /// The import path for people (`None` when no reader named it).
+    pub fn display_name(&self) -> Option<&str> {
+        if let Some(n) = &self.name {
+            return Some(n);
+        }
+        if self.key.starts_with('\u{0}') || self.key.is_empty() {
+            None
+        } else {
+            Some(&self.key)
+        }
+    }
+}
+
+/// A `FAIL\tpkg [build failed]` line outside any package (Go ≤ 1.23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrayBuild {
+    /// The package.
+    pub package: String,
+    /// `[build failed]` or `[setup failed]`.
+    pub marker: String,
+    /// The stray lines before it (compiler output).
+    pub excerpt: Vec<String>,
+    /// Where.
+    pub at: Loc,
+}
+
+/// Everything the inputs said, as a tree.
+#[derive(Debug, Clone, Default)]
+pub struct RunTree {
+    /// The inputs read.
+    pub inputs: Vec<InputSummary>,
+    /// Every package run, in order of start.
+    pub packages: Vec<PackageRun>,
+    /// Build failures printed outside any package.
+    pub stray_builds: Vec<StrayBuild>,
+    /// Reasons the run cannot be judged.
+    pub problems: Vec<Problem>,
+    /// Events read.
+    pub events: u64,
+}
+
+/// A failing test's output as kept: its first [`EXCERPT_HEAD`] and last
+/// [`EXCERPT_TAIL`] lines, each cut at [`EXCERPT_LINE_BYTES`], with a marker
+/// where lines were dropped. Storage is reused: the head is one string, the
+/// tail a ring of strings, so passing output costs copies, not allocations.
+#[derive(Default)]
+struct Excerpt {
+    head: String,
+    head_ends: Vec<usize>,
+    tail: VecDeque<String>,
+    dropped: usize,
+    /// Tail strings of earlier tests, cleared, for reuse.
+    free: Vec<String>,
+}
+
+/// Appends `line` to `to`, cut at [`EXCERPT_LINE_BYTES`] with a marker.
+fn push_bounded(to: &mut String, line: &str) {
+    if line.len() <= EXCERPT_LINE_BYTES {
+        to.push_str(line);
+        return;
+    }
+    let mut end = EXCERPT_LINE_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    to.push_str(&line[..end]);
+    to.push_str(&format!(" [… {} bytes not kept]", line.len() - end));
+}
+
+impl Excerpt {
+    fn push(&mut self, line: &str) {
+        if self.head_ends.len() < EXCERPT_HEAD {
+            push_bounded(&mut self.head, line);
+            self.head_ends.push(self.head.len());
+            return;
+        }
+        let mut slot = if self.tail.len() == EXCERPT_TAIL {
+            self.dropped += 1;
+            self.tail.pop_front().unwrap_or_default()
+        } else {
+            self.free.pop().unwrap_or_default()
+        };
+        slot.clear();
+        push_bounded(&mut slot, line);
+        self.tail.push_back(slot);
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut v = Vec::with_capacity(self.head_ends.len() + 1 + self.tail.len());
+        let mut start = 0;
+        for &end in &self.head_ends {
+            v.push(self.head[start..end].to_string());
+            start = end;
+        }
+        if self.dropped > 0 {
+            v.push(format!("[… {} lines not kept …]", self.dropped));
+        }
+        v.extend(self.tail.iter().cloned());
+        v
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head_ends.is_empty()
+    }
+
+    fn clear(&mut self) {
+        if self.head.capacity() > 64 * 1024 {
+            self.head = String::new();
+        }
+        self.head.clear();
+        self.head_ends.clear();
+        // Short strings are kept for the next test's tail (at most
+        // EXCERPT_TAIL of them: the tail never holds more).
+        for s in self.tail.drain(..) {
+            if s.capacity() <= 256 {
+                self.free.push(s);
+            }
+        }
+        self.dropped = 0;
+    }
+}
+
+/// `    file.go:12: text` → (`file.go`, 12, `text`): the testing package's
+/// decoration of `t.Log`/`t.Error` output.
+pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
+    // The testing package indents (4 spaces per level); some JUnit
+    // writers strip that.
+    let t = trim_start(line);
+    let colon = t.find(".go:")? + 3;
+    let file = &t[..colon];
+    if file.contains(' ') || file.len() <= 3 {
+        return None;
+    }
+    let rest = &t[colon + 1..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let after = &rest[digits..];
+    let text = after
+        .strip_prefix(": ")
+        .or_else(|| after.strip_prefix(':'))?;
+    let n: u32 = rest[..digits].parse().ok()?;
+    Some((file, n, text))
+}
+
+/// Whether a package-level line is `go test`'s own, not the package's.
+fn is_go_test_line(line: &str) -> bool {
+    let t = line.trim_end();
+    t.is_empty()
+        || t == "PASS"
+        || t == "FAIL"
+        || t.starts_with("ok  \t")
+        || t.starts_with("FAIL\t")
+        || t.starts_with("?   \t")
+        || t.starts_with("exit status ")
+        || t.starts_with("coverage: ")
+        || t.starts_with("testing: warning: no tests to run")
+        || t.starts_with("=== ")
+        || trim_start(t).starts_with("--- ")
+}
+
+#[derive(Default)]
+struct Stream {
+    scanner: Scanner,
+    partial: String,
+    found: Vec<(Found, Loc)>,
+    excerpt: Excerpt,
+    messages: Vec<Message>,
+    more_messages: usize,
+    typed: bool,
+    /// Package level only: keep lines that are not `go test`'s own.
+    package_level: bool,
+    own_lines: Vec<String>,
+    own_line_count: usize,
+    /// `FAIL\tpkg [build failed]` / `[setup failed]` (Go 1.22–1.23 JSON).
+    build_failed: bool,
+}
+
+/// Streams of passed tests kept for reuse, at most.
+const SPARE_STREAMS: usize = 32;
+
+impl Stream {
+    /// Back to the state of `Stream::default()`, keeping small buffers.
+    fn reset(&mut self) {
+        self.scanner = Scanner::new();
+        if self.partial.capacity() > 64 * 1024 {
+            self.partial = String::new();
+        }
+        self.partial.clear();
+        self.found.clear();
+        self.excerpt.clear();
+        self.messages.clear();
+        self.more_messages = 0;
+        self.typed = false;
+        self.own_lines.clear();
+        self.own_line_count = 0;
+        self.build_failed = false;
+    }
+
+    fn text(&mut self, text: &str, kind: Option<&str>, at: Loc) {
+        let mut rest = text;
+        // (`rest` is usually empty after the first line: no second search.)
+        while !rest.is_empty() {
+            let Some(i) = crate::bytes::find_byte(b'\n', rest.as_bytes()) else {
+                break;
+            };
+            self.whole_line(&rest[..i], kind, at);
+            rest = &rest[i + 1..];
+        }
+        if !rest.is_empty() && self.partial.len() < MAX_PARTIAL_LINE {
+            self.partial.push_str(rest);
+        }
+    }
+
+    /// `text(line + "\n", kind)`, without looking for line ends: the
+    /// line, completing what an earlier piece began.
+    fn whole_line(&mut self, line: &str, kind: Option<&str>, at: Loc) {
+        if self.partial.is_empty() {
+            self.line(line, kind, at);
+        } else {
+            let mut whole = std::mem::take(&mut self.partial);
+            whole.push_str(line);
+            self.line(&whole, kind, at);
+        }
+    }
+
+    fn line(&mut self, line: &str, kind: Option<&str>, at: Loc) {
+        if kind.is_some() {
+            self.typed = true;
+        }
+        if line.starts_with("FAIL")
+            && (line.ends_with(" [build failed]") || line.ends_with(" [setup failed]"))
+        {
+            self.build_failed = true;
+        }
+        let was_in_report = self.scanner.in_report();
+        let mut out = Vec::new();
+        self.scanner.line(line, &mut out);
+        if !out.is_empty() {
+            self.found.extend(out.into_iter().map(|f| (f, at)));
+        }
+        let in_report = was_in_report || self.scanner.in_report();
+        let framing = kind == Some("frame")
+            || line.starts_with("=== ")
+            || trim_start(line).starts_with("--- ");
+        if framing {
+            return;
+        }
+        if !in_report {
+            self.excerpt.push(line);
+            if kind != Some("error-continue") {
+                self.message(line, kind, at);
+            }
+            if self.package_level && !self.scanner.is_busy() && !is_go_test_line(line) {
+                self.own_line_count += 1;
+                if self.own_lines.len() < MAX_OWN_LINES {
+                    let mut s = String::new();
+                    push_bounded(&mut s, line);
+                    self.own_lines.push(s);
+                }
+            }
+        }
+    }
+
+    fn message(&mut self, line: &str, kind: Option<&str>, at: Loc) {
+        let Some((file, n, text)) = decoration(line) else {
+            return;
+        };
+        if self.messages.len() >= MAX_MESSAGES {
+            self.more_messages += 1;
+            return;
+        }
+        let mut t = String::new();
+        push_bounded(&mut t, text);
+        self.messages.push(Message {
+            file: file.to_string(),
+            line: n,
+            text: t,
+            error: kind == Some("error"),
+            at,
+        });
+    }
+
+    fn finish(&mut self, at: Loc) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line, None, at);
+        }
+        let mut out = Vec::new();
+        self.scanner.finish(&mut out);
+        self.found.extend(out.into_iter().map(|f| (f, at)));
+    }
+
+    /// What the output proved, the stream left ready for reuse.
+    fn evidence(&mut self) -> Evidence {
+        Evidence {
+            found: std::mem::take(&mut self.found),
+            messages: std::mem::take(&mut self.messages),
+            more_messages: self.more_messages,
+            typed: self.typed,
+            excerpt: if self.excerpt.is_empty() {
+                Vec::new()
+            } else {
+                self.excerpt.lines()
+            },
+            own_lines: std::mem::take(&mut self.own_lines),
+            own_line_count: self.own_line_count,
+        }
+    }
+}
+
+/// `s.trim_start()`, without decoding characters while the bytes are ASCII
+/// (the ASCII white space of `char::is_whitespace` is ` ` and `\t`..`\r`).
+fn trim_start(s: &str) -> &str {
+    let i = s
+        .bytes()
+        .position(|b| !matches!(b, b' ' | b'\t'..=b'\r'))
+        .unwrap_or(s.len());
+    match s.as_bytes().get(i) {
+        Some(b) if !b.is_ascii() => s[i..].trim_start(),
+        _ => &s[i..],
+    }
+}
+
+/// `a == b` for the package keys and test names compared on every event,
+/// eight bytes at a time in line (a `memcmp` call for a string of a few
+/// dozen bytes costs more than the comparison itself).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8]| s.try_into().map(u64::from_ne_bytes).ok();
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
+        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
+
+/// A running test: its output stream and its node so far.
+struct Running {
+    stream: Box<Stream>,
+    start: Loc,
+    attempt: u32,
+}
+
+/// A package's running tests by name. The test looked up last is kept
+/// out of the map: a test's output lines mostly come one after another, so
+/// most lookups compare one string instead of hashing one.
+#[derive(Default)]
+struct Tests {
+    map: FxHashMap<String, Running>,
+    hot: Option<(String, Running)>,
+}
+
+impl Tests {
+    fn is_hot(&self, name: &str) -> bool {
+        self.hot.as_ref().is_some_and(|(n, _)| same(n, name))
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.is_hot(name) || self.map.contains_key(name)
+    }
+
+    /// Adds a test that is not there yet (it becomes the hot one).
+    fn insert(&mut self, name: String, value: Running) -> &mut Running {
+        if let Some((k, v)) = self.hot.take() {
+            self.map.insert(k, v);
+        }
+        &mut self.hot.insert((name, value)).1
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Running> {
+        if !self.is_hot(name) {
+            let entry = self.map.remove_entry(name)?;
+            if let Some((k, v)) = self.hot.replace(entry) {
+                self.map.insert(k, v);
+            }
+        }
+        self.hot.as_mut().map(|(_, v)| v)
+    }
+
+    fn remove_entry(&mut self, name: &str) -> Option<(String, Running)> {
+        if self.is_hot(name) {
+            return self.hot.take();
+        }
+        self.map.remove_entry(name)
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (String, Running)> + '_ {
+        self.hot.take().into_iter().chain(self.map.drain())
+    }
+}
+
+/// A package run being read.
+struct Pkg {
+    node: PackageRun,
+    tests: Tests,
+    /// Runs seen per test name (attempt numbers).
+    attempts: FxHashMap<String, u32>,
+    output: Stream,
+}
+
+/// Builds the [`RunTree`] from events; [`Collector::finish`] attributes it.
+pub struct Collector<'r> {
+    repo: &'r Repo,
+    /// Running packages by key: their slots in `slots`.
+    pkgs: FxHashMap<String, usize>,
+    slots: Vec<Option<Pkg>>,
+    /// Slots of ended packages, for reuse.
+    free: Vec<usize>,
+    /// The package looked up last, and its slot.
+    last: Option<(String, usize)>,
+    strays: VecDeque<String>,
+    build_output: FxHashMap<String, Excerpt>,
+    failed_builds: FxHashSet<String>,
+    tree: RunTree,
+    next_run: u32,
+    leaks_seen: usize,
+    /// Streams of passed tests, reset, for the next tests to reuse. Boxed:
+    /// a stream moves between this list, a package's tests and back, one
+    /// pointer instead of the whole scanner state each time.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Stream>>,
+}
+
+impl<'r> Collector<'r> {
+    /// A collector resolving files against `repo`.
+    pub fn new(repo: &'r Repo) -> Self {
+        Collector {
+            repo,
+            pkgs: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            last: None,
+            strays: VecDeque::new(),
+            build_output: FxHashMap::default(),
+            failed_builds: FxHashSet::default(),
+            tree: RunTree::default(),
+            next_run: 0,
+            leaks_seen: 0,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Leak reports found so far in tests that ended (for live progress).
+    pub fn leaks_so_far(&self) -> usize {
+        self.leaks_seen
+    }
+
+    /// Records a summary of an input that was read.
+    pub fn input_done(&mut self, summary: InputSummary) {
+        self.tree.inputs.push(summary);
+    }
+
+    fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
+        // Consecutive events are mostly of one package: one string
+        // comparison instead of a hash lookup.
+        let slot = match &self.last {
+            Some((k, slot)) if same(k, key) => *slot,
+            _ => {
+                let slot = match self.pkgs.get(key) {
+                    Some(&slot) => slot,
+                    None => self.new_pkg(key, at),
+                };
+                let (k, s) = self.last.get_or_insert_with(Default::default);
+                k.clear();
+                k.push_str(key);
+                *s = slot;
+                slot
+            }
+        };
+        match self.slots.get_mut(slot).and_then(Option::as_mut) {
+            Some(p) => p,
+            None => unreachable!("a mapped slot holds a package"),
+        }
+    }
+
+    fn new_pkg(&mut self, key: &str, at: Loc) -> usize {
+        let run = self.next_run;
+        self.next_run += 1;
+        let pkg = Pkg {
+            node: PackageRun {
+                run,
+                input: at.input,
+                key: key.to_string(),
+                name: None,
+                outcome: None,
+                elapsed: None,
+                replay: false,
+                summary: false,
+                start: at,
+                end: None,
+                tests: Vec::new(),
+                own: Evidence::default(),
+                build: None,
+            },
+            tests: Tests::default(),
+            attempts: FxHashMap::default(),
+            output: Stream {
+                package_level: true,
+                ..Stream::default()
+            },
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(pkg);
+                slot
+            }
+            None => {
+                self.slots.push(Some(pkg));
+                self.slots.len() - 1
+            }
+        };
+        self.pkgs.insert(key.to_string(), slot);
+        slot
+    }
+
+    /// Forgets a package, its slot free for the next one.
+    fn remove_pkg(&mut self, key: &str) -> Option<Pkg> {
+        let slot = self.pkgs.remove(key)?;
+        if self.last.as_ref().is_some_and(|(_, s)| *s == slot) {
+            self.last = None;
+        }
+        self.free.push(slot);
+        self.slots.get_mut(slot)?.take()
+    }
+
+    /// The finished tree, without attributing it.
+    pub fn finish_tree(mut self) -> RunTree {
+        let mut open: Vec<(u32, String)> = self
+            .pkgs
+            .iter()
+            .filter_map(|(k, &slot)| {
+                let p = self.slots.get(slot)?.as_ref()?;
+                Some((p.node.run, k.clone()))
+            })
+            .collect();
+        open.sort();
+        for (_, key) in open {
+            let Some(mut pkg) = self.remove_pkg(&key) else {
+                continue;
+            };
+            let at = pkg.node.start;
+            let mut running: Vec<String> = Vec::new();
+            let mut tests: Vec<(String, Running)> = pkg.tests.drain().collect();
+            tests.sort_by(|a, b| a.1.start.line.cmp(&b.1.start.line).then(a.0.cmp(&b.0)));
+            for (name, mut r) in tests {
+                running.push(name.clone());
+                r.stream.finish(r.start);
+                let evidence = r.stream.evidence();
+                pkg.node.tests.push(TestRun {
+                    name,
+                    attempt: r.attempt,
+                    outcome: None,
+                    elapsed: None,
+                    start: r.start,
+                    end: None,
+                    evidence: Some(Box::new(evidence)),
+                });
+            }
+            pkg.output.finish(at);
+            pkg.node.own = pkg.output.evidence();
+            let label = pkg.node.display_name().unwrap_or("(unnamed)").to_string();
+            let message = if running.is_empty() {
+                format!(
+                    "package {label} started and never reported a result: the output ends early"
+                )
+            } else {
+                running.sort();
+                format!(
+                    "package {label} never reported a result; still running: {}",
+                    running.join(", ")
+                )
+            };
+            self.tree.problems.push(Problem {
+                at: Some(at),
+                message,
+            });
+            self.tree.packages.push(pkg.node);
+        }
+        self.tree.packages.sort_by_key(|p| p.run);
+        let results = self
+            .tree
+            .packages
+            .iter()
+            .any(|p| p.outcome.is_some() || !p.tests.is_empty())
+            || !self.tree.stray_builds.is_empty();
+        if self.tree.events == 0 || !results {
+            self.tree.problems.push(Problem {
+                at: None,
+                message: "no test results found in the input: neither a test nor a package reported a result".to_string(),
+            });
+        }
+        self.tree
+    }
+
+    /// Ends collection and attributes the tree ([`crate::attribution`]).
+    pub fn finish(self) -> Findings {
+        let repo = self.repo;
+        crate::attribution::attribute(self.finish_tree(), repo)
+    }
+
+    fn stray(&mut self, text: &str, at: Loc) {
+        let t = text.trim_end();
+        // Go ≤ 1.23 report build and setup failures as plain text.
+        if let Some(rest) = t.strip_prefix("FAIL\t") {
+            for marker in [" [build failed]", " [setup failed]"] {
+                if let Some(pkg) = rest.strip_suffix(marker) {
+                    if self.failed_builds.insert(pkg.to_string()) {
+                        self.tree.stray_builds.push(StrayBuild {
+                            package: pkg.to_string(),
+                            marker: marker.trim().to_string(),
+                            excerpt: self.strays.iter().cloned().collect(),
+                            at,
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        if self.strays.len() == STRAY_CONTEXT {
+            self.strays.pop_front();
+        }
+        self.strays.push_back(t.to_string());
+    }
+
+    fn test_run(&mut self, key: &str, test: &str, at: Loc) {
+        let fresh = self.spare.pop();
+        let pkg = self.pkg(key, at);
+        if pkg.tests.contains_key(test) {
+            if let Some(s) = fresh {
+                self.spare.push(s);
+            }
+            return;
+        }
+        let attempt = match pkg.attempts.get_mut(test) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                pkg.attempts.insert(test.to_string(), 1);
+                1
+            }
+        };
+        pkg.tests.insert(
+            test.to_string(),
+            Running {
+                stream: fresh.unwrap_or_default(),
+                start: at,
+                attempt,
+            },
+        );
+    }
+
+    fn test_end(&mut self, key: &str, test: &str, outcome: Outcome, elapsed: Option<f64>, at: Loc) {
+        let pkg = self.pkg(key, at);
+        let Some((name, mut r)) = pkg.tests.remove_entry(test) else {
+            // A result for a test that never said `run` (JUnit, summaries).
+            let attempt = match pkg.attempts.get_mut(test) {
+                Some(n) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    pkg.attempts.insert(test.to_string(), 1);
+                    1
+                }
+            };
+            pkg.node.tests.push(TestRun {
+                name: test.to_string(),
+                attempt,
+                outcome: Some(outcome),
+                elapsed,
+                start: at,
+                end: Some(at),
+                evidence: (outcome == Outcome::Fail).then(Box::default),
+            });
+            return;
+        };
+        let evidence = if outcome == Outcome::Fail {
+            r.stream.finish(at);
+            let e = r.stream.evidence();
+            let leaks = e
+                .found
+                .iter()
+                .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
+                .count();
+            self.leaks_seen += leaks;
+            Some(Box::new(e))
+        } else {
+            None
+        };
+        let pkg = self.pkg(key, at);
+        pkg.node.tests.push(TestRun {
+            name,
+            attempt: r.attempt,
+            outcome: Some(outcome),
+            elapsed,
+            start: r.start,
+            end: Some(at),
+            evidence,
+        });
+        // A passing test's output is dropped here; its buffers are
+        // reused by the next test.
+        if self.spare.len() < SPARE_STREAMS {
+            r.stream.reset();
+            self.spare.push(r.stream);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn package_end(
+        &mut self,
+        key: &str,
+        outcome: Outcome,
+        elapsed: Option<f64>,
+        failed_build: Option<&str>,
+        name: Option<&str>,
+        replay: bool,
+        summary: bool,
+        at: Loc,
+    ) {
+        // (Creates the package when it ends without having started.)
+        self.pkg(key, at);
+        let Some(mut pkg) = self.remove_pkg(key) else {
+            return;
+        };
+        pkg.node.outcome = Some(outcome);
+        pkg.node.elapsed = elapsed;
+        pkg.node.replay = replay;
+        pkg.node.summary = summary;
+        pkg.node.end = Some(at);
+        if let Some(n) = name {
+            pkg.node.name = Some(n.to_string());
+        }
+        // Unfinished tests: a crash, a timeout, os.Exit or a signal.
+        let mut unfinished: Vec<(String, Running)> = pkg.tests.drain().collect();
+        unfinished.sort_by(|a, b| a.1.start.line.cmp(&b.1.start.line).then(a.0.cmp(&b.0)));
+        for (test, mut r) in unfinished {
+            r.stream.finish(at);
+            let evidence = r.stream.evidence();
+            pkg.node.tests.push(TestRun {
+                name: test,
+                attempt: r.attempt,
+                outcome: None,
+                elapsed: None,
+                start: r.start,
+                end: None,
+                evidence: Some(Box::new(evidence)),
+            });
+        }
+        pkg.node
+            .tests
+            .sort_by_key(|t| (t.start.input, t.start.line));
+        pkg.output.finish(at);
+        let build_line = pkg.output.build_failed;
+        pkg.node.own = pkg.output.evidence();
+        let own_name = pkg.node.display_name().map(str::to_string);
+        if failed_build.is_some()
+            || self.failed_builds.contains(key)
+            || own_name
+                .as_deref()
+                .is_some_and(|n| self.failed_builds.contains(n))
+            || build_line
+        {
+            let fb = failed_build
+                .map(str::to_string)
+                .or_else(|| own_name.clone())
+                .unwrap_or_else(|| key.to_string());
+            let mut excerpt = self
+                .build_output
+                .get(&fb)
+                .map(Excerpt::lines)
+                .unwrap_or_default();
+            if excerpt.is_empty() {
+                // Compiler output on stderr mixed into the stream (Go ≤ 1.23,
+                // or GODEBUG=gotestjsonbuildtext=1): `# pkg` and what follows.
+                let label = own_name.as_deref().unwrap_or(key);
+                let header = format!("# {label}");
+                if let Some(start) = self
+                    .strays
+                    .iter()
+                    .rposition(|l| l == &header || l.starts_with(&format!("{header} ")))
+                {
+                    excerpt = self.strays.iter().skip(start).cloned().collect();
+                }
+                excerpt.extend(pkg.node.own.excerpt.iter().cloned());
+            }
+            // A stray `FAIL pkg [build failed]` line already made a node.
+            self.tree
+                .stray_builds
+                .retain(|s| s.package != fb && Some(s.package.as_str()) != own_name.as_deref());
+            pkg.node.build = Some(BuildFailure {
+                package: fb,
+                excerpt,
+            });
+        }
+        let own_leaks = pkg
+            .node
+            .own
+            .found
+            .iter()
+            .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
+            .count();
+        self.leaks_seen += own_leaks;
+        self.tree.packages.push(pkg.node);
+    }
+}
+
+/// Output text as an event carries it.
+enum Piece<'a> {
+    /// Text that may hold several lines or part of one, and its Go 1.27
+    /// `OutputType`.
+    Text(&'a str, Option<&'a str>),
+    /// One whole line, without its `\n`, and its `OutputType`.
+    Line(&'a str, Option<&'a str>),
+}
+
+impl Stream {
+    fn piece(&mut self, piece: &Piece<'_>, at: Loc) {
+        match *piece {
+            Piece::Text(text, kind) => self.text(text, kind, at),
+            Piece::Line(line, kind) => self.whole_line(line, kind, at),
+        }
+    }
+}
+
+impl Collector<'_> {
+    /// Output of a test, of a package, or of neither (stray text).
+    fn output(
+        &mut self,
+        package: Option<Cow<'_, str>>,
+        test: Option<Cow<'_, str>>,
+        piece: Piece<'_>,
+        at: Loc,
+    ) {
+        let Some(package) = package else {
+            match piece {
+                Piece::Text(text, _) => {
+                    for line in text.lines() {
+                        self.stray(line, at);
+                    }
+                }
+                // (As `lines()` reads `line` and its `\n`.)
+                Piece::Line(line, _) => self.stray(line.strip_suffix('\r').unwrap_or(line), at),
+            }
+            return;
+        };
+        let pkg = self.pkg(&package, at);
+        match test {
+            Some(test) => {
+                if let Some(r) = pkg.tests.get_mut(&test) {
+                    r.stream.piece(&piece, at);
+                    return;
+                }
+                // Output of a test that never said `run`.
+                self.test_run(&package, &test, at);
+                let pkg = self.pkg(&package, at);
+                if let Some(r) = pkg.tests.get_mut(&test) {
+                    r.stream.piece(&piece, at);
+                }
+            }
+            None => pkg.output.piece(&piece, at),
+        }
+    }
+}
+
+impl Sink for Collector<'_> {
+    fn event(&mut self, at: Loc, event: Event<'_>) {
+        self.tree.events += 1;
+        match event {
+            Event::PackageStart { package } => {
+                self.pkg(&package, at);
+            }
+            Event::TestRun { package, test } => self.test_run(&package, &test, at),
+            Event::Output {
+                package,
+                test,
+                text,
+                kind,
+            } => self.output(package, test, Piece::Text(&text, kind.as_deref()), at),
+            Event::OutputLine {
+                package,
+                test,
+                line,
+                kind,
+            } => self.output(Some(package), test, Piece::Line(&line, kind.as_deref()), at),
+            Event::TestEnd {
+                package,
+                test,
+                outcome,
+                elapsed,
+            } => self.test_end(&package, &test, outcome, elapsed, at),
+            Event::PackageEnd {
+                package,
+                outcome,
+                elapsed,
+                failed_build,
+                name,
+                replay,
+                summary,
+            } => self.package_end(
+                &package,
+                outcome,
+                elapsed,
+                failed_build.as_deref(),
+                name.as_deref(),
+                replay,
+                summary,
+                at,
+            ),
+            Event::BuildOutput { import_path, text } => {
+                let e = self
+                    .build_output
+                    .entry(import_path.into_owned())
+                    .or_default();
+                for line in text.lines() {
+                    e.push(line);
+                }
+            }
+            Event::BuildFail { import_path } => {
+                self.failed_builds.insert(import_path.into_owned());
+            }
+            Event::Stray { text } => self.stray(&text, at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoration_reads_the_testing_packages_prefix() {
+        assert_eq!(
+            decoration("    a_test.go:12: got 1"),
+            Some(("a_test.go", 12, "got 1"))
+        );
+        assert_eq!(
+            decoration("        writer.go:40: [Fx] HOOK OnStart"),
+            Some(("writer.go", 40, "[Fx] HOOK OnStart"))
+        );
+        assert_eq!(decoration("    a_test.go:7: "), Some(("a_test.go", 7, "")));
+        assert_eq!(
+            decoration("a_test.go:12: not indented"),
+            Some(("a_test.go", 12, "not indented"))
+        );
+        assert_eq!(decoration("    /abs/a_test.go:9 +0x1"), None);
+        assert_eq!(decoration("    no file here: 3"), None);
+        assert_eq!(decoration("    a_test.go:x: y"), None);
+    }
+
+    #[test]
+    fn go_test_lines_are_not_the_packages() {
+        for l in [
+            "PASS",
+            "FAIL",
+            "ok  \tex.com/p\t0.1s",
+            "FAIL\tex.com/p\t0.2s",
+            "exit status 1",
+            "coverage: 50.0% of statements",
+            "",
+        ] {
+            assert!(is_go_test_line(l), "{l:?}");
+        }
+        assert!(!is_go_test_line("teardown: database still open"));
+    }
+
+    #[test]
+    fn same_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "x/y.TestA_1",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let mut e = Excerpt::default();
+        for i in 0..1000 {
+            e.push(&format!("line {i}"));
+        }
+        let lines = e.lines();
+        assert_eq!(lines.len(), EXCERPT_HEAD + 1 + EXCERPT_TAIL);
+        assert_eq!(lines.last().unwrap(), "line 999");
+    }
+
+    #[test]
+    fn attempts_are_numbered_per_name() {
+        let repo = Repo::bare("/r");
+        let mut c = Collector::new(&repo);
+        let at = |line| Loc { input: 0, line };
+        for (i, outcome) in [Outcome::Fail, Outcome::Pass].into_iter().enumerate() {
+            let l = i as u64 * 2 + 1;
+            c.event(
+                at(l),
+                Event::TestRun {
+                    package: "p".into(),
+                    test: "TestA".into(),
+                },
+            );
+            c.event(
+                at(l + 1),
+                Event::TestEnd {
+                    package: "p".into(),
+                    test: "TestA".into(),
+                    outcome,
+                    elapsed: None,
+                },
+            );
+        }
+        c.event(
+            at(9),
+            Event::PackageEnd {
+                package: "p".into(),
+                outcome: Outcome::Fail,
+                elapsed: None,
+                failed_build: None,
+                name: None,
+                replay: false,
+                summary: false,
+            },
+        );
+        let tree = c.finish_tree();
+        let tests = &tree.packages[0].tests;
+        assert_eq!(
+            tests
+                .iter()
+                .map(|t| (t.attempt, t.outcome))
+                .collect::<Vec<_>>(),
+            vec![(1, Some(Outcome::Fail)), (2, Some(Outcome::Pass))]
+        );
+    }
+}
