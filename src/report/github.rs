@@ -1,20 +1,32 @@
-//! GitHub Actions workflow commands: one annotation per distinct leak, and
-//! the step outputs.
+//! GitHub Actions workflow commands: one annotation per place of the
+//! distinct leaks, one per other failure, and the step outputs.
 //!
-//! * `::error` for each new leak at its origin (`file=` repository-relative,
-//!   `line=`), titled with the tests that reported it; the message gives
-//!   the state, the top function, the count and the user's frames.
-//! * `::warning` for flaky leaks; `::notice` for allowed leaks are not
-//!   written (they pass); expired or unused policy rules will be notices.
-//! * Other failures (assertions, panics, build) are errors without a
-//!   place, after the leaks; a run that could not be judged is one error
-//!   per reason.
+//! * `::error` for new leaks at their place ([`leak_place`]: `file=`
+//!   repository-relative, `line=`), titled with the tests that reported
+//!   them; the message gives the state, the top function, the count, who
+//!   reported it ("reported by"), how many later goleak checks only saw it
+//!   again ("also seen by N later checks", never counted as leaks of their
+//!   own) and the user's frames. Several distinct leaks at the same line
+//!   (the net/http goroutines of one unclosed `httptest.Server`, all
+//!   placed at its leak check) are one annotation listing them: GitHub
+//!   shows one box per annotation at a line, and four boxes saying the
+//!   same line leaked hide the rest of the diff.
+//! * `::warning` for flaky leaks, grouped the same way; allowed leaks are
+//!   not written (they pass); expired or unused policy rules will be
+//!   notices.
+//! * Other failures that fail the gate (assertions, panics, timeouts,
+//!   build errors) are errors headed by their message, at their
+//!   [`crate::findings::Failure::location`] when it is in the repository
+//!   (the assertion, the compile error, the line a timed-out test was
+//!   stuck at), so a pull request shows them there; a run that could not
+//!   be judged is one error per reason.
 //!
 //! GitHub shows 10 annotations of each level per step and 50 per job and
 //! hides the rest without a word, so each level is capped
 //! ([`Context::max_annotations`]), most important first (the order of
 //! [`Analysis::distinct_leaks`]); the last one of a capped level says how
-//! many more there are and where to read them.
+//! many more there are, what they hold, and where to read them (the job
+//! summary has everything).
 //!
 //! Escaping follows the runner's unescaping (`ActionCommand.cs`): data
 //! escapes `%`, `\r`, `\n`; properties also `:` and `,`. Everything else in
@@ -26,14 +38,16 @@
 use std::io::{self, Write};
 
 use super::{
-    class, count_text, leak_place, reporter_name, state_text, tally, test_list, user_frames, Class,
-    Context,
+    class, count_text, failure_title, leak_place, plural, reporter_name, seen_again_text,
+    short_names, state_text, user_frames, Class, Context,
 };
-use crate::findings::FailureKind;
-use crate::verdict::{Analysis, Verdict};
+use crate::paths::SourceRef;
+use crate::verdict::{Analysis, DistinctLeak, Verdict};
 
 /// Frames shown in an annotation message.
 pub const ANNOTATION_FRAMES: usize = 5;
+/// Frames shown per leak in an annotation listing several leaks.
+pub const GROUP_FRAMES: usize = 3;
 /// Test names in an annotation title.
 pub const TITLE_TESTS: usize = 3;
 /// Message length kept per annotation (GitHub truncates long ones anyway).
@@ -73,6 +87,10 @@ pub struct Annotation {
     pub title: String,
     /// Message (may span lines).
     pub message: String,
+    /// Distinct leaks it shows.
+    pub leaks: usize,
+    /// Failures other than leaks it shows.
+    pub failures: usize,
 }
 
 /// Escapes a command's data (the message).
@@ -126,6 +144,111 @@ fn cut(mut s: String, max: usize) -> String {
     s
 }
 
+/// What an annotation says about one distinct leak: the headline, who
+/// started it, who reported it, who saw it again, and the user's frames
+/// (at most `frames`), each line prefixed with `indent` after the first.
+fn leak_lines(d: &DistinctLeak<'_>, frames: usize, indent: &str) -> String {
+    let g = d.example;
+    let mut msg = format!("{} leaked [{}]", count_text(d), state_text(g));
+    if let Some(top) = g.goroutine.top_function() {
+        msg.push_str(&format!(" in {top}"));
+    }
+    if let Some(c) = &g.goroutine.created_by {
+        msg.push_str(&format!("\n{indent}started by {}", c.function));
+        if let Some(o) = &g.origin {
+            msg.push_str(&format!(" at {}:{}", o.file, o.line));
+        }
+    }
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(p, t)| reporter_name(*p, *t))
+        .collect();
+    msg.push_str(&format!("\n{indent}reported by {}", reporters.join("; ")));
+    if let Some(again) = seen_again_text(d) {
+        msg.push_str(&format!("\n{indent}{again}"));
+    }
+    let (shown, hidden) = user_frames(g, frames);
+    if !shown.is_empty() {
+        msg.push('\n');
+        for f in &shown {
+            msg.push_str(&format!(
+                "\n{indent}  {}\n{indent}      {}",
+                f.function, f.place
+            ));
+        }
+        if hidden > 0 {
+            msg.push_str(&format!("\n{indent}  ({hidden} more frames)"));
+        }
+    }
+    msg
+}
+
+/// Distinct leaks of one level placed at one line (or one leak without a
+/// place).
+struct Spot<'d, 'a> {
+    level: Level,
+    place: Option<&'a SourceRef>,
+    leaks: Vec<&'d DistinctLeak<'a>>,
+}
+
+fn leak_annotation(spot: &Spot<'_, '_>) -> Annotation {
+    let flaky = spot.level == Level::Warning;
+    let mut who: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+    for d in &spot.leaks {
+        for r in &d.reporters {
+            if !who.contains(r) {
+                who.push(*r);
+            }
+        }
+    }
+    let n = spot.leaks.len();
+    let title = match (n, flaky) {
+        (1, false) => format!("Goroutine leak in {}", short_names(&who, TITLE_TESTS)),
+        (1, true) => format!("Flaky goroutine leak in {}", short_names(&who, TITLE_TESTS)),
+        (_, false) => format!("{n} goroutine leaks in {}", short_names(&who, TITLE_TESTS)),
+        (_, true) => format!(
+            "{n} flaky goroutine leaks in {}",
+            short_names(&who, TITLE_TESTS)
+        ),
+    };
+    let mut msg = if n == 1 {
+        leak_lines(spot.leaks[0], ANNOTATION_FRAMES, "")
+    } else {
+        let mut m = format!("{n} distinct goroutine leaks are placed at this line:");
+        for (i, d) in spot.leaks.iter().enumerate() {
+            m.push_str(&format!(
+                "\n\n{}. {}",
+                i + 1,
+                leak_lines(d, GROUP_FRAMES, "   ")
+            ));
+        }
+        m
+    };
+    let at_check = spot
+        .place
+        .is_some_and(|p| spot.leaks.iter().any(|d| d.example.anchor() != Some(p)));
+    if at_check {
+        let what = if n == 1 {
+            "the goroutine was"
+        } else {
+            "the goroutines were"
+        };
+        msg.push_str(&format!(
+            "\n({what} started outside the repository; placed at the leak check)"
+        ));
+    }
+    Annotation {
+        level: spot.level,
+        file: spot.place.map(|p| p.file.clone()),
+        line: spot.place.map(|p| p.line),
+        title,
+        message: cut(msg, MAX_MESSAGE),
+        leaks: n,
+        failures: 0,
+    }
+}
+
 /// Every annotation, most important first within each level.
 pub fn annotations(a: &Analysis) -> Vec<Annotation> {
     let mut out = Vec::new();
@@ -136,85 +259,58 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
             line: None,
             title: "leakgate could not judge this run".to_string(),
             message: reason.clone(),
+            leaks: 0,
+            failures: 0,
         });
     }
-    for d in a.distinct_leaks() {
-        let level = match class(&d) {
+    let distinct = a.distinct_leaks();
+    let mut spots: Vec<Spot<'_, '_>> = Vec::new();
+    for d in &distinct {
+        let level = match class(d) {
             Class::New => Level::Error,
             Class::Flaky => Level::Warning,
             Class::Allowed | Class::Harness => continue,
         };
-        let g = d.example;
-        let place = leak_place(&d, a);
-        let kind = if level == Level::Warning {
-            "Flaky goroutine leak"
-        } else {
-            "Goroutine leak"
+        let place = leak_place(d, a);
+        let same = |s: &&mut Spot<'_, '_>| {
+            s.level == level
+                && place.is_some()
+                && s.place.map(|p| (&p.file, p.line)) == place.map(|p| (&p.file, p.line))
         };
-        let title = format!("{kind} in {}", test_list(&d, TITLE_TESTS));
-        let mut msg = format!("{} leaked [{}]", count_text(&d), state_text(g));
-        if let Some(top) = g.goroutine.top_function() {
-            msg.push_str(&format!(" in {top}"));
+        match spots.iter_mut().find(same) {
+            Some(s) => s.leaks.push(d),
+            None => spots.push(Spot {
+                level,
+                place,
+                leaks: vec![d],
+            }),
         }
-        if let Some(c) = &g.goroutine.created_by {
-            msg.push_str(&format!("\nstarted by {}", c.function));
-            if let Some(o) = &g.origin {
-                msg.push_str(&format!(" at {}:{}", o.file, o.line));
-            }
-        }
-        let reporters: Vec<String> = d
-            .reporters
-            .iter()
-            .map(|(p, t)| reporter_name(*p, *t))
-            .collect();
-        msg.push_str(&format!("\nreported by {}", reporters.join("; ")));
-        let (frames, hidden) = user_frames(g, ANNOTATION_FRAMES);
-        if !frames.is_empty() {
-            msg.push('\n');
-            for f in &frames {
-                msg.push_str(&format!("\n  {}\n      {}", f.function, f.place));
-            }
-            if hidden > 0 {
-                msg.push_str(&format!("\n  ({hidden} more frames)"));
-            }
-        }
-        if place.is_some_and(|p| Some(p) != g.anchor()) {
-            msg.push_str(
-                "\n(the goroutine was started outside the repository; placed at the leak check)",
-            );
-        }
-        out.push(Annotation {
-            level,
-            file: place.map(|p| p.file.clone()),
-            line: place.map(|p| p.line),
-            title,
-            message: cut(msg, MAX_MESSAGE),
-        });
+    }
+    for spot in &spots {
+        out.push(leak_annotation(spot));
     }
     for f in a.other_failures() {
-        let what = match f.kind {
-            FailureKind::Build => "Build failed",
-            FailureKind::Panic => "Test panicked",
-            FailureKind::Timeout => "Test timed out",
-            FailureKind::Incomplete => "Test did not finish",
-            FailureKind::Test | FailureKind::Leak => "Test failed",
-        };
+        let place = a.failure_place(f);
         out.push(Annotation {
             level: Level::Error,
-            file: None,
-            line: None,
+            file: place.map(|p| p.file.clone()),
+            line: place.map(|p| p.line),
             title: format!(
-                "{what}: {}",
+                "{}: {}",
+                failure_title(f.kind),
                 reporter_name(f.package.as_deref(), f.test.as_deref())
             ),
             message: cut(f.message.clone(), MAX_MESSAGE),
+            leaks: 0,
+            failures: 1,
         });
     }
     out
 }
 
 /// Keeps at most `max` annotations per level; a level over the cap keeps
-/// `max - 1` and ends with one saying how many more there are.
+/// `max - 1` and ends with one saying how many more there are and what
+/// they hold (in the view's numbers: distinct leaks, other failures).
 pub fn capped(all: Vec<Annotation>, max: usize, ctx: &Context) -> Vec<Annotation> {
     let max = max.max(1);
     let mut out = Vec::new();
@@ -226,7 +322,27 @@ pub fn capped(all: Vec<Annotation>, max: usize, ctx: &Context) -> Vec<Annotation
         }
         let keep = max - 1;
         let more = of_level.len() - keep;
-        out.extend(of_level.into_iter().take(keep));
+        let left: &[Annotation] = &of_level[keep..];
+        let leaks: usize = left.iter().map(|x| x.leaks).sum();
+        let failures: usize = left.iter().map(|x| x.failures).sum();
+        out.extend(of_level[..keep].iter().cloned());
+        let mut holds = Vec::new();
+        if leaks > 0 {
+            let kind = if level == Level::Warning {
+                "flaky"
+            } else {
+                "new"
+            };
+            holds.push(format!("{leaks} {kind} leak{}", plural(leaks)));
+        }
+        if failures > 0 {
+            holds.push(format!("{failures} other failure{}", plural(failures)));
+        }
+        let holds = if holds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", holds.join(", "))
+        };
         let mut where_ = vec!["the job log"];
         if ctx.github_actions {
             where_.insert(0, "the job summary");
@@ -244,10 +360,14 @@ pub fn capped(all: Vec<Annotation>, max: usize, ctx: &Context) -> Vec<Annotation
             line: None,
             title: format!("{more} more not shown as annotations"),
             message: format!(
-                "{more} more {} annotations were left out (GitHub shows only 10 per level per step); see {}.",
+                "{more} more {} annotation{}{holds} {} left out (GitHub shows only 10 per level per step); see {}.",
                 level.command(),
+                plural(more),
+                if more == 1 { "was" } else { "were" },
                 where_.join(", ")
             ),
+            leaks: 0,
+            failures: 0,
         });
     }
     out
@@ -265,8 +385,7 @@ pub fn write(a: &Analysis, ctx: &Context, out: &mut dyn Write) -> io::Result<()>
 /// `flaky`, `report`, each as `name<<DELIM`, value, `DELIM` with a
 /// delimiter made from `token` (fresh and random per run).
 pub fn step_outputs(a: &Analysis, json_report: Option<&str>, token: &str) -> String {
-    let distinct = a.distinct_leaks();
-    let t = tally(a, &distinct);
+    let t = a.tally();
     let delim = format!("ghadelimiter_{token}");
     let values = [
         ("verdict", a.verdict.name().to_string()),
@@ -306,6 +425,8 @@ mod tests {
             line: Some(3),
             title: "::error::x\n##[error]y".into(),
             message: "line one\n::error::two\r\n##[error]three".into(),
+            leaks: 1,
+            failures: 0,
         };
         let c = a.command();
         assert!(!c.contains('\n') && !c.contains('\r'));
@@ -328,6 +449,8 @@ mod tests {
                 line: None,
                 title: format!("{i}"),
                 message: String::new(),
+                leaks: 1,
+                failures: 0,
             })
             .collect();
         let ctx = Context::default();
@@ -336,6 +459,13 @@ mod tests {
         assert_eq!(errors.len(), 10);
         assert_eq!(errors[0].title, "1");
         assert_eq!(errors[9].title, "11 more not shown as annotations");
+        assert!(
+            errors[9]
+                .message
+                .starts_with("11 more error annotations (11 new leaks) were left out"),
+            "{}",
+            errors[9].message
+        );
         assert_eq!(c.iter().filter(|a| a.level == Level::Warning).count(), 5);
     }
 }

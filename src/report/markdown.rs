@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{
-    class, count_text, leak_place, reporter_name, stack_text, state_text, tally, Class, Context,
-    Style,
+    class, count_text, counts_text, leak_place, reporter_name, seen_again_text, stack_text,
+    state_text, tally_phrases, Class, Context, Style,
 };
 use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
@@ -112,6 +112,9 @@ fn tests_cell(d: &DistinctLeak<'_>) -> String {
     if d.reporters.len() > CELL_TESTS {
         let _ = write!(s, "<br>and {} more", d.reporters.len() - CELL_TESTS);
     }
+    if let Some(again) = seen_again_text(d) {
+        let _ = write!(s, "<br><sub>{}</sub>", inline(&again));
+    }
     s
 }
 
@@ -137,6 +140,20 @@ fn details(n: usize, d: &DistinctLeak<'_>, a: &Analysis, style: Style) -> String
         |p| format!("{}:{}", p.file, p.line),
     );
     let mut body = stack_text(g, style.verbose, STACK_FRAMES);
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(p, t)| reporter_name(*p, *t))
+        .collect();
+    let _ = write!(body, "\nreported by {}\n", reporters.join("; "));
+    if let Some(again) = seen_again_text(d) {
+        let names: Vec<String> = d
+            .seen_again
+            .iter()
+            .map(|(p, t)| reporter_name(*p, *t))
+            .collect();
+        let _ = writeln!(body, "{again}: {}", names.join("; "));
+    }
     if let LeakStatus::Allowed { rules } = d.status {
         let _ = write!(body, "\nallowed by {}\n", rules.join(", "));
     }
@@ -166,8 +183,6 @@ pub fn write_limited(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let distinct = a.distinct_leaks();
-    let t = tally(a, &distinct);
-    let c = &a.findings.counts;
     let mut doc = String::new();
     let head = match a.verdict {
         Verdict::Pass => "✅ leakgate: pass",
@@ -175,20 +190,13 @@ pub fn write_limited(
         Verdict::Error => "⚠️ leakgate: could not judge",
     };
     let _ = writeln!(doc, "## {head}\n");
+    let phrases = tally_phrases(&a.tally());
     let _ = writeln!(
         doc,
-        "**{} new leak{}**, {} allowed, {} flaky, {} other failure{} · {} passed, {} failed, {} skipped in {} package{}\n",
-        t.new,
-        if t.new == 1 { "" } else { "s" },
-        t.allowed,
-        t.flaky,
-        t.other_failures,
-        if t.other_failures == 1 { "" } else { "s" },
-        c.passed,
-        c.failed,
-        c.skipped,
-        c.packages,
-        if c.packages == 1 { "" } else { "s" },
+        "**{}**, {} · {}\n",
+        phrases[0],
+        phrases[1..].join(", "),
+        counts_text(&a.findings.counts),
     );
     if a.verdict == Verdict::Error {
         for r in &a.reasons {
@@ -253,8 +261,12 @@ pub fn write_limited(
     if !others.is_empty() {
         let mut part = String::from("### Other failures\n\n");
         for f in &others {
+            let at = a
+                .failure_place(f)
+                .map(|p| format!(" at {}", inline(&format!("{}:{}", p.file, p.line))))
+                .unwrap_or_default();
             let mut block = format!(
-                "<details><summary>{} [{}]: {}</summary>\n\n<pre>\n",
+                "<details><summary>{} [{}]: {}{at}</summary>\n\n<pre>\n",
                 inline(&reporter_name(f.package.as_deref(), f.test.as_deref())),
                 f.kind.name(),
                 inline(&f.message)

@@ -29,8 +29,10 @@ pub mod terminal;
 
 use std::io::{self, Write};
 
-use crate::findings::LeakedGoroutine;
+use crate::findings::{Counts, Failure, FailureKind, LeakedGoroutine};
 use crate::paths::SourceRef;
+use crate::policy::LeakStatus;
+use crate::retry::FlakyMode;
 use crate::stack;
 use crate::verdict::{Analysis, DistinctLeak};
 
@@ -199,10 +201,109 @@ pub fn write_with(
 
 pub use crate::verdict::{class, Class, Tally};
 
-/// The counts every report states: the judged view's
-/// ([`Analysis::tally`]); reporters never count on their own.
-pub fn tally(a: &Analysis, _distinct: &[DistinctLeak<'_>]) -> Tally {
-    a.tally()
+/// The tally as the summaries state it, one phrase per count: new leaks,
+/// allowed, flaky, other failures, and test-harness goroutines when there
+/// are any. The terminal and Markdown summaries both write these, so they
+/// cannot disagree; every number is the judged view's
+/// ([`Analysis::tally`]): reporters never count on their own.
+pub fn tally_phrases(t: &Tally) -> Vec<String> {
+    let mut v = vec![
+        format!("{} new leak{}", t.new, plural(t.new)),
+        format!("{} allowed", t.allowed),
+        format!("{} flaky", t.flaky),
+        format!(
+            "{} other failure{}",
+            t.other_failures,
+            plural(t.other_failures)
+        ),
+    ];
+    if t.harness > 0 {
+        v.push(format!("{} test-harness (not leaks)", t.harness));
+    }
+    v
+}
+
+/// The test counts as the summaries state them: "3 passed, 1 failed, 0
+/// skipped in 2 packages".
+pub fn counts_text(c: &Counts) -> String {
+    format!(
+        "{} passed, {} failed, {} skipped in {} package{}",
+        c.passed,
+        c.failed,
+        c.skipped,
+        c.packages,
+        plural(c.packages as usize)
+    )
+}
+
+/// "s" unless one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// "also seen by N later checks": the goleak checks of the same test
+/// binary that only listed this leak's goroutines again after another
+/// test had reported them ([`DistinctLeak::seen_again`]). They are not
+/// leaks of their own and are never counted as such.
+pub fn seen_again_text(d: &DistinctLeak<'_>) -> Option<String> {
+    let n = d.seen_again.len();
+    (n > 0).then(|| format!("also seen by {n} later check{}", plural(n)))
+}
+
+/// The label of a package for people: its import path, or
+/// "(unnamed package)" when the output named none.
+pub fn package_label(package: Option<&str>) -> &str {
+    package.unwrap_or(UNNAMED_PACKAGE)
+}
+
+/// The label of a package whose name the output did not give.
+pub const UNNAMED_PACKAGE: &str = "(unnamed package)";
+
+/// Whether a leak report with this status fails the gate (new, or flaky
+/// under `retry.flaky: fail`), as the verdict judges it.
+pub fn report_fails_gate(a: &Analysis, status: &LeakStatus) -> bool {
+    match status {
+        LeakStatus::New => true,
+        LeakStatus::Allowed { .. } => false,
+        LeakStatus::Flaky { .. } => a.flaky == FlakyMode::Fail,
+    }
+}
+
+/// A person's headline for a failure of this kind.
+pub fn failure_title(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Build => "Build failed",
+        FailureKind::Panic => "Test panicked",
+        FailureKind::Timeout => "Test timed out",
+        FailureKind::Incomplete => "Test did not finish",
+        FailureKind::Test | FailureKind::Leak => "Test failed",
+    }
+}
+
+/// A failure's fingerprint for machines that track findings across runs
+/// (Code Quality, SARIF): its kind, package, test and attempt (beyond the
+/// first); no messages, lines or paths, so it survives unrelated edits.
+pub fn failure_fingerprint(f: &Failure) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"leakgate-failure-v1\n");
+    h.update(f.kind.name().as_bytes());
+    h.update(b"\n");
+    h.update(f.package.as_deref().unwrap_or("").as_bytes());
+    h.update(b"\n");
+    match &f.test {
+        Some(t) => h.update(t.as_bytes()),
+        None => h.update(b"\0package"),
+    }
+    if f.node.attempt > 1 {
+        h.update(format!("\n#{}", f.node.attempt).as_bytes());
+    }
+    let digest = h.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where a distinct leak is placed: the `go` statement in the repository,
@@ -226,7 +327,7 @@ pub fn leak_place<'a>(d: &DistinctLeak<'a>, a: &'a Analysis) -> Option<&'a Sourc
 /// The name of a test that reported, for a person: `pkg TestX`, or
 /// `pkg TestMain (goleak.VerifyTestMain)` for a package-level report.
 pub fn reporter_name(package: Option<&str>, test: Option<&str>) -> String {
-    let p = package.unwrap_or("(unnamed package)");
+    let p = package_label(package);
     match test {
         Some(t) => format!("{p} {t}"),
         None => format!("{p} {PACKAGE_LEVEL_TEST}"),
@@ -238,16 +339,17 @@ pub const PACKAGE_LEVEL_TEST: &str = "TestMain (goleak.VerifyTestMain)";
 
 /// Short test names for a title: the first few, then "and N more".
 pub fn test_list(d: &DistinctLeak<'_>, max: usize) -> String {
-    let names: Vec<String> = d
-        .reporters
+    short_names(&d.reporters, max)
+}
+
+/// Short names of (package, test) pairs: the first `max`, then "and N
+/// more".
+pub fn short_names(who: &[(Option<&str>, Option<&str>)], max: usize) -> String {
+    let names: Vec<String> = who
         .iter()
         .map(|(p, t)| match t {
             Some(t) => (*t).to_string(),
-            None => format!(
-                "{} {}",
-                p.unwrap_or("(unnamed package)"),
-                PACKAGE_LEVEL_TEST
-            ),
+            None => format!("{} {}", package_label(*p), PACKAGE_LEVEL_TEST),
         })
         .collect();
     let shown = names.len().min(max);

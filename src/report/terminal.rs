@@ -99,7 +99,7 @@ fn headline_place(g: &LeakedGoroutine, d: &DistinctLeak<'_>, a: &Analysis) -> St
 }
 
 fn who(package: Option<&str>, test: Option<&str>) -> String {
-    let p = package.unwrap_or("(unnamed package)");
+    let p = super::package_label(package);
     match test {
         Some(t) => clean(&format!("{p} {t}")),
         None => clean(&format!("{p} (package level, VerifyTestMain)")),
@@ -107,7 +107,7 @@ fn who(package: Option<&str>, test: Option<&str>) -> String {
 }
 
 fn who_failed(package: Option<&str>, test: Option<&str>) -> String {
-    let p = package.unwrap_or("(unnamed package)");
+    let p = super::package_label(package);
     match test {
         Some(t) => clean(&format!("{p} {t}")),
         None => clean(&format!("{p} (package)")),
@@ -207,6 +207,9 @@ fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> 
             f.kind.name(),
             clean(&f.message)
         )?;
+        if let Some(at) = a.failure_place(f) {
+            writeln!(out, "    at {}", place(&Some(at.clone())))?;
+        }
         let limit = if style.verbose {
             usize::MAX
         } else {
@@ -273,7 +276,7 @@ fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> 
         )?;
     }
     policy_lines(a, &paint, out)?;
-    summary(a, &distinct, &paint, out)
+    summary(a, &paint, out)
 }
 
 fn leak_block(
@@ -326,6 +329,14 @@ fn leak_block(
         write!(out, " and {} more", reporters.len() - shown)?;
     }
     writeln!(out)?;
+    if let Some(again) = super::seen_again_text(d) {
+        if style.verbose {
+            let names: Vec<String> = d.seen_again.iter().map(|(p, t)| who(*p, *t)).collect();
+            writeln!(out, "    {again}: {}", names.join("; "))?;
+        } else {
+            writeln!(out, "    {}", paint.p(DIM, &again))?;
+        }
+    }
     if let LeakStatus::Allowed { rules } = d.status {
         writeln!(out, "    allowed by  {}", clean(&rules.join(", ")))?;
     }
@@ -355,7 +366,6 @@ fn leak_block(
         }
     }
     stack_lines(g, style, paint, section, out)?;
-    let _ = a;
     writeln!(out)
 }
 
@@ -555,21 +565,7 @@ fn stack_lines(
     Ok(())
 }
 
-fn summary(
-    a: &Analysis,
-    _distinct: &[DistinctLeak<'_>],
-    paint: &Paint,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let c = &a.findings.counts;
-    let t = a.tally();
-    let new = t.new;
-    let allowed = if t.flaky > 0 {
-        format!("{} allowed, {} flaky", t.allowed, t.flaky)
-    } else {
-        format!("{} allowed", t.allowed)
-    };
-    let others = t.other_failures;
+fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let head = match a.verdict {
         Verdict::Pass => paint.p(GREEN, "PASS"),
         Verdict::Fail => paint.p(RED, "FAIL"),
@@ -582,13 +578,8 @@ fn summary(
     }
     writeln!(
         out,
-        "leakgate: {head}: {new} new leak{}, {allowed}, {others} other failure{}; {} passed, {} failed, {} skipped in {} package{}",
-        if new == 1 { "" } else { "s" },
-        if others == 1 { "" } else { "s" },
-        c.passed,
-        c.failed,
-        c.skipped,
-        c.packages,
-        if c.packages == 1 { "" } else { "s" },
+        "leakgate: {head}: {}; {}",
+        super::tally_phrases(&a.tally()).join(", "),
+        super::counts_text(&a.findings.counts),
     )
 }
