@@ -1,12 +1,26 @@
 //! SARIF 2.1.0 for code scanning (GitHub `upload-sarif`, GitLab, IDEs).
 //!
 //! One run; one rule per kind of finding ([`RULES`]); one result per
-//! distinct leak at its origin (repository-relative URI against
-//! `%SRCROOT%`), with `partialFingerprints` from the leak's stable
-//! fingerprint (also as `primaryLocationLineHash`, the one GitHub uses, so
-//! alerts follow the leak rather than its line). Allowed leaks are results
-//! with an external suppression naming the policy rules, so code scanning
-//! shows them closed. Test-harness goroutines are not results.
+//! distinct leak at its place ([`super::leak_place`], a
+//! repository-relative URI against `%SRCROOT%`), with
+//! `partialFingerprints` from the leak's stable fingerprint (also as
+//! `primaryLocationLineHash`, the one GitHub uses, so alerts follow the
+//! leak rather than its line). Allowed leaks are results with an external
+//! suppression naming the policy rules, so code scanning shows them
+//! closed. Test-harness goroutines are not results.
+//!
+//! Results stay one per distinct leak even where several share a line
+//! (the GitHub annotations group those): a code-scanning alert is
+//! identified by its fingerprint, and an alert per leak closes when that
+//! leak is fixed, whereas a merged alert would change identity whenever
+//! one of its members did.
+//!
+//! Other failures that fail the gate (assertions, panics, timeouts, build
+//! errors) are `error` results of their own rule, headed by the failure's
+//! message and placed at its location in the repository when it has one.
+//!
+//! Levels: `error` for new leaks and other failures, `warning` for flaky
+//! leaks, `note` (suppressed) for allowed leaks.
 //!
 //! Serialised from a few `serde` structs rather than a SARIF crate: the
 //! subset used is small, and the test suite validates the output against
@@ -16,7 +30,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{class, count_text, leak_place, reporter_name, state_text, user_frames, Class};
+use super::{
+    class, count_text, failure_fingerprint, failure_title, leak_place, reporter_name,
+    seen_again_text, state_text, user_frames, Class,
+};
+use crate::findings::FailureKind;
+use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
 use crate::verdict::{Analysis, DistinctLeak};
 
@@ -26,7 +45,7 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const FINGERPRINT_KEY: &str = "leakgate/v1";
 
 /// (id, name, short description, full description, help, level)
-pub const RULES: [(&str, &str, &str, &str, &str, &str); 2] = [
+pub const RULES: [(&str, &str, &str, &str, &str, &str); 7] = [
     (
         "goroutine-leak",
         "GoroutineLeak",
@@ -48,7 +67,63 @@ pub const RULES: [(&str, &str, &str, &str, &str, &str); 2] = [
          only sometimes hides a real leak under load.",
         "warning",
     ),
+    (
+        "test-failure",
+        "TestFailure",
+        "A test failed",
+        "A test failed for a reason other than a goroutine leak (an assertion, t.Error, t.Fatal, \
+         TestMain's exit), or the output cannot prove it did not. It is placed at the failing line.",
+        "Fix the failure; leakgate fails the gate on every test failure, not only on leaks.",
+        "error",
+    ),
+    (
+        "build-failure",
+        "BuildFailure",
+        "A package did not build",
+        "The package or its tests did not compile, so none of its tests ran. It is placed at the \
+         first compile error.",
+        "Fix the compile error; a package that does not build cannot show whether it leaks.",
+        "error",
+    ),
+    (
+        "test-panic",
+        "TestPanic",
+        "A panic or fatal error ended the test binary",
+        "A test panicked or the runtime stopped the test binary, so the package's later tests \
+         never ran.",
+        "Fix the panic; tests that never ran cannot show whether they leak.",
+        "error",
+    ),
+    (
+        "test-timeout",
+        "TestTimeout",
+        "go test -timeout expired",
+        "The test binary ran past its time limit and was stopped. It is placed at the line the \
+         running test was stuck at.",
+        "Find what the test waits for at that line (often a goroutine that never sends or never \
+         ends); a hanging test hides every leak after it.",
+        "error",
+    ),
+    (
+        "test-incomplete",
+        "TestIncomplete",
+        "A test or package started and never reported a result",
+        "The output ends before the test or package reported a result.",
+        "Make sure the whole output reaches leakgate (a killed job, a cut log, a missing shard).",
+        "error",
+    ),
 ];
+
+/// The rule (index into [`RULES`]) of a failure other than a leak.
+pub fn failure_rule(kind: FailureKind) -> usize {
+    match kind {
+        FailureKind::Test | FailureKind::Leak => 2,
+        FailureKind::Build => 3,
+        FailureKind::Panic => 4,
+        FailureKind::Timeout => 5,
+        FailureKind::Incomplete => 6,
+    }
+}
 
 #[derive(Serialize)]
 struct Log {
@@ -189,6 +264,9 @@ fn message(d: &DistinctLeak<'_>) -> String {
         .map(|(p, t)| reporter_name(*p, *t))
         .collect();
     s.push_str(&format!(" Reported by {}.", reporters.join("; ")));
+    if let Some(again) = seen_again_text(d) {
+        s.push_str(&format!(" {}{}.", again[..1].to_uppercase(), &again[1..]));
+    }
     let (frames, _) = user_frames(g, 5);
     if !frames.is_empty() {
         let stack: Vec<String> = frames
@@ -198,6 +276,25 @@ fn message(d: &DistinctLeak<'_>) -> String {
         s.push_str(&format!(" Stack: {}.", stack.join(" ← ")));
     }
     s
+}
+
+/// A place in the repository as SARIF locations (none without a place).
+fn locations(place: Option<&SourceRef>) -> Vec<Location> {
+    place
+        .map(|p| {
+            vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation {
+                        uri: uri(&p.file),
+                        uri_base_id: "%SRCROOT%",
+                    },
+                    region: Region {
+                        start_line: p.line.max(1),
+                    },
+                },
+            }]
+        })
+        .unwrap_or_default()
 }
 
 /// Writes the SARIF log.
@@ -234,21 +331,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             }],
             LeakStatus::New | LeakStatus::Flaky { .. } => Vec::new(),
         };
-        let locations = leak_place(&d, a)
-            .map(|p| {
-                vec![Location {
-                    physical_location: PhysicalLocation {
-                        artifact_location: ArtifactLocation {
-                            uri: uri(&p.file),
-                            uri_base_id: "%SRCROOT%",
-                        },
-                        region: Region {
-                            start_line: p.line.max(1),
-                        },
-                    },
-                }]
-            })
-            .unwrap_or_default();
+        let locations = locations(leak_place(&d, a));
         results.push(SarifResult {
             rule_id: RULES[rule_index].0,
             rule_index,
@@ -262,6 +345,28 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 primary_location_line_hash: d.fingerprint.to_string(),
             },
             suppressions,
+        });
+    }
+    for f in a.other_failures() {
+        let rule_index = failure_rule(f.kind);
+        let text = format!(
+            "{}: {}: {}",
+            failure_title(f.kind),
+            reporter_name(f.package.as_deref(), f.test.as_deref()),
+            f.message
+        );
+        let fingerprint = failure_fingerprint(f);
+        results.push(SarifResult {
+            rule_id: RULES[rule_index].0,
+            rule_index,
+            level: "error",
+            message: Text { text: plain(&text) },
+            locations: locations(a.failure_place(f)),
+            partial_fingerprints: Fingerprints {
+                leakgate: fingerprint.clone(),
+                primary_location_line_hash: fingerprint,
+            },
+            suppressions: Vec::new(),
         });
     }
     let log = Log {
