@@ -5,36 +5,52 @@
 //! XML, drops characters XML cannot hold and ANSI escapes, and models
 //! `flakyFailure` / `rerunFailure`, so nothing here builds XML by hand.
 //!
-//! Layout: one `<testsuite>` per package; one `<testcase>` per failing
-//! test with `classname` = package and `name` = test. A package-level leak
-//! (`goleak.VerifyTestMain`) is the test case
-//! [`super::PACKAGE_LEVEL_TEST`] in its package, never an empty
-//! `classname`; a package-level failure of another kind is `TestMain` (or
-//! `(build)` for a build failure). A test with a leak and another failure
-//! is one test case, so no name repeats in a suite. Test cases carry
-//! `file` and `line` (the leak's origin in the repository) when known; the
-//! Jenkins schema does not declare them, GitLab and the JUnit actions read
-//! them.
+//! Layout: one `<testsuite>` per package, one `<testcase>` per test
+//! attempt of the run (`findings.tests`, in run order) with `classname` =
+//! package, `name` = test and `time` = its duration. How each case ends is
+//! the judged view's [`Gate`], never decided here:
 //!
-//! leakgate's inputs give it per-test results only for failures (passes
-//! are counted, not named), so this report lists what the gate judged:
-//! leaks and failures. Allowed leaks are passing test cases with the leak
-//! in `system-out`. Flaky leaks (a retry passed) will be passing test cases
-//! with a `flakyFailure`; leaks that repeat on every attempt a `failure`
-//! with `rerunFailure`s (see `attempts`).
+//! | gate | test case |
+//! |---|---|
+//! | `Pass` | passed |
+//! | `Skip` | `<skipped/>` |
+//! | `Fail` | `<failure>` (or `<error>` for a panic, build failure or a test that never finished): the message of each gate-failing failure and new leak of that test, the output excerpt and stacks as its text |
+//! | `Allowed` | passed, `<system-out>` naming the policy rules that allowed its leaks |
+//! | `Flaky` | passed, the first run's leak as a `<flakyFailure>` (quick-junit's flaky model) |
+//! | `Child` | passed, `<system-out>` naming the subtests that failed |
+//!
+//! A parent that failed only because a subtest failed (`Child`) is a
+//! passing test case: its subtests are test cases of their own and carry
+//! the failure, so GitLab's and Jenkins' widgets count each failure once
+//! and show it at the subtest, with the subtest's message, instead of also
+//! listing the parent with nothing to say; and a parent whose only failing
+//! subtest has an allowed leak does not show as failed in a run the gate
+//! passes.
+//!
+//! Package-level results (`goleak.VerifyTestMain`, TestMain's own failures,
+//! panics outside tests, build failures) are one test case per package
+//! run: [`super::PACKAGE_LEVEL_TEST`] when it holds a package-level leak,
+//! `(build)` for a build failure, else `(package)`; never an empty
+//! `classname`. A name that repeats in a suite (`-count=2`, several
+//! shards) gets ` (attempt N)` or ` (run N)`, so every case is unique.
+//! Test cases carry `file` and `line` (the failure's location in the
+//! repository: the assertion, the compile error, the line a timed-out test
+//! was stuck at; else the leak's place) when known; the Jenkins schema
+//! does not declare them, GitLab and the JUnit actions read them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
+use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use crate::retry::AttemptResult;
 
-use super::{stack_text, PACKAGE_LEVEL_TEST};
-use crate::findings::{group, FailureKind, Leak};
+use super::{report_fails_gate, stack_text, PACKAGE_LEVEL_TEST};
+use crate::findings::{group, Failure, FailureKind, Leak, NodeKey};
 use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
-use crate::verdict::Analysis;
+use crate::verdict::{Analysis, DistinctLeak, Gate};
 
 /// Frames per stack in a failure's text.
 pub const STACK_FRAMES: usize = 20;
@@ -42,16 +58,13 @@ pub const STACK_FRAMES: usize = 20;
 /// The package name used when the output named none.
 pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
 
-#[derive(Default)]
-struct Case {
-    /// Gate-failing problems: (kind, type, message, text).
-    failures: Vec<(NonSuccessKind, String, String, String)>,
-    /// Text for system-out (allowed leaks).
-    notes: Vec<String>,
-    place: Option<SourceRef>,
-    /// A leak of this test was flaky (gone on a retry).
-    flaky: bool,
-}
+/// The test case of a package-level failure that is not a leak or a build
+/// failure (TestMain's own, a panic outside tests, a package-level
+/// condition such as `-failfast`).
+pub const PACKAGE_CASE: &str = "(package)";
+
+/// The test case of a package's build failure.
+pub const BUILD_CASE: &str = "(build)";
 
 fn leak_text(leak: &Leak) -> String {
     let mut s = String::new();
@@ -75,7 +88,7 @@ fn leak_text(leak: &Leak) -> String {
     s
 }
 
-fn leak_message(leak: &Leak) -> String {
+fn leak_message(leak: &Leak, distinct: &[DistinctLeak<'_>]) -> String {
     let real = leak.real_goroutines().count();
     let n = leak.goroutines.len() + leak.dropped;
     let mut s = format!("{n} leaked goroutine{}", if n == 1 { "" } else { "s" });
@@ -91,17 +104,47 @@ fn leak_message(leak: &Leak) -> String {
     if real < leak.goroutines.len() {
         s.push_str(&format!(" ({} test-harness)", leak.goroutines.len() - real));
     }
+    // A check that only saw goroutines another test reported first.
+    let who = (leak.package.as_deref(), leak.test.as_deref());
+    let mut first: Vec<&str> = Vec::new();
+    let mut again = !leak.goroutines.is_empty();
+    for g in &leak.goroutines {
+        match distinct.iter().find(|d| d.fingerprint == g.fingerprint) {
+            Some(d) if d.seen_again.contains(&who) && !d.reporters.contains(&who) => {
+                for (_, t) in &d.reporters {
+                    let t = t.unwrap_or(PACKAGE_LEVEL_TEST);
+                    if !first.contains(&t) {
+                        first.push(t);
+                    }
+                }
+            }
+            _ => again = false,
+        }
+    }
+    if again && !first.is_empty() {
+        s.push_str(&format!(
+            " (seen again: first reported by {})",
+            first.join(", ")
+        ));
+    }
     s
 }
 
 /// What retrying showed for one testcase: a leak gone on a retry is a
 /// passing case with the failed runs as `<flakyFailure>`; a leak that came
 /// back keeps its failure and gets the attempts as `<rerunFailure>`.
-fn attempts(a: &Analysis, package: &str, name: &str, flaky: bool) -> Vec<TestRerun> {
-    let Some(record) = a.retries.iter().find(|r| {
-        r.package.as_deref().unwrap_or(UNKNOWN_PACKAGE) == package
-            && case_name(r.test.as_deref(), None) == name
-    }) else {
+fn attempts(
+    a: &Analysis,
+    package: Option<&str>,
+    test: Option<&str>,
+    flaky: bool,
+    distinct: &[DistinctLeak<'_>],
+) -> Vec<TestRerun> {
+    let Some(record) = a
+        .retries
+        .iter()
+        .find(|r| r.package.as_deref() == package && r.test.as_deref() == test)
+    else {
         return Vec::new();
     };
     let mut runs = Vec::new();
@@ -114,11 +157,10 @@ fn attempts(a: &Analysis, package: &str, name: &str, flaky: bool) -> Vec<TestRer
             .collect();
         let mut run = TestRerun::new(NonSuccessKind::Failure);
         run.set_type("goroutine-leak");
-        run.set_message(
-            first
-                .first()
-                .map_or_else(|| "leaked goroutines".to_string(), |l| leak_message(l)),
-        );
+        run.set_message(first.first().map_or_else(
+            || "leaked goroutines".to_string(),
+            |l| leak_message(l, distinct),
+        ));
         run.set_description(
             first
                 .iter()
@@ -141,132 +183,316 @@ fn attempts(a: &Analysis, package: &str, name: &str, flaky: bool) -> Vec<TestRer
     runs
 }
 
-fn case_name(test: Option<&str>, kind: Option<FailureKind>) -> String {
-    match (test, kind) {
-        (Some(t), _) => t.to_string(),
-        (None, None) => PACKAGE_LEVEL_TEST.to_string(),
-        (None, Some(FailureKind::Build)) => "(build)".to_string(),
-        (None, Some(_)) => "TestMain".to_string(),
+/// What one node of the run tree holds: its gate-failing failures and its
+/// leak reports.
+#[derive(Default)]
+struct Held<'a> {
+    failures: Vec<&'a Failure>,
+    leaks: Vec<(&'a Leak, &'a LeakStatus)>,
+}
+
+/// A test case about to be written.
+struct Case<'a> {
+    package: Option<&'a str>,
+    test: Option<&'a str>,
+    name: String,
+    attempt: u32,
+    gate: Gate,
+    elapsed: Option<f64>,
+    held: Held<'a>,
+    /// Failing subtests of a `Child` case: (name, gate).
+    subtests: Vec<(&'a str, Gate)>,
+}
+
+fn error_kind(kind: FailureKind) -> NonSuccessKind {
+    match kind {
+        FailureKind::Test | FailureKind::Timeout | FailureKind::Leak => NonSuccessKind::Failure,
+        FailureKind::Panic | FailureKind::Build | FailureKind::Incomplete => NonSuccessKind::Error,
+    }
+}
+
+/// The place of a leak report: its first real goroutine's anchor, else
+/// its leak check when that is in the repository.
+fn report_place(leak: &Leak) -> Option<&SourceRef> {
+    leak.real_goroutines()
+        .find_map(|g| g.anchor())
+        .or(leak.verify_at.as_ref().filter(|v| v.in_repo))
+}
+
+fn allowed_note(leak: &Leak, status: &LeakStatus, distinct: &[DistinctLeak<'_>]) -> String {
+    match status {
+        LeakStatus::Allowed { rules } => format!(
+            "allowed by .leakgate.yml rule{} {}: {}\n{}",
+            if rules.len() == 1 { "" } else { "s" },
+            rules.join(", "),
+            leak_message(leak, distinct),
+            leak_text(leak)
+        ),
+        LeakStatus::Flaky { attempt } => format!(
+            "flaky: leaked on the first run, gone on attempt {attempt}: {}\n{}",
+            leak_message(leak, distinct),
+            leak_text(leak)
+        ),
+        LeakStatus::New => format!("{}\n{}", leak_message(leak, distinct), leak_text(leak)),
+    }
+}
+
+fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> TestCase {
+    let mut notes: Vec<String> = Vec::new();
+    let status = match case.gate {
+        Gate::Pass => TestCaseStatus::success(),
+        Gate::Skip => TestCaseStatus::skipped(),
+        Gate::Fail => {
+            // (kind, type, message, text)
+            let mut parts: Vec<(NonSuccessKind, String, String, String)> = Vec::new();
+            for f in &case.held.failures {
+                parts.push((
+                    error_kind(f.kind),
+                    f.kind.name().to_string(),
+                    f.message.clone(),
+                    f.excerpt.join("\n"),
+                ));
+            }
+            for (leak, status) in &case.held.leaks {
+                if report_fails_gate(a, status) {
+                    let ty = if leak.real_goroutines().next().is_none() {
+                        "test-harness-goroutines"
+                    } else {
+                        "goroutine-leak"
+                    };
+                    parts.push((
+                        NonSuccessKind::Failure,
+                        ty.to_string(),
+                        leak_message(leak, distinct),
+                        leak_text(leak),
+                    ));
+                } else {
+                    notes.push(allowed_note(leak, status, distinct));
+                }
+            }
+            if parts.is_empty() {
+                parts.push((
+                    NonSuccessKind::Failure,
+                    "test".to_string(),
+                    "failed".to_string(),
+                    String::new(),
+                ));
+            }
+            let kind = if parts.iter().any(|p| p.0 == NonSuccessKind::Failure) {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut status = TestCaseStatus::non_success(kind);
+            let types: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+            let messages: Vec<&str> = parts.iter().map(|p| p.2.as_str()).collect();
+            let texts: Vec<&str> = parts
+                .iter()
+                .map(|p| p.3.as_str())
+                .filter(|t| !t.is_empty())
+                .collect();
+            status
+                .set_type(types.join(", "))
+                .set_message(messages.join("; "))
+                .set_description(texts.join("\n\n"))
+                .add_reruns(attempts(a, case.package, case.test, false, distinct));
+            status
+        }
+        Gate::Allowed | Gate::Flaky => {
+            for (leak, status) in &case.held.leaks {
+                notes.push(allowed_note(leak, status, distinct));
+            }
+            TestCaseStatus::Success {
+                flaky_runs: if case.gate == Gate::Flaky {
+                    attempts(a, case.package, case.test, true, distinct)
+                } else {
+                    Vec::new()
+                },
+            }
+        }
+        Gate::Child => {
+            let names: Vec<String> = case
+                .subtests
+                .iter()
+                .map(|(t, g)| format!("{t} ({})", g.name()))
+                .collect();
+            notes.push(format!(
+                "go test reported this test failed only because {} failed: {}; nothing of its own fails the gate (see {} test case{})",
+                if names.len() == 1 { "a subtest" } else { "subtests" },
+                names.join(", "),
+                if names.len() == 1 { "its" } else { "their" },
+                if names.len() == 1 { "" } else { "s" },
+            ));
+            TestCaseStatus::success()
+        }
+    };
+    let mut tc = TestCase::new(case.name.as_str(), status);
+    tc.set_classname(case.package.unwrap_or(UNKNOWN_PACKAGE));
+    if let Some(e) = case.elapsed.filter(|e| e.is_finite() && *e >= 0.0) {
+        tc.set_time(Duration::from_secs_f64(e));
+    }
+    let failing_place = case
+        .held
+        .failures
+        .iter()
+        .find_map(|f| a.failure_place(f))
+        .or_else(|| {
+            case.held
+                .leaks
+                .iter()
+                .filter(|(_, s)| case.gate != Gate::Fail || report_fails_gate(a, s))
+                .find_map(|(l, _)| report_place(l))
+        })
+        .or_else(|| case.held.leaks.iter().find_map(|(l, _)| report_place(l)));
+    if let Some(p) = failing_place {
+        tc.extra.insert("file".into(), p.file.as_str().into());
+        tc.extra
+            .insert("line".into(), p.line.max(1).to_string().into());
+    }
+    if !notes.is_empty() {
+        tc.set_system_out(notes.join("\n"));
+    }
+    tc
+}
+
+/// The name of a package-level case.
+fn package_case_name(held: &Held<'_>) -> &'static str {
+    if !held.leaks.is_empty() {
+        PACKAGE_LEVEL_TEST
+    } else if held.failures.iter().any(|f| f.kind == FailureKind::Build) {
+        BUILD_CASE
+    } else {
+        PACKAGE_CASE
+    }
+}
+
+/// The gate of a node that has no test record (the package level, or a
+/// test the input named only in a failure): what it holds decides, as the
+/// view decides for tests.
+fn held_gate(a: &Analysis, held: &Held<'_>) -> Gate {
+    if !held.failures.is_empty() || held.leaks.iter().any(|(_, s)| report_fails_gate(a, s)) {
+        Gate::Fail
+    } else if held
+        .leaks
+        .iter()
+        .any(|(_, s)| matches!(s, LeakStatus::Flaky { .. }))
+    {
+        Gate::Flaky
+    } else {
+        Gate::Allowed
     }
 }
 
 /// Builds the report.
 pub fn report(a: &Analysis) -> Report {
-    // package -> test name -> case; BTreeMap keeps the output stable.
-    let mut packages: BTreeMap<String, BTreeMap<String, Case>> = BTreeMap::new();
-    for (leak, status) in a.leaks() {
-        let package = leak
-            .package
-            .clone()
-            .unwrap_or_else(|| UNKNOWN_PACKAGE.to_string());
-        let name = case_name(leak.test.as_deref(), None);
-        let case = packages
-            .entry(package)
-            .or_default()
-            .entry(name)
-            .or_default();
-        let place = leak
-            .real_goroutines()
-            .find_map(|g| g.anchor())
-            .or(leak.verify_at.as_ref().filter(|v| v.in_repo))
-            .cloned();
-        if case.place.is_none() {
-            case.place = place;
-        }
-        match status {
-            LeakStatus::New => {
-                let harness_only = leak.real_goroutines().next().is_none();
-                let ty = if harness_only {
-                    "test-harness-goroutines"
-                } else {
-                    "goroutine-leak"
-                };
-                case.failures.push((
-                    NonSuccessKind::Failure,
-                    ty.to_string(),
-                    leak_message(leak),
-                    leak_text(leak),
-                ));
-            }
-            LeakStatus::Flaky { attempt } => {
-                case.flaky = true;
-                case.notes.push(format!(
-                    "flaky: leaked on the first run, gone on attempt {attempt}: {}",
-                    leak_message(leak)
-                ));
-            }
-            LeakStatus::Allowed { rules } => {
-                case.notes.push(format!(
-                    "allowed by {}: {}\n{}",
-                    rules.join(", "),
-                    leak_message(leak),
-                    leak_text(leak)
-                ));
-            }
-        }
+    let distinct = a.distinct_leaks();
+    // What each node holds, and the nodes in order of first appearance.
+    let mut held: HashMap<&NodeKey, Held<'_>> = HashMap::new();
+    let mut order: Vec<(&NodeKey, Option<&str>, Option<&str>)> = Vec::new();
+    for f in a.findings.failures.iter().filter(|f| a.view.fails_gate(f)) {
+        let e = held.entry(&f.node).or_insert_with(|| {
+            order.push((&f.node, f.package.as_deref(), f.test.as_deref()));
+            Held::default()
+        });
+        e.failures.push(f);
     }
-    for f in a.other_failures() {
-        let package = f
-            .package
-            .clone()
-            .unwrap_or_else(|| UNKNOWN_PACKAGE.to_string());
-        let name = case_name(f.test.as_deref(), Some(f.kind));
-        let case = packages
-            .entry(package)
-            .or_default()
-            .entry(name)
-            .or_default();
-        let kind = match f.kind {
-            FailureKind::Test | FailureKind::Timeout | FailureKind::Leak => NonSuccessKind::Failure,
-            FailureKind::Panic | FailureKind::Build | FailureKind::Incomplete => {
-                NonSuccessKind::Error
-            }
+    for (leak, status) in a.leaks() {
+        let e = held.entry(&leak.node).or_insert_with(|| {
+            order.push((&leak.node, leak.package.as_deref(), leak.test.as_deref()));
+            Held::default()
+        });
+        e.leaks.push((leak, status));
+    }
+
+    let mut cases: Vec<Case<'_>> = Vec::new();
+    let mut covered: HashSet<&NodeKey> = HashSet::new();
+    for t in &a.findings.tests {
+        let gate = a.view.gate(&t.node);
+        let subtests = if gate == Gate::Child {
+            a.findings
+                .tests
+                .iter()
+                .filter(|s| s.node != t.node && t.node.contains(&s.node))
+                .filter(|s| !matches!(a.view.gate(&s.node), Gate::Pass | Gate::Skip))
+                .map(|s| (s.test.as_str(), a.view.gate(&s.node)))
+                .collect()
+        } else {
+            Vec::new()
         };
-        let text: Vec<&str> = f.excerpt.iter().map(String::as_str).collect();
-        case.failures.push((
-            kind,
-            f.kind.name().to_string(),
-            f.message.clone(),
-            text.join("\n"),
-        ));
+        covered.insert(&t.node);
+        cases.push(Case {
+            package: t.package.as_deref(),
+            test: Some(t.test.as_str()),
+            name: t.test.clone(),
+            attempt: t.node.attempt,
+            gate,
+            elapsed: t.elapsed,
+            held: held.remove(&t.node).unwrap_or_default(),
+            subtests,
+        });
+    }
+    // The package level, and anything the tests did not cover.
+    for (node, package, test) in order {
+        if covered.contains(node) {
+            continue;
+        }
+        let Some(h) = held.remove(node) else {
+            continue;
+        };
+        if h.failures.is_empty() && h.leaks.is_empty() {
+            continue;
+        }
+        let name = match test {
+            Some(t) => t.to_string(),
+            None => package_case_name(&h).to_string(),
+        };
+        cases.push(Case {
+            package,
+            test,
+            name,
+            attempt: node.attempt,
+            gate: held_gate(a, &h),
+            elapsed: None,
+            held: h,
+            subtests: Vec::new(),
+        });
+    }
+
+    // package -> cases, in run order; BTreeMap keeps the suites stable.
+    let mut suites: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
+    let mut names: HashMap<&str, HashSet<String>> = HashMap::new();
+    for case in &mut cases {
+        let package = case.package.unwrap_or(UNKNOWN_PACKAGE);
+        let taken = names.entry(package).or_default();
+        if taken.contains(&case.name) {
+            let base = case.name.clone();
+            let mut n = case.attempt.max(2);
+            let word = if case.attempt > 1 { "attempt" } else { "run" };
+            while taken.contains(&format!("{base} ({word} {n})")) {
+                n += 1;
+            }
+            case.name = format!("{base} ({word} {n})");
+        }
+        taken.insert(case.name.clone());
+        let tc = test_case(a, case, &distinct);
+        suites.entry(package).or_default().push(tc);
     }
 
     let mut report = Report::new("leakgate");
-    for (package, cases) in packages {
-        let mut suite = TestSuite::new(package.as_str());
-        for (name, case) in cases {
-            let status = if case.failures.is_empty() {
-                TestCaseStatus::Success {
-                    flaky_runs: attempts(a, &package, &name, case.flaky),
-                }
-            } else {
-                let kind = if case.failures.iter().any(|f| f.0 == NonSuccessKind::Failure) {
-                    NonSuccessKind::Failure
-                } else {
-                    NonSuccessKind::Error
-                };
-                let mut status = TestCaseStatus::non_success(kind);
-                let types: Vec<&str> = case.failures.iter().map(|f| f.1.as_str()).collect();
-                let messages: Vec<&str> = case.failures.iter().map(|f| f.2.as_str()).collect();
-                let texts: Vec<&str> = case.failures.iter().map(|f| f.3.as_str()).collect();
-                status
-                    .set_type(types.join(", "))
-                    .set_message(messages.join("; "))
-                    .set_description(texts.join("\n\n"))
-                    .add_reruns(attempts(a, &package, &name, false));
-                status
-            };
-            let mut tc = TestCase::new(name.as_str(), status);
-            tc.set_classname(package.as_str());
-            if let Some(p) = &case.place {
-                tc.extra.insert("file".into(), p.file.as_str().into());
-                tc.extra.insert("line".into(), p.line.to_string().into());
-            }
-            if !case.notes.is_empty() {
-                tc.set_system_out(case.notes.join("\n"));
-            }
-            suite.add_test_case(tc);
+    for (package, cases) in suites {
+        let mut suite = TestSuite::new(package);
+        let elapsed: f64 = a
+            .findings
+            .packages
+            .iter()
+            .filter(|p| p.package.as_deref().unwrap_or(UNKNOWN_PACKAGE) == package)
+            .filter_map(|p| p.elapsed)
+            .filter(|e| e.is_finite() && *e >= 0.0)
+            .sum();
+        if elapsed > 0.0 {
+            suite.set_time(Duration::from_secs_f64(elapsed));
         }
+        suite.add_test_cases(cases);
         report.add_test_suite(suite);
     }
     report
