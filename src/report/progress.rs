@@ -21,7 +21,23 @@ pub fn package_line(p: &Progress) -> String {
         Outcome::Fail => "FAIL",
         Outcome::Skip => "skip",
     };
-    format!("leakgate: {tag} {}  ({})", clean(package), status(p))
+    format!(
+        "leakgate: {tag} {}  ({})",
+        clean(package_name(package)),
+        status(p)
+    )
+}
+
+/// The package's name for people: a reader that has not learned a
+/// package's import path keys it internally with a `\0`-prefixed key
+/// (`\0text#0#0`), which is never printed; such a package (or one with
+/// no key at all) is the neutral [`super::UNNAMED_PACKAGE`].
+pub fn package_name(key: &str) -> &str {
+    if key.is_empty() || key.starts_with('\u{0}') {
+        super::UNNAMED_PACKAGE
+    } else {
+        key
+    }
 }
 
 /// The counts alone, for the status line on a terminal.
@@ -45,8 +61,8 @@ pub fn last_failed(p: &Progress) -> bool {
 /// The line printed before a retry attempt.
 pub fn attempt_line(target: &Target, argv: &[String], number: u32, of: u32) -> String {
     let what = match target.test() {
-        Some(t) => format!("{} {t}", target.package()),
-        None => format!("{} (package level)", target.package()),
+        Some(t) => format!("{} {t}", package_name(target.package())),
+        None => format!("{} (package level)", package_name(target.package())),
     };
     format!(
         "leakgate: retry {number}/{of} of {}: {}",
@@ -79,6 +95,18 @@ mod tests {
             package_line(&p),
             "leakgate: FAIL example.com/m/a\u{FFFD}[2J  (2 packages done, 1 test failed, 1 leak report so far)"
         );
+        for key in ["\u{0}text#0#0", ""] {
+            let unnamed = Progress {
+                last: Some((key.to_string(), Outcome::Pass)),
+                ..p.clone()
+            };
+            let line = package_line(&unnamed);
+            assert_eq!(
+                line,
+                "leakgate: ok   (unnamed package)  (2 packages done, 1 test failed, 1 leak report so far)"
+            );
+            assert!(!line.contains('\u{0}') && !line.contains('\u{FFFD}'));
+        }
         let t = Target::Package {
             package: "example.com/m/a".to_string(),
         };
