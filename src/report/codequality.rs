@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{
-    class, count_text, failure_fingerprint, failure_title, leak_place, reporter_name,
+    class, count_text, failure_fingerprint, failure_name, failure_title, leak_place,
     seen_again_text, state_text, test_list, Class,
 };
 use crate::findings::FailureKind;
@@ -107,7 +107,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             description: format!(
                 "{}: {}: {}",
                 failure_title(f.kind),
-                reporter_name(f.package.as_deref(), f.test.as_deref()),
+                failure_name(f.package.as_deref(), f.test.as_deref()),
                 f.message
             ),
             check_name: check_failure(f.kind),

@@ -38,8 +38,8 @@
 use std::io::{self, Write};
 
 use super::{
-    class, count_text, failure_title, leak_place, plural, reporter_name, seen_again_text,
-    short_names, state_text, user_frames, Class, Context,
+    class, count_text, failure_name, failure_title, leak_place, plural, reporter_name,
+    seen_again_text, short_names, state_text, user_frames, Class, Context,
 };
 use crate::paths::SourceRef;
 use crate::verdict::{Analysis, DistinctLeak, Verdict};
@@ -298,7 +298,7 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
             title: format!(
                 "{}: {}",
                 failure_title(f.kind),
-                reporter_name(f.package.as_deref(), f.test.as_deref())
+                failure_name(f.package.as_deref(), f.test.as_deref())
             ),
             message: cut(f.message.clone(), MAX_MESSAGE),
             leaks: 0,

@@ -246,11 +246,24 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
             // (kind, type, message, text)
             let mut parts: Vec<(NonSuccessKind, String, String, String)> = Vec::new();
             for f in &case.held.failures {
+                let mut text = f.excerpt.join("\n");
+                if let Some(c) = f.condition {
+                    // A failure the output cannot rule out: say why.
+                    if !text.is_empty() {
+                        text.push_str("\n\n");
+                    }
+                    text.push_str(&format!("leakgate cannot tell it passed: {}", c.why()));
+                    if let Some(setting) = c.setting() {
+                        text.push_str(&format!(
+                            " (if that cannot happen in this repository, set `verdict: {{{setting}: true}}` in .leakgate.yml)"
+                        ));
+                    }
+                }
                 parts.push((
                     error_kind(f.kind),
                     f.kind.name().to_string(),
                     f.message.clone(),
-                    f.excerpt.join("\n"),
+                    text,
                 ));
             }
             for (leak, status) in &case.held.leaks {
@@ -414,7 +427,7 @@ pub fn report(a: &Analysis) -> Report {
                 .iter()
                 .filter(|s| s.node != t.node && t.node.contains(&s.node))
                 .filter(|s| !matches!(a.view.gate(&s.node), Gate::Pass | Gate::Skip))
-                .map(|s| (s.test.as_str(), a.view.gate(&s.node)))
+                .map(|s| (&*s.test, a.view.gate(&s.node)))
                 .collect()
         } else {
             Vec::new()
@@ -422,8 +435,8 @@ pub fn report(a: &Analysis) -> Report {
         covered.insert(&t.node);
         cases.push(Case {
             package: t.package.as_deref(),
-            test: Some(t.test.as_str()),
-            name: t.test.clone(),
+            test: Some(&*t.test),
+            name: t.test.to_string(),
             attempt: t.node.attempt,
             gate,
             elapsed: t.elapsed,

@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{
-    class, count_text, counts_text, leak_place, reporter_name, seen_again_text, stack_text,
-    state_text, tally_phrases, Class, Context, Style,
+    class, count_text, counts_text, failure_name, leak_place, reporter_name, seen_again_text,
+    stack_text, state_text, tally_phrases, Class, Context, Style,
 };
 use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
@@ -267,7 +267,7 @@ pub fn write_limited(
                 .unwrap_or_default();
             let mut block = format!(
                 "<details><summary>{} [{}]: {}{at}</summary>\n\n<pre>\n",
-                inline(&reporter_name(f.package.as_deref(), f.test.as_deref())),
+                inline(&failure_name(f.package.as_deref(), f.test.as_deref())),
                 f.kind.name(),
                 inline(&f.message)
             );

@@ -334,6 +334,17 @@ pub fn reporter_name(package: Option<&str>, test: Option<&str>) -> String {
     }
 }
 
+/// The name of a failed test or package, for a person: `pkg TestX`, or
+/// `pkg (package)` for a failure at the package level (TestMain's own, a
+/// panic outside tests, a build failure).
+pub fn failure_name(package: Option<&str>, test: Option<&str>) -> String {
+    let p = package_label(package);
+    match test {
+        Some(t) => format!("{p} {t}"),
+        None => format!("{p} (package)"),
+    }
+}
+
 /// The test name given to a package-level leak (goleak's `VerifyTestMain`).
 pub const PACKAGE_LEVEL_TEST: &str = "TestMain (goleak.VerifyTestMain)";
 

@@ -31,7 +31,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{
-    class, count_text, failure_fingerprint, failure_title, leak_place, reporter_name,
+    class, count_text, failure_fingerprint, failure_name, failure_title, leak_place, reporter_name,
     seen_again_text, state_text, user_frames, Class,
 };
 use crate::findings::FailureKind;
@@ -352,7 +352,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         let text = format!(
             "{}: {}: {}",
             failure_title(f.kind),
-            reporter_name(f.package.as_deref(), f.test.as_deref()),
+            failure_name(f.package.as_deref(), f.test.as_deref()),
             f.message
         );
         let fingerprint = failure_fingerprint(f);

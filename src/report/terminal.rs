@@ -107,11 +107,7 @@ fn who(package: Option<&str>, test: Option<&str>) -> String {
 }
 
 fn who_failed(package: Option<&str>, test: Option<&str>) -> String {
-    let p = super::package_label(package);
-    match test {
-        Some(t) => clean(&format!("{p} {t}")),
-        None => clean(&format!("{p} (package)")),
-    }
+    clean(&super::failure_name(package, test))
 }
 
 /// Lines in a stack or output excerpt above which GitLab sections fold it.
