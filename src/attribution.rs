@@ -12,9 +12,10 @@
 //!    of the node they were printed in.
 //! 3. Messages (`file:line: text`): in Go 1.27+ `-json`, lines marked
 //!    `error` are failures and the others are logs. In every other format
-//!    a failed node's messages are its failure when it has no leak, and a
-//!    [`Condition::OwnMessages`] failure beside its leaks: the format
-//!    cannot tell `t.Log` from `t.Error`.
+//!    a failed node's messages are its failure when it has no leak and no
+//!    failed subtest, and a [`Condition::OwnMessages`] failure beside its
+//!    leaks or above a failed subtest: the format cannot tell `t.Log` from
+//!    `t.Error`.
 //! 4. A failed node with no evidence at all is a failure of its own
 //!    ("failed without a message") unless one of its subtests failed.
 //! 5. A test that never finished is a failure (incomplete, or timed out
@@ -219,13 +220,83 @@ fn merge_summaries(packages: &mut Vec<PackageRun>, seen: &FxHashSet<(usize, Stri
                 known.tests.push(test);
             }
         }
-        known.tests.sort_by_key(|t| (t.start.input, t.start.line));
+        known.tests.sort_by_key(|t| t.start_seq);
+        // Runs of one name are its attempts, in order.
+        let mut attempts: FxHashMap<String, u32> = FxHashMap::default();
+        for t in &mut known.tests {
+            let n = attempts.entry(t.name.clone()).or_default();
+            *n += 1;
+            t.attempt = *n;
+        }
         if known.own.found.is_empty() {
             known.own.found = fragment.own.found;
+        }
+        if !fragment.summary {
+            // A per-test block's lines outside its tests are the package's
+            // (a summary's are copies).
+            known.own.own_line_count += fragment.own.own_line_count;
+            let room = crate::tree::MAX_OWN_LINES.saturating_sub(known.own.own_lines.len());
+            known
+                .own
+                .own_lines
+                .extend(fragment.own.own_lines.into_iter().take(room));
         }
         if known.build.is_none() {
             known.build = fragment.build;
         }
+    }
+}
+
+/// `go test -timeout` kills the whole binary: its dump belongs to the
+/// package, and names the tests still running. Without `-v` those tests
+/// printed nothing before (their output is buffered), and the dump is read
+/// after the previous test's result, as if it were that test's. A timeout
+/// in a test that it does not list as running moves to the package level,
+/// and each test it lists that the input never showed becomes an
+/// unfinished test of the package.
+fn timeouts_to_running_tests(p: &mut PackageRun) {
+    let is_timeout = |f: &Found| matches!(f, Found::Timeout { .. });
+    for t in &mut p.tests {
+        let Some(ev) = t.evidence.as_deref_mut() else {
+            continue;
+        };
+        if !ev.found.iter().any(|(f, _)| is_timeout(f)) {
+            continue;
+        }
+        let (moved, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut ev.found).into_iter().partition(|(f, _)| {
+            matches!(f, Found::Timeout { running, .. } if !running.is_empty() && !running.contains(&t.name))
+        });
+        ev.found = kept;
+        p.own.found.extend(moved);
+    }
+    let mut missing: Vec<(String, Loc)> = Vec::new();
+    for (f, at) in &p.own.found {
+        if let Found::Timeout { running, .. } = f {
+            for r in running {
+                if !p.tests.iter().any(|t| &t.name == r) && !missing.iter().any(|(m, _)| m == r) {
+                    missing.push((r.clone(), *at));
+                }
+            }
+        }
+    }
+    let last = p
+        .tests
+        .iter()
+        .map(|t| t.end_seq.unwrap_or(t.start_seq))
+        .max()
+        .unwrap_or(0);
+    for (i, (name, at)) in missing.into_iter().enumerate() {
+        p.tests.push(TestRun {
+            name,
+            attempt: 1,
+            outcome: None,
+            elapsed: None,
+            start: at,
+            end: None,
+            start_seq: last + 1 + i as u64,
+            end_seq: None,
+            evidence: Some(Box::default()),
+        });
     }
 }
 
@@ -292,12 +363,12 @@ fn failfast_disproved(packages: &[PackageRun]) -> FxHashSet<usize> {
     for p in packages {
         let mut failed_by: Option<u64> = None;
         for t in p.tests.iter().filter(|t| !t.name.contains('/')) {
-            if failed_by.is_some_and(|end| t.start.line > end) {
+            if failed_by.is_some_and(|end| t.start_seq > end) {
                 off.insert(p.input);
                 break;
             }
             if t.outcome == Some(Outcome::Fail) {
-                let end = t.end.map_or(t.start.line, |e| e.line);
+                let end = t.end_seq.unwrap_or(t.start_seq);
                 failed_by = Some(failed_by.map_or(end, |f| f.min(end)));
             }
         }
@@ -318,11 +389,13 @@ struct Outcomes {
 impl Attribution<'_> {
     fn package(
         &mut self,
-        pkg: PackageRun,
+        mut pkg: PackageRun,
         seen: &FxHashSet<(usize, String, String)>,
         summary_of_known: bool,
     ) {
+        timeouts_to_running_tests(&mut pkg);
         let name = pkg.display_name().map(str::to_string);
+        let shared_name: Option<std::sync::Arc<str>> = name.as_deref().map(Into::into);
         let pkg_key = NodeKey {
             input: pkg.input,
             run: pkg.run,
@@ -375,16 +448,17 @@ impl Attribution<'_> {
                 TestOutcome::Skip => self.findings.counts.skipped += 1,
                 TestOutcome::Fail | TestOutcome::Unfinished => self.findings.counts.failed += 1,
             }
+            let test: std::sync::Arc<str> = t.name.as_str().into();
             let node = NodeKey {
                 input: pkg.input,
                 run: pkg.run,
-                test: Some(t.name.clone()),
+                test: Some(test.clone()),
                 attempt: t.attempt,
             };
             self.findings.tests.push(TestRecord {
                 node: node.clone(),
-                package: name.clone(),
-                test: t.name.clone(),
+                package: shared_name.clone(),
+                test,
                 outcome,
                 elapsed: t.elapsed,
             });
@@ -400,6 +474,16 @@ impl Attribution<'_> {
             synctest |= got.synctest;
             test_timeout |= got.timeout;
             if t.outcome.is_none() && got.stated == 0 && !child_unfinished {
+                let stuck_here = pkg.own.found.iter().find_map(|(f, _)| match f {
+                    Found::Timeout { stuck, .. } => stuck
+                        .iter()
+                        .find(|s| s.test.as_deref() == Some(t.name.as_str()))
+                        .map(|s| s.goroutine.clone()),
+                    _ => None,
+                });
+                if own_timeout {
+                    test_timeout = true;
+                }
                 let (kind, message) = if own_timeout {
                     (
                         FailureKind::Timeout,
@@ -425,7 +509,10 @@ impl Attribution<'_> {
                         ),
                     )
                 };
-                let location = self.last_message_location(&name, ev);
+                let location = stuck_here
+                    .as_ref()
+                    .and_then(|g| self.stuck_location(g))
+                    .or_else(|| self.last_message_location(&name, ev));
                 let message = match headline(&ev.messages) {
                     Some(m) => format!("{message}; its last message: {}", m.text.trim()),
                     None => message,
@@ -540,7 +627,7 @@ impl Attribution<'_> {
             .tests
             .iter()
             .filter(|t| !t.name.contains('/') && !copy(t))
-            .max_by_key(|t| (t.start.input, t.start.line));
+            .max_by_key(|t| t.start_seq);
         let failfast_off = self.failfast_off.contains(&pkg.input);
         if let Some(last) = last_top.filter(|t| t.outcome == Some(Outcome::Fail) && !failfast_off) {
             self.fail(
@@ -692,7 +779,9 @@ impl Attribution<'_> {
             }
         } else if let Some(m) = headline(&ev.messages) {
             let location = Some(self.message_location(package, m));
-            if got.leaks > 0 && got.stated == 0 {
+            if (got.leaks > 0 || child_failed) && got.stated == 0 {
+                // Beside allowed leaks, or above a failed subtest, the
+                // messages may be t.Log: a failure where nothing else is.
                 self.fail(
                     package,
                     node,
@@ -866,7 +955,7 @@ impl Attribution<'_> {
         self.findings.failures.push(Failure {
             id,
             package: package.clone(),
-            test: node.test.clone(),
+            test: node.test.as_deref().map(str::to_string),
             node: node.clone(),
             kind,
             message,
@@ -938,7 +1027,7 @@ impl Attribution<'_> {
         });
         self.findings.leaks.push(Leak {
             package: package.clone(),
-            test: node.test.clone(),
+            test: node.test.as_deref().map(str::to_string),
             node: node.clone(),
             source,
             location: report.location,
@@ -961,16 +1050,16 @@ fn is_below(child: &str, parent: &str) -> bool {
 /// The last direct subtest that ran in `parent`'s attempt (started after
 /// it, before it ended).
 fn last_child<'t>(tests: &'t [TestRun], parent: &TestRun) -> Option<&'t TestRun> {
-    let end = parent.end?;
+    let end = parent.end_seq?;
     tests
         .iter()
         .filter(|t| {
             is_below(&t.name, &parent.name)
                 && !t.name[parent.name.len() + 1..].contains('/')
-                && (t.start.input, t.start.line) >= (parent.start.input, parent.start.line)
-                && (t.start.input, t.start.line) <= (end.input, end.line)
+                && t.start_seq >= parent.start_seq
+                && t.start_seq <= end
         })
-        .max_by_key(|t| (t.start.input, t.start.line))
+        .max_by_key(|t| t.start_seq)
 }
 
 /// The message that best says why a test failed where the format does not

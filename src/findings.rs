@@ -10,6 +10,7 @@
 //! [`crate::policy`] and [`crate::verdict`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -60,8 +61,9 @@ pub struct NodeKey {
     pub input: usize,
     /// The package run ([`crate::tree::PackageRun::run`]).
     pub run: u32,
-    /// The test path, `None` for the package level.
-    pub test: Option<String>,
+    /// The test path, `None` for the package level (shared with the
+    /// test's record: a run has hundreds of thousands).
+    pub test: Option<Arc<str>>,
     /// The attempt of that test in its package run (1-based; 0 for the
     /// package level).
     pub attempt: u32,
@@ -89,9 +91,7 @@ impl NodeKey {
             (Some(_), None) => false,
             (Some(a), Some(b)) => {
                 a == b && self.attempt == other.attempt
-                    || (b.len() > a.len()
-                        && b.starts_with(a.as_str())
-                        && b.as_bytes()[a.len()] == b'/')
+                    || (b.len() > a.len() && b.starts_with(&**a) && b.as_bytes()[a.len()] == b'/')
             }
         }
     }
@@ -314,10 +314,10 @@ impl TestOutcome {
 pub struct TestRecord {
     /// Its node.
     pub node: NodeKey,
-    /// Package import path.
-    pub package: Option<String>,
-    /// Full test name.
-    pub test: String,
+    /// Package import path (shared by the package's tests).
+    pub package: Option<Arc<str>>,
+    /// Full test name (shared with `node.test`).
+    pub test: Arc<str>,
     /// How it ended.
     pub outcome: TestOutcome,
     /// Seconds.
@@ -516,6 +516,10 @@ mod tests {
             for f in std::fs::read_dir(&dir).into_iter().flatten() {
                 let f = f.unwrap().path();
                 use crate::ingest::Format;
+                if f.file_name().is_some_and(|n| n == "cases.json") {
+                    // The verdict cases' manifest, not a capture.
+                    continue;
+                }
                 let format = match f.extension().and_then(|e| e.to_str()) {
                     Some("txt" | "out") => Format::Text,
                     Some("json") => Format::GoJson,

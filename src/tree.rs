@@ -101,6 +101,11 @@ pub struct TestRun {
     pub start: Loc,
     /// Where its result was read.
     pub end: Option<Loc>,
+    /// The number of the event that started it (JUnit events carry no
+    /// line numbers: order is by event).
+    pub start_seq: u64,
+    /// The number of the event that ended it.
+    pub end_seq: Option<u64>,
     /// What its output proves; kept only when it failed or never finished.
     pub evidence: Option<Box<Evidence>>,
 }
@@ -317,6 +322,24 @@ fn is_go_test_line(line: &str) -> bool {
         || t.starts_with("testing: warning: no tests to run")
         || t.starts_with("=== ")
         || trim_start(t).starts_with("--- ")
+        || is_gotestsum_result(t)
+}
+
+/// gotestsum's own result lines: `FAIL pkg`, `PASS pkg.TestX (0.00s)`,
+/// `EMPTY pkg`, `DONE 4 tests, 1 failure in 0.4s`.
+fn is_gotestsum_result(t: &str) -> bool {
+    if t.starts_with("DONE ") {
+        return true;
+    }
+    let Some((word, rest)) = t.split_once(' ') else {
+        return false;
+    };
+    matches!(word, "PASS" | "FAIL" | "SKIP" | "EMPTY")
+        && !rest.is_empty()
+        && match rest.split_once(' ') {
+            None => true,
+            Some((_, tail)) => tail.starts_with('(') && tail.ends_with(')'),
+        }
 }
 
 #[derive(Default)]
@@ -501,6 +524,7 @@ fn same(a: &str, b: &str) -> bool {
 struct Running {
     stream: Box<Stream>,
     start: Loc,
+    start_seq: u64,
     attempt: u32,
 }
 
@@ -575,6 +599,11 @@ pub struct Collector<'r> {
     build_output: FxHashMap<String, Excerpt>,
     failed_builds: FxHashSet<String>,
     tree: RunTree,
+    /// Text outside any package read since the last test or package result
+    /// of its input (plain text shows a failing TestMain's own lines
+    /// between the last test's result and the package's line).
+    loose: Vec<String>,
+    loose_input: Option<usize>,
     next_run: u32,
     leaks_seen: usize,
     /// Streams of passed tests, reset, for the next tests to reuse. Boxed:
@@ -597,6 +626,8 @@ impl<'r> Collector<'r> {
             build_output: FxHashMap::default(),
             failed_builds: FxHashSet::default(),
             tree: RunTree::default(),
+            loose: Vec::new(),
+            loose_input: None,
             next_run: 0,
             leaks_seen: 0,
             spare: Vec::new(),
@@ -704,7 +735,7 @@ impl<'r> Collector<'r> {
             let at = pkg.node.start;
             let mut running: Vec<String> = Vec::new();
             let mut tests: Vec<(String, Running)> = pkg.tests.drain().collect();
-            tests.sort_by(|a, b| a.1.start.line.cmp(&b.1.start.line).then(a.0.cmp(&b.0)));
+            tests.sort_by(|a, b| a.1.start_seq.cmp(&b.1.start_seq).then(a.0.cmp(&b.0)));
             for (name, mut r) in tests {
                 running.push(name.clone());
                 r.stream.finish(r.start);
@@ -716,6 +747,8 @@ impl<'r> Collector<'r> {
                     elapsed: None,
                     start: r.start,
                     end: None,
+                    start_seq: r.start_seq,
+                    end_seq: None,
                     evidence: Some(Box::new(evidence)),
                 });
             }
@@ -783,9 +816,24 @@ impl<'r> Collector<'r> {
             self.strays.pop_front();
         }
         self.strays.push_back(t.to_string());
+        if self.loose_input == Some(at.input)
+            && self.loose.len() < MAX_OWN_LINES
+            && !is_go_test_line(t)
+            && !t.starts_with("go: ")
+            && !t.starts_with("# ")
+        {
+            self.loose.push(t.to_string());
+        }
+    }
+
+    /// A test or package result was read: loose text starts anew.
+    fn result_read(&mut self, at: Loc) {
+        self.loose.clear();
+        self.loose_input = Some(at.input);
     }
 
     fn test_run(&mut self, key: &str, test: &str, at: Loc) {
+        let seq = self.tree.events;
         let fresh = self.spare.pop();
         let pkg = self.pkg(key, at);
         if pkg.tests.contains_key(test) {
@@ -809,12 +857,15 @@ impl<'r> Collector<'r> {
             Running {
                 stream: fresh.unwrap_or_default(),
                 start: at,
+                start_seq: seq,
                 attempt,
             },
         );
     }
 
     fn test_end(&mut self, key: &str, test: &str, outcome: Outcome, elapsed: Option<f64>, at: Loc) {
+        let seq = self.tree.events;
+        self.result_read(at);
         let pkg = self.pkg(key, at);
         let Some((name, mut r)) = pkg.tests.remove_entry(test) else {
             // A result for a test that never said `run` (JUnit, summaries).
@@ -835,6 +886,8 @@ impl<'r> Collector<'r> {
                 elapsed,
                 start: at,
                 end: Some(at),
+                start_seq: seq,
+                end_seq: Some(seq),
                 evidence: (outcome == Outcome::Fail).then(Box::default),
             });
             return;
@@ -860,6 +913,8 @@ impl<'r> Collector<'r> {
             elapsed,
             start: r.start,
             end: Some(at),
+            start_seq: r.start_seq,
+            end_seq: Some(seq),
             evidence,
         });
         // A passing test's output is dropped here; its buffers are
@@ -897,7 +952,7 @@ impl<'r> Collector<'r> {
         }
         // Unfinished tests: a crash, a timeout, os.Exit or a signal.
         let mut unfinished: Vec<(String, Running)> = pkg.tests.drain().collect();
-        unfinished.sort_by(|a, b| a.1.start.line.cmp(&b.1.start.line).then(a.0.cmp(&b.0)));
+        unfinished.sort_by(|a, b| a.1.start_seq.cmp(&b.1.start_seq).then(a.0.cmp(&b.0)));
         for (test, mut r) in unfinished {
             r.stream.finish(at);
             let evidence = r.stream.evidence();
@@ -908,6 +963,8 @@ impl<'r> Collector<'r> {
                 elapsed: None,
                 start: r.start,
                 end: None,
+                start_seq: r.start_seq,
+                end_seq: None,
                 evidence: Some(Box::new(evidence)),
             });
         }
@@ -917,6 +974,17 @@ impl<'r> Collector<'r> {
         pkg.output.finish(at);
         let build_line = pkg.output.build_failed;
         pkg.node.own = pkg.output.evidence();
+        if outcome == Outcome::Fail && self.loose_input == Some(at.input) {
+            // Lines printed outside any block just before a failed
+            // package's result are its own (TestMain's).
+            for l in self.loose.drain(..) {
+                pkg.node.own.own_line_count += 1;
+                if pkg.node.own.own_lines.len() < MAX_OWN_LINES {
+                    pkg.node.own.own_lines.push(l);
+                }
+            }
+        }
+        self.result_read(at);
         let own_name = pkg.node.display_name().map(str::to_string);
         if failed_build.is_some()
             || self.failed_builds.contains(key)
@@ -956,6 +1024,14 @@ impl<'r> Collector<'r> {
                 package: fb,
                 excerpt,
             });
+        }
+        // gotestsum's `testname` format names a package on its own line
+        // after per-test blocks, and its `PASS pkg.TestX` lines opened a
+        // run under that name: it is the same binary, ended here too.
+        if let Some(n) = name.filter(|n| *n != key) {
+            if self.pkgs.contains_key(n) {
+                self.package_end(n, outcome, elapsed, None, None, true, false, at);
+            }
         }
         let own_leaks = pkg
             .node

@@ -31,7 +31,7 @@ struct Report<'a> {
     inputs: Vec<Input<'a>>,
     counts: Tests,
     tally: Tally,
-    tests: Vec<TestAttempt<'a>>,
+    tests: TestAttempts<'a>,
     failures: Vec<Failure<'a>>,
     leaks: Vec<Leak<'a>>,
     distinct_leaks: Vec<Distinct<'a>>,
@@ -98,6 +98,26 @@ struct Tally {
     flaky_leaks: usize,
     test_harness: usize,
     other_failures: usize,
+}
+
+/// Every test attempt, written as it is serialized (a run has hundreds of
+/// thousands: no second list of them is built).
+struct TestAttempts<'a>(&'a Analysis);
+
+impl Serialize for TestAttempts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let input_path = |i: usize| a.findings.inputs.get(i).map(|x| x.path.as_str());
+        s.collect_seq(a.findings.tests.iter().map(|t| TestAttempt {
+            package: t.package.as_deref(),
+            test: &t.test,
+            attempt: t.node.attempt,
+            outcome: t.outcome.name(),
+            gate: a.view.gate(&t.node).name(),
+            elapsed: t.elapsed,
+            input: input_path(t.node.input),
+        }))
+    }
 }
 
 /// One test attempt and how it ends at the gate.
@@ -367,19 +387,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 other_failures: t.other_failures,
             }
         },
-        tests: f
-            .tests
-            .iter()
-            .map(|t| TestAttempt {
-                package: t.package.as_deref(),
-                test: &t.test,
-                attempt: t.node.attempt,
-                outcome: t.outcome.name(),
-                gate: a.view.gate(&t.node).name(),
-                elapsed: t.elapsed,
-                input: input_path(t.node.input),
-            })
-            .collect(),
+        tests: TestAttempts(a),
         failures: f
             .failures
             .iter()

@@ -1,8 +1,6 @@
 //! A gate fails closed: input that cannot be judged is exit 2 with a message
 //! naming the input (and line), never a pass.
 
-
-
 use crate::common::*;
 
 fn all_json() -> Vec<u8> {

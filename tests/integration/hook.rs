@@ -1,8 +1,6 @@
 //! The pre-push check end to end: a real git repository with a bare remote,
 //! a real Go module, the hook installed by `leakgate hook install`.
 
-
-
 use std::path::Path;
 use std::process::Command;
 

@@ -2,8 +2,6 @@
 //! injected terminal sequence, or a pass by accident. Each case asserts the
 //! outcome: a clear error or a correct verdict.
 
-
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

@@ -3,8 +3,6 @@
 //! module proxy (or a warm module cache). Without Go they fail when `CI` is
 //! set (CI must run them) and are skipped with a note otherwise.
 
-
-
 use std::process::{Command, Stdio};
 
 use crate::common::*;

@@ -269,12 +269,18 @@ fn check_retries_saved_output_through_the_retry_command() {
         raw.lines().all(|l| l.starts_with('{')),
         "the tee keeps the raw go test -json stream"
     );
-    // Later: judge the saved stream and retry in --root.
+    // Later: judge the saved stream and retry in --root. A saved stream
+    // does not show whether -failfast was used, and its one test is its
+    // package's last: the policy says the runs never use it.
     let report = dir.path().join("report.json");
+    let policy = dir.path().join("policy.yml");
+    std::fs::write(&policy, "version: 1\nverdict:\n  no_failfast: true\n").unwrap();
     let out = leakgate()
         .env("LEAKGATE_FLAKY_MARKER", &marker)
         .arg("check")
         .arg(&saved)
+        .arg("--config")
+        .arg(&policy)
         .args(["--retries", "1", "--root"])
         .arg(module())
         .arg(format!("--report=json={}", report.display()))

@@ -2,8 +2,6 @@
 //! is chunked; a stack rendered and parsed again is the same stack;
 //! fingerprints ignore ids, arguments, offsets and paths; no input panics.
 
-
-
 use std::io::Read;
 
 use leakgate::ingest::{Format, FormatChoice};
