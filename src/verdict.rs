@@ -240,18 +240,26 @@ fn gating_failures(
         .filter(|f| f.condition.is_none())
         .collect();
     let mut gating: FxHashSet<u32> = stated.iter().map(|f| f.id).collect();
-    for f in findings.failures.iter() {
-        let Some(condition) = f.condition else {
-            continue;
-        };
-        if settings.waives(condition) {
-            continue;
-        }
+    // Deepest first: a conditional failure below explains one above (the
+    // package level is the shallowest of all).
+    let depth = |n: &NodeKey| n.test.as_deref().map_or(0, |t| 1 + t.matches('/').count());
+    let mut conditional: Vec<&Failure> = findings
+        .failures
+        .iter()
+        .filter(|f| f.condition.is_some_and(|c| !settings.waives(c)))
+        .collect();
+    conditional.sort_by_key(|f| std::cmp::Reverse(depth(&f.node)));
+    let mut gating_below: Vec<&NodeKey> = Vec::new();
+    for f in conditional {
         let scope = &f.node;
         let explained = failing_leaks.iter().any(|n| scope.contains(n))
-            || stated.iter().any(|g| scope.contains(&g.node));
+            || stated.iter().any(|g| scope.contains(&g.node))
+            || gating_below
+                .iter()
+                .any(|n| *n != scope && scope.contains(n));
         if !explained {
             gating.insert(f.id);
+            gating_below.push(scope);
         }
     }
     gating
