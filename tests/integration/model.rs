@@ -8,7 +8,11 @@
 //! real Go writes it, as `go test -json` of Go 1.26, as `go test -json` of
 //! Go 1.27 (with `OutputType`) and as `go test -v` text, with the packages
 //! interleaved (JSON) and sharded over several inputs at random. leakgate
-//! judges the rendered inputs; [`model`] judges the run itself.
+//! judges the rendered inputs; [`model`] judges the run itself, by the
+//! product's rules for what each format's output proves (see
+//! [`judge_node`]). The generated policy declares what every generated run
+//! makes true (`verdict: {no_failfast: true, subtests_never_return_early:
+//! true}`); `messages_are_logs` stays off.
 //!
 //! Every shape is copied from the captures in tests/fixtures/:
 //! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
