@@ -726,16 +726,7 @@ impl Attribution<'_> {
                 }
                 Found::GoleakError(msg) => {
                     got.stated += 1;
-                    self.fail(
-                        package,
-                        node,
-                        FailureKind::Test,
-                        format!("goleak could not check for leaks: {msg}"),
-                        None,
-                        None,
-                        ev.excerpt.clone(),
-                        *at,
-                    );
+                    self.goleak_error(package, node, msg, ev, *at);
                 }
             }
         }
@@ -923,20 +914,32 @@ impl Attribution<'_> {
                 }
                 Found::GoleakError(msg) => {
                     got.stated += 1;
-                    self.fail(
-                        package,
-                        node,
-                        FailureKind::Test,
-                        format!("goleak could not check for leaks: {msg}"),
-                        None,
-                        None,
-                        ev.excerpt.clone(),
-                        *at,
-                    );
+                    self.goleak_error(package, node, msg, ev, *at);
                 }
             }
         }
         got
+    }
+
+    /// goleak failed to check (its own error): nothing is known.
+    fn goleak_error(
+        &mut self,
+        package: &Option<String>,
+        node: &NodeKey,
+        msg: &str,
+        ev: &Evidence,
+        at: Loc,
+    ) {
+        self.fail(
+            package,
+            node,
+            FailureKind::Test,
+            format!("goleak could not check for leaks: {msg}"),
+            None,
+            None,
+            ev.excerpt.clone(),
+            at,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
