@@ -78,6 +78,7 @@ pub fn attribute(mut tree: RunTree, repo: &Repo) -> Findings {
         findings: Findings {
             inputs: tree.inputs,
             problems: tree.problems,
+            passed: std::sync::Arc::new(tree.passed),
             ..Findings::default()
         },
     };
@@ -142,6 +143,8 @@ fn name_from_summaries(packages: &mut Vec<PackageRun>) {
             out.push(p);
             continue;
         }
+        // Passed tests stay with the part no summary names.
+        let passed = std::mem::take(&mut p.passed);
         let mut parts: Vec<(Option<String>, Vec<TestRun>)> = Vec::new();
         for t in std::mem::take(&mut p.tests) {
             let name = if t.failed() {
@@ -160,9 +163,12 @@ fn name_from_summaries(packages: &mut Vec<PackageRun>) {
             let (name, tests) = parts.pop().unwrap_or((None, Vec::new()));
             p.name = name;
             p.tests = tests;
+            p.passed = passed;
             out.push(p);
             continue;
         }
+        let unnamed = parts.iter().position(|(n, _)| n.is_none()).unwrap_or(0);
+        let mut passed = Some(passed);
         for (k, (name, tests)) in parts.into_iter().enumerate() {
             let mut part = p.clone();
             if k > 0 {
@@ -173,6 +179,9 @@ fn name_from_summaries(packages: &mut Vec<PackageRun>) {
             }
             part.name = name;
             part.tests = tests;
+            if k == unnamed {
+                part.passed = passed.take().unwrap_or_default();
+            }
             out.push(part);
         }
     }
@@ -221,7 +230,9 @@ fn merge_summaries(packages: &mut Vec<PackageRun>, seen: &FxHashSet<(usize, Stri
             }
         }
         known.tests.sort_by_key(|t| t.start_seq);
-        // Runs of one name are its attempts, in order.
+        known.passed.extend(fragment.passed);
+        // Runs of one name are its attempts, in order (of the failed ones:
+        // passed tests keep the attempt their fragment gave them).
         let mut attempts: FxHashMap<String, u32> = FxHashMap::default();
         for t in &mut known.tests {
             let n = attempts.entry(t.name.clone()).or_default();
@@ -283,6 +294,7 @@ fn timeouts_to_running_tests(p: &mut PackageRun) {
         .tests
         .iter()
         .map(|t| t.end_seq.unwrap_or(t.start_seq))
+        .chain(p.passed.iter().map(|b| b.last_seq))
         .max()
         .unwrap_or(0);
     for (i, (name, at)) in missing.into_iter().enumerate() {
@@ -296,6 +308,7 @@ fn timeouts_to_running_tests(p: &mut PackageRun) {
             start_seq: last + 1 + i as u64,
             end_seq: None,
             evidence: Some(Box::default()),
+            last_passed_child: None,
         });
     }
 }
@@ -361,15 +374,20 @@ struct Attribution<'r> {
 fn failfast_disproved(packages: &[PackageRun]) -> FxHashSet<usize> {
     let mut off = FxHashSet::default();
     for p in packages {
-        let mut failed_by: Option<u64> = None;
-        for t in p.tests.iter().filter(|t| !t.name.contains('/')) {
-            if failed_by.is_some_and(|end| t.start_seq > end) {
+        // The first end of a failed top-level test, and the last start of
+        // any top-level test.
+        let top = || p.tests.iter().filter(|t| !t.name.contains('/'));
+        let failed_by = top()
+            .filter(|t| t.outcome == Some(Outcome::Fail))
+            .map(|t| t.end_seq.unwrap_or(t.start_seq))
+            .min();
+        let last_start = top()
+            .map(|t| t.start_seq)
+            .chain(p.passed.iter().filter_map(|b| b.last_top_start))
+            .max();
+        if let (Some(end), Some(start)) = (failed_by, last_start) {
+            if start > end {
                 off.insert(p.input);
-                break;
-            }
-            if t.outcome == Some(Outcome::Fail) {
-                let end = t.end_seq.unwrap_or(t.start_seq);
-                failed_by = Some(failed_by.map_or(end, |f| f.min(end)));
             }
         }
     }
@@ -414,7 +432,12 @@ impl Attribution<'_> {
             package: name.clone(),
             outcome: pkg.outcome,
             elapsed: pkg.elapsed,
+            passed: pkg.passed.iter().map(|b| b.block).collect(),
         });
+        for b in &pkg.passed {
+            self.findings.counts.passed += u64::from(b.passed);
+            self.findings.counts.skipped += u64::from(b.skipped);
+        }
         let own_timeout = pkg
             .own
             .found
@@ -461,6 +484,7 @@ impl Attribution<'_> {
                 test,
                 outcome,
                 elapsed: t.elapsed,
+                seq: t.start_seq,
             });
             if !t.failed() {
                 continue;
@@ -531,7 +555,7 @@ impl Attribution<'_> {
             // A parent whose last subtest failed may have returned early.
             if t.outcome == Some(Outcome::Fail) {
                 if let Some(last) = last_child(&pkg.tests, t) {
-                    if last.failed() {
+                    if t.last_passed_child.is_none_or(|p| p < last.start_seq) {
                         self.fail(
                             &name,
                             &node,
@@ -623,11 +647,13 @@ impl Attribution<'_> {
             }
         }
         // The last top-level test failed: with -failfast, later ones never ran.
+        let last_passed_top = pkg.passed.iter().filter_map(|b| b.last_top_start).max();
         let last_top = pkg
             .tests
             .iter()
             .filter(|t| !t.name.contains('/') && !copy(t))
-            .max_by_key(|t| t.start_seq);
+            .max_by_key(|t| t.start_seq)
+            .filter(|t| last_passed_top.is_none_or(|p| p < t.start_seq));
         let failfast_off = self.failfast_off.contains(&pkg.input);
         if let Some(last) = last_top.filter(|t| t.outcome == Some(Outcome::Fail) && !failfast_off) {
             self.fail(

@@ -312,6 +312,8 @@ impl TestOutcome {
 /// One test attempt of the run, passed or not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRecord {
+    /// The number of the event that started it (order in its package run).
+    pub seq: u64,
     /// Its node.
     pub node: NodeKey,
     /// Package import path (shared by the package's tests).
@@ -335,6 +337,8 @@ pub struct PackageRecord {
     pub outcome: Option<crate::events::Outcome>,
     /// Seconds.
     pub elapsed: Option<f64>,
+    /// Its passed and skipped tests in [`Findings::passed`].
+    pub passed: Vec<crate::passed::Block>,
 }
 
 /// Everything found in all inputs.
@@ -350,10 +354,70 @@ pub struct Findings {
     pub leaks: Vec<Leak>,
     /// Reasons the run cannot be judged.
     pub problems: Vec<Problem>,
-    /// Every test attempt, in order (replayed copies left out).
+    /// Every test attempt that failed or never finished, in order
+    /// (replayed copies left out); [`Findings::all_tests`] adds the passed
+    /// and skipped ones.
     pub tests: Vec<TestRecord>,
     /// Every package run, in order.
     pub packages: Vec<PackageRecord>,
+    /// The passed and skipped test attempts, out of memory.
+    pub passed: Arc<crate::passed::Store>,
+}
+
+impl Findings {
+    /// Every test attempt of the run, passed or not: package run by
+    /// package run, each in order of start. Reads the passed ones back from
+    /// [`Findings::passed`] one package run at a time.
+    pub fn all_tests(&self) -> impl Iterator<Item = std::io::Result<TestRecord>> + '_ {
+        let mut failed = self.tests.iter().peekable();
+        self.packages.iter().flat_map(move |p| {
+            let mine: Vec<&TestRecord> = std::iter::from_fn(|| {
+                failed.next_if(|t| t.node.input == p.node.input && t.node.run == p.node.run)
+            })
+            .collect();
+            let shared: Option<Arc<str>> = p.package.as_deref().map(Into::into);
+            let mut passed: Vec<std::io::Result<TestRecord>> = Vec::new();
+            for &b in &p.passed {
+                match self.passed.read(b) {
+                    Ok(tests) => passed.extend(tests.map(|t| {
+                        let test: Arc<str> = t.name.into();
+                        Ok(TestRecord {
+                            seq: t.start_seq,
+                            node: NodeKey {
+                                input: p.node.input,
+                                run: p.node.run,
+                                test: Some(test.clone()),
+                                attempt: t.attempt,
+                            },
+                            package: shared.clone(),
+                            test,
+                            outcome: if t.skipped {
+                                TestOutcome::Skip
+                            } else {
+                                TestOutcome::Pass
+                            },
+                            elapsed: t.elapsed,
+                        })
+                    })),
+                    Err(e) => passed.push(Err(e)),
+                }
+            }
+            // (Stored in order of end.)
+            passed.sort_by_key(|r| r.as_ref().map_or(0, |t| t.seq));
+            // Merge by start.
+            let mut out: Vec<std::io::Result<TestRecord>> =
+                Vec::with_capacity(mine.len() + passed.len());
+            let mut passed = passed.into_iter().peekable();
+            for t in mine {
+                while let Some(p) = passed.next_if(|p| p.as_ref().map_or(true, |p| p.seq < t.seq)) {
+                    out.push(p);
+                }
+                out.push(Ok(t.clone()));
+            }
+            out.extend(passed);
+            out
+        })
+    }
 }
 
 /// Resolves one goroutine: fingerprint, origin, blocked-at, harness.

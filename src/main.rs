@@ -666,24 +666,29 @@ fn write_reports(
             verbose: args.verbose,
             color: color && *kind == ReportKind::Terminal,
         };
-        let mut buf = Vec::new();
-        report::write_with(*kind, analysis, style, &ctx, &mut buf).into_diagnostic()?;
         let append = *kind == ReportKind::Markdown
             && path.is_some()
             && path.as_deref() == step_summary.as_deref();
+        // Reports are written as they are rendered (a JSON report lists
+        // every test: no copy of it is held in memory).
+        let render = |out: &mut dyn Write| -> std::io::Result<()> {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+            report::write_with(*kind, analysis, style, &ctx, &mut out)?;
+            out.flush()
+        };
         match path {
             Some(p) if stderr_terminal && p == std::path::Path::new("/dev/stderr") => {
-                let _ = std::io::stderr().write_all(&buf);
+                let _ = render(&mut std::io::stderr().lock());
             }
-            Some(p) => write_file(p, &buf, append)
+            Some(p) => open_report(p, append)
+                .and_then(|mut f| render(&mut f))
                 .into_diagnostic()
                 .wrap_err_with(|| {
                     format!("cannot write the {} report to {}", kind.name(), p.display())
                 })?,
             None => {
-                let mut out = std::io::stdout().lock();
-                if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
-                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                if let Err(e) = render(&mut std::io::stdout().lock()) {
+                    if !is_broken_pipe(&e) {
                         return Err(e).into_diagnostic();
                     }
                 }
@@ -703,6 +708,38 @@ fn write_reports(
         }
     }
     Ok(analysis.verdict.exit_code())
+}
+
+/// Whether a write failed because the reader went away (`| head`), also
+/// when a serializer wrapped that error.
+fn is_broken_pipe(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = e
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(is_broken_pipe)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// A report's file: appended to (the step summary) or written anew.
+fn open_report(path: &std::path::Path, append: bool) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    if append {
+        o.create(true).append(true);
+    } else {
+        o.create(true).write(true).truncate(true);
+    }
+    o.open(path)
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8], append: bool) -> std::io::Result<()> {

@@ -26,6 +26,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::events::{Event, Loc, Outcome, Sink};
 use crate::findings::{Findings, Problem};
 use crate::ingest::InputSummary;
+use crate::passed::{Block, Encoder, Store};
 use crate::paths::Repo;
 use crate::scan::{Found, Scanner};
 
@@ -108,6 +109,10 @@ pub struct TestRun {
     pub end_seq: Option<u64>,
     /// What its output proves; kept only when it failed or never finished.
     pub evidence: Option<Box<Evidence>>,
+    /// The start of its last direct subtest that passed within its run
+    /// (passed tests move to [`RunTree::passed`]; this is what the tree
+    /// still needs to know of them here).
+    pub last_passed_child: Option<u64>,
 }
 
 impl TestRun {
@@ -152,8 +157,11 @@ pub struct PackageRun {
     pub start: Loc,
     /// Where its result was read.
     pub end: Option<Loc>,
-    /// Its tests, in order of start.
+    /// Its tests that failed or never finished, in order of start.
     pub tests: Vec<TestRun>,
+    /// Its tests that passed or were skipped, in [`RunTree::passed`]
+    /// (one block per fragment of the run).
+    pub passed: Vec<PassedBlock>,
     /// Package-level output (outside any test): `VerifyTestMain`, panics
     /// outside tests, timeouts, TestMain's own lines.
     pub own: Evidence,
@@ -175,6 +183,22 @@ impl PackageRun {
     }
 }
 
+/// One package run's passed and skipped tests in the store, and what the
+/// attribution needs to know of them without reading them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PassedBlock {
+    /// Where they are.
+    pub block: Block,
+    /// Tests that passed.
+    pub passed: u32,
+    /// Tests that were skipped.
+    pub skipped: u32,
+    /// The start of the last top-level test among them.
+    pub last_top_start: Option<u64>,
+    /// The last event number among them.
+    pub last_seq: u64,
+}
+
 /// A `FAIL\tpkg [build failed]` line outside any package (Go ≤ 1.23).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrayBuild {
@@ -189,7 +213,7 @@ pub struct StrayBuild {
 }
 
 /// Everything the inputs said, as a tree.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RunTree {
     /// The inputs read.
     pub inputs: Vec<InputSummary>,
@@ -201,6 +225,8 @@ pub struct RunTree {
     pub problems: Vec<Problem>,
     /// Events read.
     pub events: u64,
+    /// Every package run's passed and skipped tests ([`PackageRun::passed`]).
+    pub passed: Store,
 }
 
 /// A failing test's output as kept: its first [`EXCERPT_HEAD`] and last
@@ -290,7 +316,10 @@ pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
     // The testing package indents (4 spaces per level); some JUnit
     // writers strip that.
     let t = trim_start(line);
-    let colon = t.find(".go:")? + 3;
+    // The first `.go:` (a search for `:` beats building a substring
+    // searcher on every output line).
+    let b = t.as_bytes();
+    let colon = memchr::memchr_iter(b':', b).find(|&i| i >= 3 && &b[i - 3..i] == b".go")?;
     let file = &t[..colon];
     if file.contains(' ') || file.len() <= 3 {
         return None;
@@ -349,6 +378,8 @@ struct Stream {
     found: Vec<(Found, Loc)>,
     excerpt: Excerpt,
     messages: Vec<Message>,
+    /// Messages of passed tests, for reuse (their strings keep capacity).
+    spare_messages: Vec<Message>,
     more_messages: usize,
     typed: bool,
     /// Package level only: keep lines that are not `go test`'s own.
@@ -372,7 +403,7 @@ impl Stream {
         self.partial.clear();
         self.found.clear();
         self.excerpt.clear();
-        self.messages.clear();
+        self.spare_messages.append(&mut self.messages);
         self.more_messages = 0;
         self.typed = false;
         self.own_lines.clear();
@@ -453,15 +484,21 @@ impl Stream {
             self.more_messages += 1;
             return;
         }
-        let mut t = String::new();
-        push_bounded(&mut t, text);
-        self.messages.push(Message {
-            file: file.to_string(),
-            line: n,
-            text: t,
-            error: kind == Some("error"),
+        let mut m = self.spare_messages.pop().unwrap_or(Message {
+            file: String::new(),
+            line: 0,
+            text: String::new(),
+            error: false,
             at,
         });
+        m.file.clear();
+        m.file.push_str(file);
+        m.text.clear();
+        push_bounded(&mut m.text, text);
+        m.line = n;
+        m.error = kind == Some("error");
+        m.at = at;
+        self.messages.push(m);
     }
 
     fn finish(&mut self, at: Loc) {
@@ -525,7 +562,10 @@ struct Running {
     stream: Box<Stream>,
     start: Loc,
     start_seq: u64,
+    /// 1 for the first run of its name in the package run, …
     attempt: u32,
+    /// The start of its last direct subtest that passed.
+    last_passed_child: Option<u64>,
 }
 
 /// A package's running tests by name. The test looked up last is kept
@@ -580,9 +620,68 @@ impl Tests {
 struct Pkg {
     node: PackageRun,
     tests: Tests,
-    /// Runs seen per test name (attempt numbers).
+    /// The last attempt of each test name that ended.
     attempts: FxHashMap<String, u32>,
+    /// Its passed and skipped tests so far, for the store.
+    passed: Encoder,
+    /// What is known of them.
+    passed_block: PassedBlock,
     output: Stream,
+}
+
+impl Pkg {
+    /// A test attempt of this name ended.
+    fn ended(&mut self, name: String, attempt: u32) {
+        match self.attempts.get_mut(name.as_str()) {
+            Some(n) => *n = attempt,
+            None => {
+                self.attempts.insert(name, attempt);
+            }
+        }
+    }
+
+    /// A test passed or was skipped: it goes to the store, and its running
+    /// parent learns that a subtest of its passed.
+    fn passed_test(
+        &mut self,
+        name: &str,
+        attempt: u32,
+        outcome: Outcome,
+        elapsed: Option<f64>,
+        start_seq: u64,
+        end_seq: u64,
+    ) {
+        let skipped = outcome == Outcome::Skip;
+        let b = &mut self.passed_block;
+        if skipped {
+            b.skipped += 1;
+        } else {
+            b.passed += 1;
+        }
+        b.last_seq = b.last_seq.max(end_seq);
+        match name.rsplit_once('/') {
+            None => {
+                b.last_top_start = Some(b.last_top_start.map_or(start_seq, |s| s.max(start_seq)))
+            }
+            Some((parent, _)) => {
+                if let Some(p) = self.tests.get_mut(parent) {
+                    p.last_passed_child =
+                        Some(p.last_passed_child.map_or(start_seq, |s| s.max(start_seq)));
+                }
+            }
+        }
+        self.passed.push(name, attempt, skipped, elapsed, start_seq);
+    }
+
+    /// Moves its passed and skipped tests into the store.
+    fn store_passed(&mut self, store: &mut Store) {
+        let enc = std::mem::take(&mut self.passed);
+        if enc.count() > 0 {
+            let mut b = self.passed_block;
+            b.block = store.append(enc);
+            self.node.passed.push(b);
+        }
+    }
 }
 
 /// Builds the [`RunTree`] from events; [`Collector::finish`] attributes it.
@@ -683,11 +782,14 @@ impl<'r> Collector<'r> {
                 start: at,
                 end: None,
                 tests: Vec::new(),
+                passed: Vec::new(),
                 own: Evidence::default(),
                 build: None,
             },
             tests: Tests::default(),
             attempts: FxHashMap::default(),
+            passed: Encoder::default(),
+            passed_block: PassedBlock::default(),
             output: Stream {
                 package_level: true,
                 ..Stream::default()
@@ -750,8 +852,11 @@ impl<'r> Collector<'r> {
                     start_seq: r.start_seq,
                     end_seq: None,
                     evidence: Some(Box::new(evidence)),
+                    last_passed_child: r.last_passed_child,
                 });
             }
+            pkg.node.tests.sort_by_key(|t| t.start_seq);
+            pkg.store_passed(&mut self.tree.passed);
             pkg.output.finish(at);
             pkg.node.own = pkg.output.evidence();
             let label = pkg.node.display_name().unwrap_or("(unnamed)").to_string();
@@ -777,7 +882,7 @@ impl<'r> Collector<'r> {
             .tree
             .packages
             .iter()
-            .any(|p| p.outcome.is_some() || !p.tests.is_empty())
+            .any(|p| p.outcome.is_some() || !p.tests.is_empty() || !p.passed.is_empty())
             || !self.tree.stray_builds.is_empty();
         if self.tree.events == 0 || !results {
             self.tree.problems.push(Problem {
@@ -842,16 +947,7 @@ impl<'r> Collector<'r> {
             }
             return;
         }
-        let attempt = match pkg.attempts.get_mut(test) {
-            Some(n) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                pkg.attempts.insert(test.to_string(), 1);
-                1
-            }
-        };
+        let attempt = pkg.attempts.get(test).map_or(1, |n| n + 1);
         pkg.tests.insert(
             test.to_string(),
             Running {
@@ -859,6 +955,7 @@ impl<'r> Collector<'r> {
                 start: at,
                 start_seq: seq,
                 attempt,
+                last_passed_child: None,
             },
         );
     }
@@ -869,43 +966,48 @@ impl<'r> Collector<'r> {
         let pkg = self.pkg(key, at);
         let Some((name, mut r)) = pkg.tests.remove_entry(test) else {
             // A result for a test that never said `run` (JUnit, summaries).
-            let attempt = match pkg.attempts.get_mut(test) {
-                Some(n) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    pkg.attempts.insert(test.to_string(), 1);
-                    1
-                }
-            };
-            pkg.node.tests.push(TestRun {
-                name: test.to_string(),
-                attempt,
-                outcome: Some(outcome),
-                elapsed,
-                start: at,
-                end: Some(at),
-                start_seq: seq,
-                end_seq: Some(seq),
-                evidence: (outcome == Outcome::Fail).then(Box::default),
-            });
+            let attempt = pkg.attempts.get(test).map_or(1, |n| n + 1);
+            let name = test.to_string();
+            if outcome == Outcome::Fail {
+                pkg.ended(name.clone(), attempt);
+                pkg.node.tests.push(TestRun {
+                    name,
+                    attempt,
+                    outcome: Some(outcome),
+                    elapsed,
+                    start: at,
+                    end: Some(at),
+                    start_seq: seq,
+                    end_seq: Some(seq),
+                    evidence: Some(Box::default()),
+                    last_passed_child: None,
+                });
+            } else {
+                pkg.passed_test(&name, attempt, outcome, elapsed, seq, seq);
+                pkg.ended(name, attempt);
+            }
             return;
         };
-        let evidence = if outcome == Outcome::Fail {
-            r.stream.finish(at);
-            let e = r.stream.evidence();
-            let leaks = e
-                .found
-                .iter()
-                .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
-                .count();
-            self.leaks_seen += leaks;
-            Some(Box::new(e))
-        } else {
-            None
-        };
+        if outcome != Outcome::Fail {
+            // Only its name, outcome and duration are kept (in the store);
+            // its buffers are reused by the next test.
+            pkg.passed_test(&name, r.attempt, outcome, elapsed, r.start_seq, seq);
+            pkg.ended(name, r.attempt);
+            if self.spare.len() < SPARE_STREAMS {
+                r.stream.reset();
+                self.spare.push(r.stream);
+            }
+            return;
+        }
+        r.stream.finish(at);
+        let e = r.stream.evidence();
+        self.leaks_seen += e
+            .found
+            .iter()
+            .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
+            .count();
         let pkg = self.pkg(key, at);
+        pkg.ended(name.clone(), r.attempt);
         pkg.node.tests.push(TestRun {
             name,
             attempt: r.attempt,
@@ -915,14 +1017,9 @@ impl<'r> Collector<'r> {
             end: Some(at),
             start_seq: r.start_seq,
             end_seq: Some(seq),
-            evidence,
+            evidence: Some(Box::new(e)),
+            last_passed_child: r.last_passed_child,
         });
-        // A passing test's output is dropped here; its buffers are
-        // reused by the next test.
-        if self.spare.len() < SPARE_STREAMS {
-            r.stream.reset();
-            self.spare.push(r.stream);
-        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -966,11 +1063,13 @@ impl<'r> Collector<'r> {
                 start_seq: r.start_seq,
                 end_seq: None,
                 evidence: Some(Box::new(evidence)),
+                last_passed_child: r.last_passed_child,
             });
         }
         pkg.node
             .tests
             .sort_by_key(|t| (t.start.input, t.start.line));
+        pkg.store_passed(&mut self.tree.passed);
         pkg.output.finish(at);
         let build_line = pkg.output.build_failed;
         pkg.node.own = pkg.output.evidence();
@@ -1271,13 +1370,23 @@ mod tests {
             },
         );
         let tree = c.finish_tree();
-        let tests = &tree.packages[0].tests;
+        let p = &tree.packages[0];
         assert_eq!(
-            tests
+            p.tests
                 .iter()
                 .map(|t| (t.attempt, t.outcome))
                 .collect::<Vec<_>>(),
-            vec![(1, Some(Outcome::Fail)), (2, Some(Outcome::Pass))]
+            vec![(1, Some(Outcome::Fail))]
+        );
+        // The passed attempt is in the store.
+        assert_eq!(p.passed.len(), 1);
+        let passed: Vec<_> = tree.passed.read(p.passed[0].block).unwrap().collect();
+        assert_eq!(
+            passed
+                .iter()
+                .map(|t| (t.name.as_str(), t.attempt, t.skipped))
+                .collect::<Vec<_>>(),
+            vec![("TestA", 2, false)]
         );
     }
 }

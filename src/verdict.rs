@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::exit;
 use crate::findings::{
-    Failure, FailureKind, Findings, Leak, LeakedGoroutine, NodeKey, TestOutcome,
+    Failure, FailureKind, Findings, Leak, LeakedGoroutine, NodeKey, TestOutcome, TestRecord,
 };
 use crate::paths::SourceRef;
 use crate::policy::{LeakStatus, PolicyOutcome, VerdictSettings};
@@ -399,16 +399,16 @@ impl View {
         {
             own.insert(&f.node, Gate::Fail);
         }
+        // Failed and unfinished attempts (a passed or skipped one's gate is
+        // its outcome).
         let mut gates = FxHashMap::default();
         for t in &a.findings.tests {
-            let g = match t.outcome {
-                TestOutcome::Pass => Gate::Pass,
-                TestOutcome::Skip => Gate::Skip,
-                TestOutcome::Fail | TestOutcome::Unfinished => {
-                    own.get(&t.node).copied().unwrap_or(Gate::Child)
-                }
-            };
-            gates.insert(t.node.clone(), g);
+            if let TestOutcome::Fail | TestOutcome::Unfinished = t.outcome {
+                gates.insert(
+                    t.node.clone(),
+                    own.get(&t.node).copied().unwrap_or(Gate::Child),
+                );
+            }
         }
         let mut view = View {
             gating,
@@ -443,8 +443,14 @@ impl View {
     }
 
     /// How a test attempt ends at the gate.
-    pub fn gate(&self, node: &NodeKey) -> Gate {
-        self.gates.get(node).copied().unwrap_or(Gate::Pass)
+    pub fn gate(&self, t: &TestRecord) -> Gate {
+        match t.outcome {
+            TestOutcome::Pass => Gate::Pass,
+            TestOutcome::Skip => Gate::Skip,
+            TestOutcome::Fail | TestOutcome::Unfinished => {
+                self.gates.get(&t.node).copied().unwrap_or(Gate::Child)
+            }
+        }
     }
 }
 

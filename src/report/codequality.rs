@@ -121,6 +121,6 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             },
         });
     }
-    serde_json::to_writer_pretty(&mut *out, &issues).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &issues).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -108,15 +108,22 @@ impl Serialize for TestAttempts<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = self.0;
         let input_path = |i: usize| a.findings.inputs.get(i).map(|x| x.path.as_str());
-        s.collect_seq(a.findings.tests.iter().map(|t| TestAttempt {
-            package: t.package.as_deref(),
-            test: &t.test,
-            attempt: t.node.attempt,
-            outcome: t.outcome.name(),
-            gate: a.view.gate(&t.node).name(),
-            elapsed: t.elapsed,
-            input: input_path(t.node.input),
-        }))
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        for t in a.findings.all_tests() {
+            let t =
+                t.map_err(|e| S::Error::custom(format!("reading the passed tests back: {e}")))?;
+            seq.serialize_element(&TestAttempt {
+                package: t.package.as_deref(),
+                test: &t.test,
+                attempt: t.node.attempt,
+                outcome: t.outcome.name(),
+                gate: a.view.gate(&t).name(),
+                elapsed: t.elapsed,
+                input: input_path(t.node.input),
+            })?;
+        }
+        seq.end()
     }
 }
 
@@ -534,6 +541,6 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -38,6 +38,7 @@
 //! was stuck at; else the leak's place) when known; the Jenkins schema
 //! does not declare them, GitLab and the JUnit actions read them.
 
+use crate::findings::TestRecord;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::Duration;
@@ -397,7 +398,10 @@ fn held_gate(a: &Analysis, held: &Held<'_>) -> Gate {
 }
 
 /// Builds the report.
-pub fn report(a: &Analysis) -> Report {
+pub fn report(a: &Analysis) -> io::Result<Report> {
+    // Every attempt, passed ones read back from the store.
+    let all: Vec<TestRecord> = a.findings.all_tests().collect::<io::Result<_>>()?;
+    let all = &all;
     let distinct = a.distinct_leaks();
     // What each node holds, and the nodes in order of first appearance.
     let mut held: HashMap<&NodeKey, Held<'_>> = HashMap::new();
@@ -419,15 +423,16 @@ pub fn report(a: &Analysis) -> Report {
 
     let mut cases: Vec<Case<'_>> = Vec::new();
     let mut covered: HashSet<&NodeKey> = HashSet::new();
-    for t in &a.findings.tests {
-        let gate = a.view.gate(&t.node);
+    for t in all {
+        let gate = a.view.gate(t);
         let subtests = if gate == Gate::Child {
+            // (Failed and unfinished attempts: a passed one is no reason.)
             a.findings
                 .tests
                 .iter()
                 .filter(|s| s.node != t.node && t.node.contains(&s.node))
-                .filter(|s| !matches!(a.view.gate(&s.node), Gate::Pass | Gate::Skip))
-                .map(|s| (&*s.test, a.view.gate(&s.node)))
+                .filter(|s| !matches!(a.view.gate(s), Gate::Pass | Gate::Skip))
+                .map(|s| (&*s.test, a.view.gate(s)))
                 .collect()
         } else {
             Vec::new()
@@ -508,12 +513,12 @@ pub fn report(a: &Analysis) -> Report {
         suite.add_test_cases(cases);
         report.add_test_suite(suite);
     }
-    report
+    Ok(report)
 }
 
 /// Writes the JUnit report.
 pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
-    let r = report(a);
+    let r = report(a)?;
     r.serialize(&mut *out).map_err(io::Error::other)?;
     writeln!(out)
 }

@@ -385,6 +385,6 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             column_kind: "unicodeCodePoints",
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::from)?;
     writeln!(out)
 }
