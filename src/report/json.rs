@@ -31,7 +31,7 @@ struct Report<'a> {
     inputs: Vec<Input<'a>>,
     counts: Tests,
     tally: Tally,
-    tests: TestAttempts<'a>,
+    // `tests` is written last, apart: see `write`.
     failures: Vec<Failure<'a>>,
     leaks: Vec<Leak<'a>>,
     distinct_leaks: Vec<Distinct<'a>>,
@@ -100,20 +100,20 @@ struct Tally {
     other_failures: usize,
 }
 
-/// Every test attempt, written as it is serialized (a run has hundreds of
-/// thousands: no second list of them is built).
-struct TestAttempts<'a>(&'a Analysis);
-
-impl Serialize for TestAttempts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let input_path = |i: usize| a.findings.inputs.get(i).map(|x| x.path.as_str());
-        use serde::ser::{Error, SerializeSeq};
-        let mut seq = s.serialize_seq(None)?;
-        for t in a.findings.all_tests() {
-            let t =
-                t.map_err(|e| S::Error::custom(format!("reading the passed tests back: {e}")))?;
-            seq.serialize_element(&TestAttempt {
+/// Writes the `tests` array: every test attempt, one compact object per
+/// line, read as it is written (a run has hundreds of thousands: no list
+/// of them is built, and no indentation is spent on them).
+fn write_tests(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let input_path = |i: usize| a.findings.inputs.get(i).map(|x| x.path.as_str());
+    out.write_all(b"  \"tests\": [")?;
+    let mut first = true;
+    for t in a.findings.all_tests() {
+        let t = t?;
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        serde_json::to_writer(
+            &mut *out,
+            &TestAttempt {
                 package: t.package.as_deref(),
                 test: &t.test,
                 attempt: t.node.attempt,
@@ -121,10 +121,11 @@ impl Serialize for TestAttempts<'_> {
                 gate: a.view.gate(&t).name(),
                 elapsed: t.elapsed,
                 input: input_path(t.node.input),
-            })?;
-        }
-        seq.end()
+            },
+        )
+        .map_err(io::Error::from)?;
     }
+    out.write_all(if first { b"]" } else { b"\n  ]" })
 }
 
 /// One test attempt and how it ends at the gate.
@@ -394,7 +395,6 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 other_failures: t.other_failures,
             }
         },
-        tests: TestAttempts(a),
         failures: f
             .failures
             .iter()
@@ -541,6 +541,16 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
-    writeln!(out)
+    // The report without `tests`, then `tests` as its last member.
+    let mut head = Vec::new();
+    serde_json::to_writer_pretty(&mut head, &report).map_err(io::Error::from)?;
+    let Some(body) = head.strip_suffix(b"\n}") else {
+        return Err(io::Error::other(
+            "the JSON report's object did not end as expected",
+        ));
+    };
+    out.write_all(body)?;
+    out.write_all(b",\n")?;
+    write_tests(a, out)?;
+    out.write_all(b"\n}\n")
 }
