@@ -81,7 +81,9 @@ impl NodeKey {
     }
 
     /// Whether `other` is this node or below it (same package run; a
-    /// package level holds every test, a test its subtests).
+    /// package level holds every test, a test attempt the subtests of the
+    /// same attempt: under `-count=2` the second run of `TestA` runs the
+    /// second `TestA/sub`).
     pub fn contains(&self, other: &NodeKey) -> bool {
         if self.input != other.input || self.run != other.run {
             return false;
@@ -90,8 +92,11 @@ impl NodeKey {
             (None, _) => true,
             (Some(_), None) => false,
             (Some(a), Some(b)) => {
-                a == b && self.attempt == other.attempt
-                    || (b.len() > a.len() && b.starts_with(&**a) && b.as_bytes()[a.len()] == b'/')
+                self.attempt == other.attempt
+                    && (a == b
+                        || (b.len() > a.len()
+                            && b.starts_with(&**a)
+                            && b.as_bytes()[a.len()] == b'/'))
             }
         }
     }
@@ -543,6 +548,32 @@ mod tests {
 
     fn g(text: &str) -> Goroutine {
         stack::parse_dump(text).into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_test_attempt_holds_the_subtests_of_its_own_attempt() {
+        let k = |test: Option<&str>, attempt| NodeKey {
+            input: 0,
+            run: 3,
+            test: test.map(Into::into),
+            attempt,
+        };
+        let parent2 = k(Some("TestA"), 2);
+        assert!(parent2.contains(&k(Some("TestA"), 2)));
+        assert!(parent2.contains(&k(Some("TestA/sub"), 2)));
+        assert!(parent2.contains(&k(Some("TestA/sub/deeper"), 2)));
+        // The first run's subtest is not below the second run.
+        assert!(!parent2.contains(&k(Some("TestA/sub"), 1)));
+        assert!(!parent2.contains(&k(Some("TestA"), 1)));
+        assert!(!parent2.contains(&k(Some("TestAB"), 2)));
+        assert!(!parent2.contains(&k(None, 0)));
+        // The package level holds every attempt.
+        assert!(k(None, 0).contains(&k(Some("TestA/sub"), 1)));
+        let other_run = NodeKey {
+            run: 4,
+            ..k(Some("TestA/sub"), 2)
+        };
+        assert!(!parent2.contains(&other_run));
     }
 
     /// A whole-line output event means what the same line as text with its
