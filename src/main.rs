@@ -179,8 +179,8 @@ struct Options {
     root: Option<PathBuf>,
     /// A report to write, `KIND` or `KIND=PATH` (repeatable). Kinds:
     /// terminal (always on, to stderr, unless given a path), json, github
-    /// (annotations), markdown, junit, codequality, sarif. Without a path a
-    /// report goes to standard output. In GitHub Actions, github is on by
+    /// (annotations), markdown, junit, codequality, sarif. Without a path
+    /// (or with `-`) a report goes to standard output. In GitHub Actions, github is on by
     /// default, and markdown goes to (and is on by default for)
     /// $GITHUB_STEP_SUMMARY; step outputs go to $GITHUB_OUTPUT.
     #[arg(long = "report", value_name = "KIND[=PATH]")]
@@ -464,10 +464,32 @@ fn format_of(format: FormatArg) -> FormatChoice {
     }
 }
 
-fn parse_report(spec: &str) -> Result<(ReportKind, Option<PathBuf>)> {
-    let (kind, path) = match spec.split_once('=') {
-        Some((k, p)) => (k, Some(PathBuf::from(p))),
-        None => (spec, None),
+/// Where a report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Dest {
+    /// Standard output (`--report KIND`, or `KIND=-`).
+    Stdout,
+    /// Standard error (the terminal report by default, annotations when
+    /// standard output is taken).
+    Stderr,
+    /// A file (`KIND=PATH`); the step summary is appended to.
+    File(PathBuf),
+}
+
+impl Dest {
+    fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Dest::File(p) => Some(p),
+            Dest::Stdout | Dest::Stderr => None,
+        }
+    }
+}
+
+fn parse_report(spec: &str) -> Result<(ReportKind, Dest)> {
+    let (kind, dest) = match spec.split_once('=') {
+        Some((k, "-")) => (k, Dest::Stdout),
+        Some((k, p)) => (k, Dest::File(PathBuf::from(p))),
+        None => (spec, Dest::Stdout),
     };
     let kind = <ReportKind as clap::ValueEnum>::from_str(kind, true).map_err(|_| {
         let names: Vec<&str> = <ReportKind as clap::ValueEnum>::value_variants()
@@ -479,7 +501,7 @@ fn parse_report(spec: &str) -> Result<(ReportKind, Option<PathBuf>)> {
             names.join(", ")
         )
     })?;
-    Ok((kind, path))
+    Ok((kind, dest))
 }
 
 fn format_choice(args: &Options) -> FormatChoice {
@@ -491,22 +513,19 @@ fn format_choice(args: &Options) -> FormatChoice {
     }
 }
 
-fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Option<PathBuf>)>> {
+fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Dest)>> {
     let mut reports = Vec::new();
     for spec in &args.reports {
         reports.push(parse_report(spec)?);
     }
-    let to_stdout = reports.iter().filter(|(_, p)| p.is_none()).count();
+    let to_stdout = reports.iter().filter(|(_, d)| *d == Dest::Stdout).count();
     if to_stdout > 1 {
         return Err(miette!(
             "only one report can go to standard output; give the others a path (KIND=PATH)"
         ));
     }
     if !reports.iter().any(|(k, _)| *k == ReportKind::Terminal) {
-        reports.insert(
-            0,
-            (ReportKind::Terminal, Some(PathBuf::from("/dev/stderr"))),
-        );
+        reports.insert(0, (ReportKind::Terminal, Dest::Stderr));
     }
     Ok(reports)
 }
@@ -640,7 +659,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
 
 fn write_reports(
     args: &Options,
-    reports: &[(ReportKind, Option<PathBuf>)],
+    reports: &[(ReportKind, Dest)],
     analysis: &Analysis,
 ) -> Result<i32> {
     let mut reports = reports.to_vec();
@@ -652,11 +671,11 @@ fn write_reports(
     ci_defaults(&mut reports, &ctx, step_summary.as_deref());
     ctx.json_report = reports
         .iter()
-        .find(|(k, p)| *k == ReportKind::Json && p.is_some())
-        .and_then(|(_, p)| p.as_ref().map(|p| p.display().to_string()));
+        .find_map(|(k, d)| (*k == ReportKind::Json).then(|| d.file()).flatten())
+        .map(|p| p.display().to_string());
     let color_ok = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    for (kind, path) in &reports {
-        let stderr_terminal = path.as_deref() == Some(std::path::Path::new("/dev/stderr"));
+    for (kind, dest) in &reports {
+        let stderr_terminal = *dest == Dest::Stderr;
         let color = match args.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -667,8 +686,8 @@ fn write_reports(
             color: color && *kind == ReportKind::Terminal,
         };
         let append = *kind == ReportKind::Markdown
-            && path.is_some()
-            && path.as_deref() == step_summary.as_deref();
+            && dest.file().is_some()
+            && dest.file() == step_summary.as_deref();
         // Reports are written as they are rendered (a JSON report lists
         // every test: no copy of it is held in memory).
         let render = |out: &mut dyn Write| -> std::io::Result<()> {
@@ -676,17 +695,17 @@ fn write_reports(
             report::write_with(*kind, analysis, style, &ctx, &mut out)?;
             out.flush()
         };
-        match path {
-            Some(p) if stderr_terminal && p == std::path::Path::new("/dev/stderr") => {
+        match dest {
+            Dest::Stderr => {
                 let _ = render(&mut std::io::stderr().lock());
             }
-            Some(p) => open_report(p, append)
+            Dest::File(p) => open_report(p, append)
                 .and_then(|mut f| render(&mut f))
                 .into_diagnostic()
                 .wrap_err_with(|| {
                     format!("cannot write the {} report to {}", kind.name(), p.display())
                 })?,
-            None => {
+            Dest::Stdout => {
                 if let Err(e) = render(&mut std::io::stdout().lock()) {
                     if !is_broken_pipe(&e) {
                         return Err(e).into_diagnostic();
@@ -759,23 +778,27 @@ fn write_file(path: &std::path::Path, bytes: &[u8], append: bool) -> std::io::Re
 /// and the job summary; annotations go last, after the terminal report has
 /// closed its `::stop-commands::` block.
 fn ci_defaults(
-    reports: &mut Vec<(ReportKind, Option<PathBuf>)>,
+    reports: &mut Vec<(ReportKind, Dest)>,
     ctx: &Context,
     step_summary: Option<&std::path::Path>,
 ) {
     if ctx.github_actions {
         if !reports.iter().any(|(k, _)| *k == ReportKind::Github) {
-            let stdout_taken = reports.iter().any(|(_, p)| p.is_none());
+            let stdout_taken = reports.iter().any(|(_, d)| *d == Dest::Stdout);
             reports.push((
                 ReportKind::Github,
-                stdout_taken.then(|| PathBuf::from("/dev/stderr")),
+                if stdout_taken {
+                    Dest::Stderr
+                } else {
+                    Dest::Stdout
+                },
             ));
         }
         if let Some(summary) = step_summary {
             match reports.iter_mut().find(|(k, _)| *k == ReportKind::Markdown) {
-                Some((_, p @ None)) => *p = Some(summary.to_path_buf()),
+                Some((_, d @ Dest::Stdout)) => *d = Dest::File(summary.to_path_buf()),
                 Some(_) => {}
-                None => reports.push((ReportKind::Markdown, Some(summary.to_path_buf()))),
+                None => reports.push((ReportKind::Markdown, Dest::File(summary.to_path_buf()))),
             }
         }
     }
