@@ -22,7 +22,7 @@ fn module() -> PathBuf {
 }
 
 /// Whether Go can run; panics in CI when it cannot.
-fn have_go() -> bool {
+pub(crate) fn have_go() -> bool {
     let ok = Command::new("go")
         .arg("version")
         .stdout(Stdio::null())

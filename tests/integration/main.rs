@@ -18,4 +18,5 @@ mod model;
 mod policy;
 mod properties;
 mod reports;
+mod retry;
 mod verdict;
