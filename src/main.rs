@@ -375,6 +375,9 @@ fn config_check(args: ConfigCheckArgs) -> Result<i32> {
     let root = args.root.unwrap_or_else(paths::default_root);
     let policy = load_policy(&root, &args.policy)?;
     print!("{}", config::describe(&policy));
+    for w in &policy.warnings {
+        eprintln!("{:?}", miette::Report::new(w.clone()));
+    }
     Ok(exit::PASS)
 }
 

@@ -16,11 +16,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
-use super::{matcher, Field, Pattern, PatternKind, Policy, Rule, FILE_NAME};
+use super::{matcher, states, Field, Pattern, PatternError, PatternKind, Policy, Rule, FILE_NAME};
 
 /// The only version of the file format.
 pub const VERSION: u32 = 1;
@@ -30,6 +30,10 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 pub const KNOWN_LIBRARIES: &str = "known-libraries";
 /// The embedded list itself.
 pub const KNOWN_LIBRARIES_YAML: &str = include_str!("known-libraries.yml");
+
+/// The published policy reference, linked from every diagnostic (users
+/// have the binary, not the repository's `docs/`).
+pub const DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/policy.md");
 
 /// The commented starter file `leakgate init` writes.
 pub const STARTER: &str = include_str!("starter.yml");
@@ -45,19 +49,17 @@ const RULE_KEYS: &[&str] = &[
 ];
 const EXTENDS: &[&str] = &[KNOWN_LIBRARIES];
 
-/// One mistake in a policy file.
-#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+/// One mistake in a policy file (or, with [`Severity::Warning`], a rule
+/// that loads but probably does not say what was meant).
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ConfigError {
     /// What is wrong.
     pub message: String,
-    #[source_code]
     src: NamedSource<String>,
-    #[label("{label}")]
     span: SourceSpan,
     label: String,
     /// How to fix it.
-    #[help]
     pub help: Option<String>,
     /// The file.
     pub file: String,
@@ -65,6 +67,31 @@ pub struct ConfigError {
     pub line: usize,
     /// 1-based column (in characters).
     pub column: usize,
+    /// Error, or warning.
+    pub severity: Severity,
+}
+
+impl Diagnostic for ConfigError {
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.label.clone()),
+            self.span,
+        ))))
+    }
 }
 
 /// A policy file with mistakes: every one of them.
@@ -72,7 +99,7 @@ pub struct ConfigError {
 #[error("invalid policy {file}: {} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })]
 #[diagnostic(
     code(leakgate::policy),
-    help("see docs/policy.md for the format; `leakgate config check` validates a file")
+    help("the format is described at {DOCS_URL}; `leakgate config check` validates a file")
 )]
 pub struct InvalidPolicy {
     /// The file.
@@ -173,6 +200,8 @@ pub struct Parsed {
     pub retry: Option<crate::retry::RetryConfig>,
     /// The `verdict:` section.
     pub verdict: super::VerdictSettings,
+    /// What loads but is probably not what was meant.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// Builds diagnostics against one source text.
@@ -180,6 +209,7 @@ struct Diags<'a> {
     file: &'a str,
     text: &'a str,
     errors: Vec<ConfigError>,
+    warnings: Vec<ConfigError>,
 }
 
 impl<'a> Diags<'a> {
@@ -206,13 +236,30 @@ impl<'a> Diags<'a> {
         label: &str,
         help: Option<String>,
     ) {
-        let line = (loc.line() as usize).max(1);
-        let column = (loc.column() as usize).max(1);
+        let len = len.or_else(|| loc.span().byte_len().map(|l| l as usize));
+        self.at_pos(
+            loc.line() as usize,
+            loc.column() as usize,
+            len,
+            message,
+            label,
+            help,
+        );
+    }
+
+    fn at_pos(
+        &mut self,
+        line: usize,
+        column: usize,
+        len: Option<usize>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        let line = line.max(1);
+        let column = column.max(1);
         let offset = self.offset(line, column);
-        let len = len
-            .or_else(|| loc.span().byte_len().map(|l| l as usize))
-            .unwrap_or(0)
-            .min(self.text.len().saturating_sub(offset));
+        let len = len.unwrap_or(0).min(self.text.len().saturating_sub(offset));
         self.errors.push(ConfigError {
             message,
             src: NamedSource::new(self.file, self.text.to_string()),
@@ -222,11 +269,27 @@ impl<'a> Diags<'a> {
             file: self.file.to_string(),
             line,
             column,
+            severity: Severity::Error,
         });
     }
 
     fn value<T>(&mut self, v: &Spanned<T>, message: String, label: &str, help: Option<String>) {
         self.at(v.referenced, None, message, label, help);
+    }
+
+    fn pos(&mut self, p: Pos, message: String, label: &str, help: Option<String>) {
+        self.at_pos(p.line, p.column, p.len, message, label, help);
+    }
+
+    /// A warning at a value: the file loads.
+    fn warn(&mut self, p: Pos, message: String, label: &str, help: Option<String>) {
+        let errors = std::mem::take(&mut self.errors);
+        self.pos(p, message, label, help);
+        let mut w = std::mem::replace(&mut self.errors, errors);
+        for e in &mut w {
+            e.severity = Severity::Warning;
+        }
+        self.warnings.extend(w);
     }
 }
 
@@ -255,11 +318,257 @@ fn yaml_options() -> serde_saphyr::Options {
     }
 }
 
+/// The keys that lead to the value at a 1-based line and column of a YAML
+/// text, outermost first, `-` for a list item: `["allow", "-", "match",
+/// "state"]`. Read from the text (block indentation and flow brackets), for
+/// errors whose only location is a position.
+fn key_path(text: &str, line: usize, column: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(cur) = lines.get(line.wrapping_sub(1)) else {
+        return Vec::new();
+    };
+    // One line's shape: the column of its `- ` (if an item), of its content,
+    // and its block key.
+    fn shape(l: &str) -> (Option<usize>, usize, Option<String>) {
+        let indent = l.len() - l.trim_start().len();
+        let mut rest = &l[indent..];
+        let mut col = indent + 1;
+        let mut dash = None;
+        while rest == "-" || rest.starts_with("- ") {
+            dash.get_or_insert(col);
+            let t = rest[1..].trim_start();
+            col += rest.len() - t.len();
+            rest = t;
+        }
+        let key = rest.split_once(':').and_then(|(k, after)| {
+            let plain = !k.is_empty() && !k.contains(['{', '[', '"', '\'', '#', ',']);
+            (plain && (after.is_empty() || after.starts_with([' ', '\t'])))
+                .then(|| k.trim().to_string())
+        });
+        (dash, col, key)
+    }
+    // Keys on the error's own line, before the column (flow collections
+    // included).
+    let prefix: String = cur.chars().take(column.saturating_sub(1)).collect();
+    let (cur_dash, cur_col, _) = shape(cur);
+    let mut frames: Vec<(char, Option<String>)> = vec![(' ', None)];
+    let mut tok = String::new();
+    let mut quote: Option<char> = None;
+    let chars: Vec<char> = prefix.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            tok.push(c);
+            continue;
+        }
+        match c {
+            '"' | '\'' => {
+                quote = Some(c);
+                tok.push(c);
+            }
+            '#' if i == 0 || chars[i - 1] == ' ' => break,
+            '{' | '[' => {
+                frames.push((c, None));
+                tok.clear();
+            }
+            '}' | ']' => {
+                if frames.len() > 1 {
+                    frames.pop();
+                }
+                tok.clear();
+            }
+            ',' => {
+                if let Some(f) = frames.last_mut() {
+                    if f.0 == '{' {
+                        f.1 = None;
+                    }
+                }
+                tok.clear();
+            }
+            ':' if chars.get(i + 1).is_none_or(|n| *n == ' ') => {
+                let key = tok.trim().trim_start_matches("- ").trim();
+                let key = key.trim_matches(['"', '\'']).to_string();
+                if let Some(f) = frames.last_mut() {
+                    f.1 = Some(key);
+                }
+                tok.clear();
+            }
+            _ => tok.push(c),
+        }
+    }
+    let mut same_line = Vec::new();
+    if cur_dash.is_some_and(|d| d < column) {
+        same_line.push("-".to_string());
+    }
+    for (kind, key) in &frames {
+        if *kind == '[' {
+            same_line.push("-".to_string());
+        }
+        if let Some(k) = key {
+            same_line.push(k.clone());
+        }
+    }
+    // Block ancestors: lines above with less indentation.
+    let mut threshold = match cur_dash {
+        Some(d) if d < column => d,
+        _ => cur_col.min(column),
+    };
+    let mut up = Vec::new();
+    for l in lines[..line - 1].iter().rev() {
+        let t = l.trim();
+        if threshold <= 1 {
+            break;
+        }
+        if t.is_empty() || t.starts_with('#') || t == "---" {
+            continue;
+        }
+        let (dash, col, key) = shape(l);
+        if col < threshold {
+            if let Some(k) = key {
+                up.push(k);
+            }
+            threshold = col;
+        }
+        if let Some(d) = dash {
+            if d < threshold {
+                up.push("-".to_string());
+                threshold = d;
+            }
+        }
+    }
+    up.reverse();
+    up.extend(same_line);
+    up
+}
+
+/// What the value of a key takes, in the user's words: (how the key is
+/// named, what it takes, an example).
+fn takes(path: &[String]) -> Option<(String, &'static str, Option<&'static str>)> {
+    let item = path.last().is_some_and(|k| k == "-");
+    let keys: Vec<&str> = path
+        .iter()
+        .map(String::as_str)
+        .filter(|k| *k != "-")
+        .collect();
+    let (key, parents) = keys.split_last()?;
+    let key = *key;
+    Some(match (parents, key, item) {
+        ([], "allow", true) => (
+            "a rule in `allow`".to_string(),
+            "a map with `id`, `reason` and `match` (and optionally `owner`, `expires`, `library`, `reference`)",
+            Some("allow:\n  - id: pool-reaper\n    reason: stopped when the process exits\n    match:\n      created_by: example.com/m/pool.startReaper"),
+        ),
+        ([], "extends", true) => ("an item of `extends`".to_string(), "the name of an embedded list: `known-libraries`", None),
+        ([_, ..], _, true) => return None,
+        ([], "version", _) => ("`version`".to_string(), "the number 1", Some("version: 1")),
+        ([], "extends", _) => (
+            "`extends`".to_string(),
+            "a list of embedded lists",
+            Some("extends: [known-libraries]"),
+        ),
+        ([], "allow", _) => (
+            "`allow`".to_string(),
+            "a list of rules, each starting with `- `",
+            Some("allow:\n  - id: pool-reaper\n    reason: stopped when the process exits\n    match:\n      created_by: example.com/m/pool.startReaper"),
+        ),
+        ([], "retry", _) => (
+            "`retry`".to_string(),
+            "a map with `attempts`, `when`, `flaky`, `timeout` and `command`",
+            Some("retry:\n  attempts: 2"),
+        ),
+        ([], "verdict", _) => (
+            "`verdict`".to_string(),
+            "a map of true/false settings: `messages_are_logs`, `no_failfast`, `subtests_never_return_early`",
+            Some("verdict:\n  no_failfast: true"),
+        ),
+        (["allow"], "match", _) => (
+            "`match` of a rule".to_string(),
+            "a map from what to match (top_function, any_function, created_by, package, test, state, origin) to one value each",
+            Some("match:\n  state: select"),
+        ),
+        (["allow"], "expires", _) => (
+            "`expires` of a rule".to_string(),
+            "a date written YYYY-MM-DD: the last day the rule applies",
+            Some("expires: 2027-03-31"),
+        ),
+        (["allow"], k @ ("id" | "reason" | "owner" | "library" | "reference"), _) => (
+            format!("`{k}` of a rule"),
+            "text (quote it when it starts with one of [ { * & ! | > ' \" % @ `)",
+            None,
+        ),
+        (["allow", "match"], k, _) => (
+            format!("`{k}` in `match`"),
+            "one value: an exact name, `glob:PATTERN` or `/regex/` (for several values, write one rule each or one `/^(a|b)$/` regular expression)",
+            None,
+        ),
+        (["retry"], "attempts", _) => (
+            "`retry.attempts`".to_string(),
+            "a whole number: how many extra runs at most",
+            Some("attempts: 2"),
+        ),
+        (["retry"], "when", _) => (
+            "`retry.when`".to_string(),
+            "a map of what makes a leak worth a retry: state, top_function, any_function, created_by, package, test",
+            Some("when:\n  state: [runnable, sleep]"),
+        ),
+        (["retry"], "flaky", _) => ("`retry.flaky`".to_string(), "`pass` or `fail`", Some("flaky: pass")),
+        (["retry"], "timeout", _) => (
+            "`retry.timeout`".to_string(),
+            "a duration such as `90s`, `5m` or `1h`",
+            Some("timeout: 5m"),
+        ),
+        (["retry"], "command", _) => (
+            "`retry.command`".to_string(),
+            "a command line as text",
+            Some("command: go test -json -count=1 {run} {package}"),
+        ),
+        (["retry", "when"], "state", _) => (
+            "`retry.when.state`".to_string(),
+            "a list of states",
+            Some("state: [runnable, sleep]"),
+        ),
+        (["retry", "when"], k, _) => (
+            format!("`retry.when.{k}`"),
+            "one value: an exact name, `glob:PATTERN` or `/regex/`",
+            None,
+        ),
+        (["verdict"], k, _) => (format!("`verdict.{k}`"), "`true` or `false`", Some("no_failfast: true")),
+        _ => return None,
+    })
+}
+
+/// How the value at a position reads: `a list`, `a map`, or the text.
+fn found_at(text: &str, line: usize, column: usize, err: &serde_saphyr::Error) -> String {
+    if matches!(err, serde_saphyr::Error::NullIntoString { .. }) {
+        return "nothing".to_string();
+    }
+    let Some(l) = text.lines().nth(line.wrapping_sub(1)) else {
+        return "this".to_string();
+    };
+    let rest: String = l.chars().skip(column.saturating_sub(1)).collect();
+    let rest = rest.split(" #").next().unwrap_or("").trim_end();
+    if rest.starts_with('[') || rest == "-" || rest.starts_with("- ") {
+        "a list".to_string()
+    } else if rest.starts_with('{') || rest.ends_with(':') || rest.contains(": ") {
+        "a map".to_string()
+    } else if rest.is_empty() {
+        "nothing".to_string()
+    } else {
+        let short: String = rest.chars().take(40).collect();
+        let more = if short.len() < rest.len() { "…" } else { "" };
+        format!("`{short}{more}`")
+    }
+}
+
 fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
+    use serde_saphyr::Error as E;
     let err = err.without_snippet();
     let loc = err.location().unwrap_or(Location::UNKNOWN);
+    let (line, column) = (loc.line() as usize, loc.column() as usize);
     match err {
-        serde_saphyr::Error::SerdeUnknownField {
+        E::SerdeUnknownField {
             field, expected, ..
         } => {
             let candidates: Vec<&str> = if expected.is_empty() {
@@ -274,12 +583,20 @@ fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
                 ),
                 None => format!("known keys here: {}", candidates.join(", ")),
             };
-            let context = if expected.contains(&"top_function") {
-                " in `match`"
+            let path = key_path(d.text, line, column);
+            let keys: Vec<&str> = path
+                .iter()
+                .map(String::as_str)
+                .filter(|k| *k != "-")
+                .collect();
+            let context = if expected.contains(&"top_function") && keys.first() == Some(&"allow") {
+                " in `match`".to_string()
             } else if expected.contains(&"reason") {
-                " in a rule"
+                " in a rule".to_string()
+            } else if keys.is_empty() {
+                String::new()
             } else {
-                ""
+                format!(" in `{}`", keys.join("."))
             };
             d.at(
                 loc,
@@ -287,6 +604,38 @@ fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
                 format!("unknown key `{field}`{context}"),
                 "unknown key",
                 Some(help),
+            );
+        }
+        E::Unexpected { .. }
+        | E::InvalidScalar { .. }
+        | E::InvalidBooleanStrict { .. }
+        | E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::SerdeUnknownVariant { .. }
+        | E::NullIntoString { .. }
+        | E::InvalidCharNotSingleScalar { .. }
+        | E::Message { .. }
+            if takes(&key_path(d.text, line, column)).is_some() =>
+        {
+            let path = key_path(d.text, line, column);
+            let Some((named, what, example)) = takes(&path) else {
+                return;
+            };
+            let found = found_at(d.text, line, column, err);
+            let mut help = Vec::new();
+            if let E::Message { msg, .. } = err {
+                help.push(msg.clone());
+            }
+            if let Some(e) = example {
+                help.push(format!("for example:\n{e}"));
+            }
+            d.at(
+                loc,
+                None,
+                format!("{named} takes {what}, not {found}"),
+                "here",
+                (!help.is_empty()).then(|| help.join("\n")),
             );
         }
         _ => {
@@ -305,6 +654,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
         file,
         text,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let meaningful = text
         .lines()
@@ -342,12 +692,26 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
         ),
         Some(_) => {}
     }
-    // `retry.when`'s function matchers are checked like allow rules'.
+    // `retry.when`'s values are checked like allow rules' (retry's types
+    // carry no spans: each points at its first occurrence after `retry:`).
     if let Some(retry) = &raw.retry {
         if let Some(when) = &retry.value.when {
+            let after = retry.referenced.line() as usize;
+            let fallback = Pos::of(retry);
             for p in when.patterns() {
-                let at = Spanned::new(p.text.clone(), retry.referenced, retry.defined);
-                pattern(&mut d, "retry.when", p.field, &at);
+                let at = Pos::find(text, after, &p.text, fallback);
+                pattern(&mut d, "retry.when", p.field, &p.text, at);
+            }
+            for st in &when.state {
+                if !states::is_known(st) {
+                    let at = Pos::find(text, after, st, fallback);
+                    d.pos(
+                        at,
+                        format!("retry.when: `{st}` is not a state any Go runtime prints"),
+                        "unknown state",
+                        Some(states::suggest(st)),
+                    );
+                }
             }
         }
     }
@@ -478,11 +842,26 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
                     );
                 }
                 for (field, v) in entries {
-                    if let Some(p) = pattern(&mut d, &name, field, &v) {
+                    if let Some(p) = pattern(&mut d, &name, field, &v.value, Pos::of(&v)) {
                         patterns.push(p);
                     }
                 }
             }
+        }
+        if !patterns.is_empty() && r.library.is_none() && !scoped_to_packages(&patterns) {
+            d.warn(
+                Pos {
+                    line: at.line() as usize,
+                    column: at.column() as usize,
+                    len: None,
+                },
+                format!("{name} matches leaks reported by any package"),
+                "no package scope",
+                Some(
+                    "a new leak of the same goroutine in another package's tests would be allowed too: add `package: IMPORT/PATH` (the package whose tests report it); if it is a library's process-wide goroutine that every package sees, say which library with `library:`"
+                        .to_string(),
+                ),
+            );
         }
         parsed.rules.push(Rule {
             id,
@@ -498,10 +877,39 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
         });
     }
     if d.errors.is_empty() {
+        let mut warnings = d.warnings;
+        warnings.sort_by_key(|e| (e.line, e.column));
+        parsed.warnings = warnings;
         Ok(parsed)
     } else {
         Err(invalid(d))
     }
+}
+
+/// Whether a rule's `package` keeps it to some packages: it has one, and
+/// it does not match import paths as different as these.
+fn scoped_to_packages(patterns: &[Pattern]) -> bool {
+    let package: Vec<Pattern> = patterns
+        .iter()
+        .filter(|p| p.field == Field::Package)
+        .cloned()
+        .collect();
+    if package.is_empty() {
+        return false;
+    }
+    let Ok(m) = matcher::Matcher::new(&[package.as_slice()]) else {
+        return true;
+    };
+    let mut scratch = matcher::Scratch::default();
+    !["a", "example.invalid/x/y/z", "golang.org/x/net/http2"]
+        .iter()
+        .all(|probe| {
+            let s = matcher::Subject {
+                package: Some(probe),
+                ..Default::default()
+            };
+            !m.matching(&s, &mut scratch).is_empty()
+        })
 }
 
 fn reason_help() -> String {
@@ -519,56 +927,123 @@ fn match_help() -> String {
     )
 }
 
-fn pattern(d: &mut Diags<'_>, name: &str, field: Field, v: &Spanned<String>) -> Option<Pattern> {
-    let key = field.key();
-    if v.value.is_empty() {
-        d.value(
-            v,
-            format!("{name}: `{key}` is empty"),
-            "empty",
-            Some("write an exact name, a glob or /regex/".into()),
-        );
-        return None;
+/// Where a value is: 1-based line and column, and its length in bytes.
+#[derive(Debug, Clone, Copy)]
+struct Pos {
+    line: usize,
+    column: usize,
+    len: Option<usize>,
+}
+
+impl Pos {
+    fn of<T>(v: &Spanned<T>) -> Pos {
+        Pos {
+            line: v.referenced.line() as usize,
+            column: v.referenced.column() as usize,
+            len: v.referenced.span().byte_len().map(|l| l as usize),
+        }
     }
-    let p = Pattern::new(field, &v.value);
-    match p.kind {
-        PatternKind::Regex => {
-            let body = matcher::regex_body(&p.text);
-            if body.is_empty() {
-                d.value(
-                    v,
-                    format!("{name}: `{key}` is an empty regular expression"),
-                    "empty",
-                    None,
-                );
-                return None;
-            }
-            if let Err(e) = regex::Regex::new(body) {
-                d.value(
-                    v,
-                    format!("{name}: `{key}` is not a valid regular expression"),
-                    "invalid regular expression",
-                    Some(e.to_string()),
-                );
-                return None;
+
+    /// `value` at its first occurrence at or after line `after` of
+    /// `text` (for sections whose types carry no spans), else `fallback`.
+    fn find(text: &str, after: usize, value: &str, fallback: Pos) -> Pos {
+        for (i, line) in text.lines().enumerate().skip(after.saturating_sub(1)) {
+            if let Some(at) = line.find(value) {
+                return Pos {
+                    line: i + 1,
+                    column: line[..at].chars().count() + 1,
+                    len: Some(value.len()),
+                };
             }
         }
-        PatternKind::Exact if v.value.contains(['*', '?', '[', '{']) && field.is_path() => {
-            // A path with glob characters that is not a valid glob: a typo.
-            if let Err(e) = matcher::glob(field, &v.value) {
-                d.value(
-                    v,
-                    format!("{name}: `{key}` is not a valid glob"),
+        fallback
+    }
+}
+
+fn value_help(field: Field) -> String {
+    let example = match field {
+        Field::Package => "`example.com/m/internal/pool`, `glob:example.com/m/**` or `/^example\\.com\\/m\\//`",
+        Field::Origin => "`internal/pool/pool.go`, `glob:internal/**/*.go` or `/_test\\.go$/`",
+        Field::Test => "`TestServer/slow`, `glob:TestIntegration*` or `/^TestHTTP/`",
+        Field::State => "`chan receive`, `glob:chan *` or `/^(select|chan receive)$/`",
+        _ => "`example.com/m.(*Pool).run` (exact, as Go prints it), `glob:example.com/m.*` or `/^net\\/http\\./`",
+    };
+    format!("write an exact value, `glob:PATTERN` or `/regex/`, e.g. {example}")
+}
+
+fn pattern(d: &mut Diags<'_>, name: &str, field: Field, value: &str, at: Pos) -> Option<Pattern> {
+    let key = field.key();
+    let p = match Pattern::parse(field, value) {
+        Ok(p) => p,
+        Err(e) => {
+            let (label, help) = match &e {
+                PatternError::Empty => ("empty", Some(value_help(field))),
+                PatternError::EmptyRegex => ("empty", Some(value_help(field))),
+                PatternError::InvalidRegex(why) => ("invalid regular expression", Some(why.clone())),
+                PatternError::InvalidGlob(why) => (
                     "invalid glob",
                     Some(format!(
-                        "{}; escape a literal character with a backslash",
-                        e.kind()
+                        "{why}; escape a literal glob character with a backslash, or write `exact:{}` to match the text as it is",
+                        value.strip_prefix(super::GLOB_PREFIX).unwrap_or(value)
                     )),
-                );
-                return None;
-            }
+                ),
+            };
+            d.pos(at, format!("{name}: `{key}` {e}"), label, help);
+            return None;
         }
-        _ => {}
+    };
+    if field == Field::State {
+        let known = match p.kind {
+            PatternKind::Exact => states::is_known(p.body()),
+            _ => {
+                let m = matcher::Matcher::new(&[std::slice::from_ref(&p)]).ok();
+                m.is_some_and(|m| {
+                    let mut scratch = matcher::Scratch::default();
+                    states::KNOWN.iter().any(|s| {
+                        let subject = matcher::Subject {
+                            state: Some(s),
+                            ..Default::default()
+                        };
+                        !m.matching(&subject, &mut scratch).is_empty()
+                    })
+                })
+            }
+        };
+        if !known {
+            let (message, help) = if p.kind == PatternKind::Exact {
+                (
+                    format!(
+                        "{name}: `{}` is not a state any Go runtime prints",
+                        p.body()
+                    ),
+                    states::suggest(p.body()),
+                )
+            } else {
+                (
+                    format!("{name}: `{key}` matches no state any Go runtime prints"),
+                    states::suggest(p.body()),
+                )
+            };
+            d.pos(at, message, "unknown state", Some(help));
+            return None;
+        }
+    }
+    if p.implicit {
+        d.warn(
+            at,
+            format!("{name}: `{key}: {value}` is read as a glob; write it `glob:{value}`"),
+            "a glob without `glob:`",
+            Some(format!(
+                "bare values are exact; a bare value that cannot be a {} is still read as a glob, as before `glob:` existed, but that reading is deprecated",
+                match field {
+                    Field::Package => "Go import path",
+                    Field::Origin => "Go file path",
+                    Field::Test => "test name",
+                    Field::State => "state",
+                    _ => "function name as Go prints it",
+                }
+            )),
+        );
     }
     Some(p)
 }
@@ -610,6 +1085,7 @@ pub fn from_text(file: &str, text: &str, today: Date) -> Result<Policy, PolicyEr
     let mut policy = Policy::new(Some(file.to_string()), parsed.extends, rules, today)?;
     policy.retry = parsed.retry;
     policy.verdict = parsed.verdict;
+    policy.warnings = parsed.warnings;
     Ok(policy)
 }
 
@@ -774,6 +1250,131 @@ mod tests {
         assert_eq!(e, vec![(1, 10, "unsupported version 2".to_string())]);
         let e = errors("# nothing\n");
         assert_eq!(e, vec![(1, 1, "the policy is empty".to_string())]);
+    }
+
+    #[test]
+    fn key_paths_from_positions() {
+        let text = "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: x\n  - id: b\n    match: {state: [select], test: T}\nretry:\n  when:\n    state: [x]\n";
+        let p = |l, c| key_path(text, l, c);
+        assert_eq!(p(1, 10), ["version"]);
+        assert_eq!(p(4, 13), ["allow", "-", "reason"]);
+        assert_eq!(p(6, 14), ["allow", "-", "match", "state"]);
+        assert_eq!(p(7, 9), ["allow", "-", "id"]);
+        assert_eq!(p(8, 20), ["allow", "-", "match", "state"]);
+        assert_eq!(p(8, 36), ["allow", "-", "match", "test"]);
+        assert_eq!(p(11, 13), ["retry", "when", "state", "-"]);
+        assert_eq!(key_path("allow:\n  id: a\n", 2, 3), ["allow"]);
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_what_it_takes() {
+        let e = errors("version: one\n");
+        assert_eq!(
+            e,
+            vec![(1, 10, "`version` takes the number 1, not `one`".to_string())]
+        );
+        let e = errors("version: 1\nallow:\n  - id: a\n    reason: r\n    match: select\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].2.starts_with("`match` of a rule takes a map"), "{e:?}");
+        assert!(e[0].2.ends_with("not `select`"), "{e:?}");
+        let e = errors("version: 1\nallow:\n  id: a\n");
+        assert_eq!(
+            e[0].2,
+            "`allow` takes a list of rules, each starting with `- `, not a map"
+        );
+        let e = errors("version: 1\nretry:\n  attempts: two\n");
+        assert!(
+            e[0].2.starts_with("`retry.attempts` takes a whole number"),
+            "{e:?}"
+        );
+        let e = errors("version: 1\nverdict:\n  no_failfast: yes please\n");
+        assert_eq!(
+            e[0].2,
+            "`verdict.no_failfast` takes `true` or `false`, not `yes please`"
+        );
+        let e =
+            errors("version: 1\nallow:\n  - id: a\n    reason: r\n    match: {state: [select]}\n");
+        assert!(
+            e[0].2.starts_with("`state` in `match` takes one value"),
+            "{e:?}"
+        );
+        assert!(e[0].2.ends_with("not a list"), "{e:?}");
+        // Syntax errors stay syntax errors.
+        let e = errors("version: 1\nallow:\n  - id: a\n  reason: [\n");
+        assert!(e[0].2.starts_with("invalid YAML"), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_states_are_errors_with_a_suggestion() {
+        let text =
+            "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: chan recieve\n";
+        let err = parse(".leakgate.yml", text).unwrap_err();
+        let e = &err.errors[0];
+        assert_eq!((e.line, e.column), (6, 14));
+        assert_eq!(
+            e.message,
+            "rule `a`: `chan recieve` is not a state any Go runtime prints"
+        );
+        assert!(e
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `chan receive`?"));
+        let e = errors(
+            "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: /^blocked/\n",
+        );
+        assert_eq!(
+            e[0].2,
+            "rule `a`: `state` matches no state any Go runtime prints"
+        );
+        // Every spelling of a real state loads.
+        for st in [
+            "chan receive",
+            "IO wait",
+            "select (no cases)",
+            "glob:chan *",
+            "/^sync\\./",
+        ] {
+            let text = format!(
+                "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: '{st}'\n"
+            );
+            assert!(parse("f", &text).is_ok(), "{st}");
+        }
+        let e =
+            errors("version: 1\nretry:\n  attempts: 1\n  when:\n    state: [runnable, runable]\n");
+        assert_eq!(
+            e,
+            vec![(
+                5,
+                23,
+                "retry.when: `runable` is not a state any Go runtime prints".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn warnings_for_old_globs_and_rules_without_package_scope() {
+        let text = "version: 1\nallow:\n  - id: old\n    reason: r\n    match:\n      created_by: example.com/m.*\n      package: example.com/m\n  - id: wide\n    reason: r\n    match:\n      top_function: example.com/m.(*Pool).run\n  - id: lib\n    reason: r\n    library: go.opencensus.io\n    match:\n      top_function: go.opencensus.io/stats/view.(*worker).start\n  - id: all\n    reason: r\n    match:\n      top_function: example.com/m.(*Pool).run\n      package: glob:**\n  - id: narrow\n    reason: r\n    match:\n      created_by: glob:example.com/m.*\n      package: glob:example.com/m/**\n";
+        let p = parse("f", text).unwrap();
+        let w: Vec<(usize, String)> = p
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.message.clone()))
+            .collect();
+        assert_eq!(
+            w,
+            vec![
+                (6, "rule `old`: `created_by: example.com/m.*` is read as a glob; write it `glob:example.com/m.*`".to_string()),
+                (8, "rule `wide` matches leaks reported by any package".to_string()),
+                (17, "rule `all` matches leaks reported by any package".to_string()),
+            ]
+        );
+        assert!(p.warnings.iter().all(|w| w.severity == Severity::Warning));
+        // The known-libraries list has none.
+        assert!(parse(KNOWN_LIBRARIES, KNOWN_LIBRARIES_YAML)
+            .unwrap()
+            .warnings
+            .is_empty());
     }
 
     #[test]

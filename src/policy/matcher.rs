@@ -144,19 +144,26 @@ impl Matcher {
             for (r, patterns) in rules.iter().enumerate() {
                 let r = r as u32;
                 for p in patterns.iter().filter(|p| p.field == field) {
+                    let body = p.body();
                     match p.kind {
-                        PatternKind::Exact => set.exact.entry(p.text.clone()).or_default().push(r),
+                        PatternKind::Exact => {
+                            set.exact.entry(body.to_string()).or_default().push(r)
+                        }
                         PatternKind::Glob => {
-                            let g = glob(field, &p.text).map_err(|source| CompileError::Glob {
+                            let g = glob(field, body).map_err(|source| CompileError::Glob {
                                 field: field.key(),
                                 source,
                             })?;
                             globs.add(g);
                             set.glob_rules.push(r);
-                            set.exact.entry(p.text.clone()).or_default().push(r);
+                            // Globs written the old way (without `glob:`)
+                            // also matched their own text.
+                            if p.implicit {
+                                set.exact.entry(body.to_string()).or_default().push(r);
+                            }
                         }
                         PatternKind::Regex => {
-                            regexes.push(regex_body(&p.text).to_string());
+                            regexes.push(body.to_string());
                             set.regex_rules.push(r);
                         }
                     }
@@ -339,13 +346,12 @@ mod tests {
     /// The reference: every rule, every pattern, one at a time.
     fn naive(rules: &[Vec<Pattern>], s: &Subject<'_>) -> Vec<usize> {
         let one = |p: &Pattern, v: &str| match p.kind {
-            PatternKind::Exact => p.text == v,
+            PatternKind::Exact => p.body() == v,
             PatternKind::Glob => {
-                p.text == v || glob(p.field, &p.text).is_ok_and(|g| g.compile_matcher().is_match(v))
+                (p.implicit && p.body() == v)
+                    || glob(p.field, p.body()).is_ok_and(|g| g.compile_matcher().is_match(v))
             }
-            PatternKind::Regex => {
-                regex::Regex::new(regex_body(&p.text)).is_ok_and(|r| r.is_match(v))
-            }
+            PatternKind::Regex => regex::Regex::new(p.body()).is_ok_and(|r| r.is_match(v)),
         };
         rules
             .iter()
@@ -378,15 +384,16 @@ mod tests {
                 "go.opencensus.io/stats/view.(*worker).start",
             )],
             vec![
-                pat(Field::CreatedBy, "example.com/m/pool.*"),
+                pat(Field::CreatedBy, "glob:example.com/m/pool.*"),
                 pat(Field::State, "select"),
             ],
-            vec![pat(Field::Package, "example.com/m/*")],
+            vec![pat(Field::Package, "glob:example.com/m/*")],
             vec![pat(Field::Package, "example.com/m/**")],
             vec![pat(Field::AnyFunction, "/^net/http\\./")],
-            vec![pat(Field::Origin, "internal/cache/*.go")],
+            vec![pat(Field::Origin, "glob:internal/cache/*.go")],
             vec![pat(Field::TopFunction, "pkg.Map[...].Get")],
-            vec![pat(Field::Test, "TestX/*")],
+            vec![pat(Field::Test, "glob:TestX/*")],
+            vec![pat(Field::CreatedBy, "exact:example.com/m/pool.*")],
         ];
         let m = compile(&rules);
         let frames = vec![
@@ -451,7 +458,8 @@ mod tests {
                     (Field::Package, 0) => "example.com/m/*".to_string(),
                     (Field::Package, _) => format!("example.com/m/p{}", next() % 17),
                     (_, 0) => name.clone(),
-                    (_, 1) => format!("example.com/m/p{}.*", next() % 17),
+                    (_, 1) if next() % 2 == 0 => format!("example.com/m/p{}.*", next() % 17),
+                    (_, 1) => format!("glob:example.com/m/p{}.*", next() % 17),
                     _ => format!("/run{}$/", next() % 5),
                 };
                 ps.push(pat(field, &text));

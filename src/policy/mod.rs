@@ -19,6 +19,7 @@
 pub mod baseline;
 pub mod config;
 pub mod matcher;
+pub mod states;
 
 use jiff::civil::Date;
 
@@ -112,11 +113,12 @@ impl Field {
 /// How a pattern is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternKind {
-    /// The whole value, character for character.
+    /// The whole value, character for character: a bare value, or one
+    /// written `exact:VALUE`.
     Exact,
-    /// A glob (`*`, `?`, `[...]`, `{a,b}`, `**`); it also matches its own
-    /// text exactly, so Go names such as `pkg.(*T).M` or `pkg.F[...]`
-    /// written as they are printed always match themselves.
+    /// A glob (`*`, `?`, `[...]`, `{a,b}`, `**`), written `glob:PATTERN`
+    /// (or, in files written before `glob:` existed, a bare value that
+    /// cannot be a literal value of its field: see [`Pattern::implicit`]).
     Glob,
     /// A regular expression, written `/.../`, searched anywhere in the
     /// value (anchor it with `^` and `$`).
@@ -134,33 +136,190 @@ impl PatternKind {
     }
 }
 
+/// The prefix that makes a value a glob.
+pub const GLOB_PREFIX: &str = "glob:";
+/// The prefix that makes a value exact whatever it contains.
+pub const EXACT_PREFIX: &str = "exact:";
+
+/// Why a value is not a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// Nothing to match.
+    #[error("is empty")]
+    Empty,
+    /// `//`.
+    #[error("is an empty regular expression")]
+    EmptyRegex,
+    /// `/.../` that does not compile.
+    #[error("is not a valid regular expression")]
+    InvalidRegex(String),
+    /// `glob:` (or a legacy bare glob) that does not compile.
+    #[error("is not a valid glob")]
+    InvalidGlob(String),
+}
+
 /// One `key: value` of a rule's `match:`.
+///
+/// How a value is read, in order:
+/// - `/.../`: a regular expression;
+/// - `glob:PATTERN`: a glob;
+/// - `exact:VALUE`: exactly `VALUE`;
+/// - a bare value: exactly itself. Go names as Go prints them
+///   (`pkg.(*Pool).run`, `pkg.(*List[...]).Push`,
+///   `pkg.Map[go.shape.int,go.shape.string].Get`) are bare values: their
+///   `*` and `[...]` are part of the name, never glob syntax.
+///
+/// Compatibility: before `glob:` existed a bare value with `*?[{` was a
+/// glob. A bare value that cannot be a literal value of its field (see
+/// [`is_literal`]) is still read as a glob, marked [`Pattern::implicit`],
+/// and `config check` warns that it should be written `glob:...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     /// What it matches.
     pub field: Field,
     /// How.
     pub kind: PatternKind,
-    /// As written (regular expressions with their slashes).
+    /// As written (with its `glob:`/`exact:` prefix or regex slashes).
     pub text: String,
+    /// A glob written without `glob:` (files from before `glob:`); it
+    /// also matches its own text exactly, as such globs always did.
+    pub implicit: bool,
+}
+
+/// Whether `text` is shaped like a function name as the Go runtime prints
+/// it: `*` only in a pointer receiver `.(*T)`, brackets only as type
+/// arguments right after a name (`F[...]`, `(*List[...])`,
+/// `Map[go.shape.int,go.shape.*uint8]`: anything inside), and no `?`, `{`
+/// or `}` outside them.
+pub fn is_go_name(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let mut depth = 0usize;
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        if depth > 0 {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '[' => {
+                if !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') {
+                    return false;
+                }
+                depth = 1;
+            }
+            ']' | '?' | '{' | '}' => return false,
+            '*' => {
+                let receiver = prev == Some('(') && i >= 2 && chars[i - 2] == '.';
+                if !receiver {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && !text.is_empty()
+}
+
+/// Whether a bare value with glob characters (`*?[{`) can be a literal
+/// value of `field`, and so is read exactly:
+/// - function names: when shaped as Go prints them ([`is_go_name`]);
+/// - test names: when the top-level test has none of them and subtests
+///   have no `*` or `?` (`TestSort/[3_1_2]` is a subtest name);
+/// - import paths (`package`) never contain them, no state contains
+///   them, and Go module file paths (`origin`) contain no `*` or `?`:
+///   such values are globs written the old way.
+pub fn is_literal(field: Field, text: &str) -> bool {
+    match field {
+        Field::TopFunction | Field::AnyFunction | Field::CreatedBy => is_go_name(text),
+        Field::Test => {
+            let top = text.split('/').next().unwrap_or(text);
+            !top.contains(['*', '?', '[', '{']) && !text.contains(['*', '?'])
+        }
+        Field::Package | Field::State | Field::Origin => false,
+    }
 }
 
 impl Pattern {
-    /// Reads a value: `/.../` is a regular expression, a value with a glob
-    /// character (`*?[{`) that is a valid glob is a glob, anything else is
-    /// exact. Validity of regular expressions is checked by [`config`].
+    /// Reads a value (see [`Pattern`] for the syntax) and checks it: a
+    /// regular expression or glob must compile.
+    pub fn parse(field: Field, text: &str) -> Result<Pattern, PatternError> {
+        let p = Pattern::read(field, text)?;
+        if p.kind == PatternKind::Regex {
+            regex::Regex::new(p.body()).map_err(|e| PatternError::InvalidRegex(e.to_string()))?;
+        }
+        Ok(p)
+    }
+
+    /// Reads a value already checked by [`Pattern::parse`] (as the
+    /// policy loader does). A value that does not parse is read exactly,
+    /// so it matches nothing but its own text.
     pub fn new(field: Field, text: &str) -> Pattern {
-        let kind = if text.len() >= 2 && text.starts_with('/') && text.ends_with('/') {
-            PatternKind::Regex
-        } else if text.contains(['*', '?', '[', '{']) && matcher::glob(field, text).is_ok() {
-            PatternKind::Glob
+        Pattern::read(field, text).unwrap_or(Pattern {
+            field,
+            kind: PatternKind::Exact,
+            text: text.to_string(),
+            implicit: false,
+        })
+    }
+
+    fn read(field: Field, text: &str) -> Result<Pattern, PatternError> {
+        let (kind, implicit) = if text.len() >= 2 && text.starts_with('/') && text.ends_with('/') {
+            if text.len() == 2 {
+                return Err(PatternError::EmptyRegex);
+            }
+            (PatternKind::Regex, false)
+        } else if let Some(body) = text.strip_prefix(GLOB_PREFIX) {
+            if body.is_empty() {
+                return Err(PatternError::Empty);
+            }
+            matcher::glob(field, body)
+                .map_err(|e| PatternError::InvalidGlob(e.kind().to_string()))?;
+            (PatternKind::Glob, false)
+        } else if let Some(body) = text.strip_prefix(EXACT_PREFIX) {
+            if body.is_empty() {
+                return Err(PatternError::Empty);
+            }
+            (PatternKind::Exact, false)
+        } else if text.is_empty() {
+            return Err(PatternError::Empty);
+        } else if !text.contains(['*', '?', '[', '{']) || is_literal(field, text) {
+            (PatternKind::Exact, false)
         } else {
-            PatternKind::Exact
+            matcher::glob(field, text)
+                .map_err(|e| PatternError::InvalidGlob(e.kind().to_string()))?;
+            (PatternKind::Glob, true)
         };
-        Pattern {
+        Ok(Pattern {
             field,
             kind,
             text: text.to_string(),
+            implicit,
+        })
+    }
+
+    /// What is matched: the value without its `glob:`/`exact:` prefix or
+    /// the slashes of a regular expression.
+    pub fn body(&self) -> &str {
+        match self.kind {
+            PatternKind::Regex => matcher::regex_body(&self.text),
+            _ if self.implicit => &self.text,
+            PatternKind::Glob => self.text.strip_prefix(GLOB_PREFIX).unwrap_or(&self.text),
+            PatternKind::Exact => self.text.strip_prefix(EXACT_PREFIX).unwrap_or(&self.text),
+        }
+    }
+
+    /// How to write `value` so that it is read as exactly `value`: bare
+    /// when that reads exactly, else with `exact:`.
+    pub fn literal(field: Field, value: &str) -> String {
+        let p = Pattern::new(field, value);
+        if p.kind == PatternKind::Exact && p.body() == value {
+            value.to_string()
+        } else {
+            format!("{EXACT_PREFIX}{value}")
         }
     }
 }
@@ -220,6 +379,9 @@ pub struct Policy {
     pub retry: Option<crate::retry::RetryConfig>,
     /// The `verdict:` section: what the team declares about its output.
     pub verdict: VerdictSettings,
+    /// What `config check` warns about: rules that match any package,
+    /// globs written without `glob:`.
+    pub warnings: Vec<ConfigError>,
     matcher: Matcher,
 }
 
@@ -270,6 +432,7 @@ impl Default for Policy {
             strict: false,
             retry: None,
             verdict: VerdictSettings::default(),
+            warnings: Vec::new(),
             matcher: Matcher::default(),
         }
     }
@@ -288,6 +451,7 @@ impl Clone for Policy {
             p.strict = self.strict;
             p.retry = self.retry.clone();
             p.verdict = self.verdict;
+            p.warnings = self.warnings.clone();
             p
         })
         .unwrap_or_default()
@@ -317,6 +481,7 @@ impl Policy {
             strict: false,
             retry: None,
             verdict: VerdictSettings::default(),
+            warnings: Vec::new(),
             matcher,
         })
     }
@@ -528,15 +693,152 @@ mod tests {
     fn pattern_kinds() {
         let k = |t: &str| Pattern::new(Field::TopFunction, t).kind;
         assert_eq!(k("main.worker"), PatternKind::Exact);
+        // Go names as printed are exact: their `*` and `[...]` are part of
+        // the name.
         assert_eq!(
             k("go.opencensus.io/stats/view.(*worker).start"),
-            PatternKind::Glob
+            PatternKind::Exact
         );
-        assert_eq!(k("example.com/m.*"), PatternKind::Glob);
-        assert_eq!(k("pkg.F[...]"), PatternKind::Glob);
-        assert_eq!(k("pkg.F["), PatternKind::Exact);
+        assert_eq!(k("pkg.F[...]"), PatternKind::Exact);
+        assert_eq!(k("pkg.(*List[...]).Push"), PatternKind::Exact);
+        assert_eq!(
+            k("pkg.Map[go.shape.int,go.shape.*uint8].Get"),
+            PatternKind::Exact
+        );
+        assert_eq!(k("glob:example.com/m.*"), PatternKind::Glob);
+        assert_eq!(k("exact:example.com/m.*"), PatternKind::Exact);
         assert_eq!(k("/^net\\//"), PatternKind::Regex);
         assert_eq!(k("/"), PatternKind::Exact);
+        // The old spelling of a glob, where it cannot be a Go name.
+        let p = Pattern::new(Field::CreatedBy, "example.com/m.*");
+        assert_eq!((p.kind, p.implicit), (PatternKind::Glob, true));
+        assert_eq!(p.body(), "example.com/m.*");
+        let p = Pattern::new(Field::Package, "example.com/m/**");
+        assert_eq!((p.kind, p.implicit), (PatternKind::Glob, true));
+        assert_eq!(
+            Pattern::new(Field::Test, "TestSort/[3_1_2]").kind,
+            PatternKind::Exact
+        );
+        assert_eq!(Pattern::new(Field::Test, "TestX/*").kind, PatternKind::Glob);
+        assert_eq!(
+            Pattern::new(Field::Test, "Test{A,B}").kind,
+            PatternKind::Glob
+        );
+        assert_eq!(
+            Pattern::new(Field::Origin, "internal/*.go").kind,
+            PatternKind::Glob
+        );
+        assert_eq!(Pattern::new(Field::CreatedBy, "glob:a.*").body(), "a.*");
+        assert_eq!(Pattern::new(Field::CreatedBy, "exact:a.*").body(), "a.*");
+        assert_eq!(Pattern::new(Field::CreatedBy, "/a/").body(), "a");
+    }
+
+    #[test]
+    fn pattern_mistakes() {
+        let e = |f, t: &str| Pattern::parse(f, t).unwrap_err();
+        assert_eq!(e(Field::TopFunction, ""), PatternError::Empty);
+        assert_eq!(e(Field::TopFunction, "glob:"), PatternError::Empty);
+        assert_eq!(e(Field::TopFunction, "exact:"), PatternError::Empty);
+        assert_eq!(e(Field::TopFunction, "//"), PatternError::EmptyRegex);
+        assert!(matches!(
+            e(Field::TopFunction, "/(/"),
+            PatternError::InvalidRegex(_)
+        ));
+        assert!(matches!(
+            e(Field::Package, "example.com/{a"),
+            PatternError::InvalidGlob(_)
+        ));
+        assert!(matches!(
+            e(Field::CreatedBy, "glob:a.{b"),
+            PatternError::InvalidGlob(_)
+        ));
+    }
+
+    #[test]
+    fn go_names() {
+        for name in [
+            "main.worker",
+            "pkg.(*Pool).run",
+            "pkg.Pool.run",
+            "pkg.(*List[...]).Push",
+            "pkg.List[...].Push",
+            "pkg.Map[go.shape.int,go.shape.string].Get",
+            "pkg.F[go.shape.struct { X int }]",
+            "pkg.F.func1",
+            "pkg.(*T).m.gowrap2",
+            "pkg.(*T).M-fm",
+            "example.com/a.b/v2/pkg.(*T).run.func1.1",
+            "gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun",
+        ] {
+            assert!(is_go_name(name), "{name}");
+            assert_eq!(
+                Pattern::new(Field::TopFunction, name).kind,
+                PatternKind::Exact,
+                "{name}"
+            );
+        }
+        for glob in [
+            "pkg.*",
+            "pkg.(*T).*",
+            "pkg/*.run",
+            "pkg.(*T*).run",
+            "pkg.[ab]",
+            "pkg.F]",
+            "pkg.F[",
+            "pkg.{a,b}",
+            "pkg.Ru?",
+            "*",
+        ] {
+            assert!(!is_go_name(glob), "{glob}");
+        }
+    }
+
+    /// The bug: a Go name as printed, read as a glob, allowed other
+    /// functions' leaks.
+    #[test]
+    fn a_go_name_matches_only_itself() {
+        let rules = [
+            vec![Pattern::new(Field::TopFunction, "pkg.(*Pool).run")],
+            vec![Pattern::new(Field::TopFunction, "pkg.(*List[...]).Push")],
+        ];
+        let refs: Vec<&[Pattern]> = rules.iter().map(|r| r.as_slice()).collect();
+        let m = Matcher::new(&refs).unwrap();
+        let hit = |f: &str| {
+            m.matching(
+                &Subject {
+                    top_function: Some(f),
+                    ..Subject::default()
+                },
+                &mut Scratch::default(),
+            )
+        };
+        assert_eq!(hit("pkg.(*Pool).run"), vec![0]);
+        assert_eq!(hit("pkg.(*ConnPool).run"), Vec::<usize>::new());
+        assert_eq!(hit("pkg.(Pool).run"), Vec::<usize>::new());
+        assert_eq!(hit("pkg.(*List[...]).Push"), vec![1]);
+        assert_eq!(hit("pkg.(*List.).Push"), Vec::<usize>::new());
+        assert_eq!(hit("pkg.(*BigList[...]).Push"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn literal_values_read_back_exactly() {
+        for (f, v) in [
+            (Field::TopFunction, "pkg.(*Pool).run"),
+            (Field::TopFunction, "pkg.*"),
+            (Field::Package, "example.com/a.b/v2/pkg"),
+            (Field::Test, "TestX/*"),
+            (Field::Test, "/x/"),
+            (Field::CreatedBy, "glob:x"),
+        ] {
+            let written = Pattern::literal(f, v);
+            let p = Pattern::parse(f, &written).unwrap();
+            assert_eq!((p.kind, p.body()), (PatternKind::Exact, v), "{written}");
+        }
+        assert_eq!(
+            Pattern::literal(Field::TopFunction, "pkg.(*Pool).run"),
+            "pkg.(*Pool).run"
+        );
+        assert_eq!(Pattern::literal(Field::TopFunction, "pkg.*"), "exact:pkg.*");
     }
 
     #[test]
