@@ -3,19 +3,55 @@
 //! `install` writes a `pre-push` hook into the hooks directory git uses
 //! (`core.hooksPath` when set, else `.git/hooks`), refusing to replace a
 //! hook that leakgate did not write unless forced. The hook calls
-//! `leakgate hook run`, which reads the refs being pushed from standard
-//! input (git's pre-push protocol), finds the Go packages whose files
-//! changed in the pushed commits, adds the packages in the same module that
-//! import them, runs `go test -json` on those, and judges the output like
-//! `check`. A non-zero exit refuses the push.
+//! `leakgate hook run`: the absolute path of the binary that installed it,
+//! or, when that file no longer exists, `leakgate` on `PATH` (and when
+//! neither exists it refuses the push, saying how to reinstall or skip).
+//!
+//! `leakgate hook run` ([`check_push`]) judges what is pushed, never the
+//! working tree: it reads the refs being pushed from standard input (git's
+//! pre-push protocol), and for each pushed tip it
+//!
+//! 1. lists the files the pushed commits change (against the remote's old
+//!    tip, or, for a new branch, the commits no remote-tracking branch has);
+//! 2. checks the tip out in a temporary worktree (`git worktree add
+//!    --detach`, with hooks off), removed afterwards, also after a failure
+//!    or a first Ctrl-C (a worktree left by a killed run is removed by the
+//!    next one);
+//! 3. loads the policy of that tree: its `.leakgate.yml`, or the file given
+//!    with `--config` (a relative path names a file of the pushed tree, as
+//!    `leakgate check --config` in CI's checkout of that commit would read
+//!    it; an absolute path is read as it is);
+//! 4. runs `go test -json -count=1` on the changed packages and the packages
+//!    of the same module that import them, in the worktree, retries as the
+//!    policy's `retry:` section says (reruns run in the worktree too), and
+//!    judges like `check`.
+//!
+//! The exit code is the worst verdict of all pushed tips; non-zero refuses
+//! the push.
+//!
+//! This module never prints: lines and analyses go to a callback.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::ingest::{Format, FormatChoice};
+use crate::paths::Repo;
+use crate::policy::config::{self, PolicyError};
+use crate::retry::Base;
+use crate::run::{AttemptRunner, RunError, Spawn};
+use crate::verdict::Analysis;
 
 /// The line that marks a hook as leakgate's own.
 pub const MARKER: &str = "# leakgate pre-push hook (installed by `leakgate hook install`)";
+
+/// The prefix of the temporary directories that hold pushed trees.
+const TEMP_PREFIX: &str = "leakgate-push-";
+/// The lock reason of a pushed tree's worktree, followed by the pid.
+const LOCK_REASON: &str = "leakgate pre-push, pid ";
 
 /// What went wrong with a hook operation.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -39,12 +75,30 @@ pub enum HookError {
         #[source]
         source: std::io::Error,
     },
+    /// The `--config` file is not in the pushed tree.
+    #[error("the policy {config} (--config) is not in the pushed commit {commit}")]
+    #[diagnostic(help("commit it, or give `leakgate hook install --config` an absolute path"))]
+    ConfigMissing {
+        /// The path given, relative to the tree.
+        config: PathBuf,
+        /// The pushed commit (abbreviated).
+        commit: String,
+    },
+    /// The pushed tree's policy is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Policy(#[from] PolicyError),
+    /// `go test` could not be run.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Run(#[from] RunError),
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, HookError> {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
+        .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| HookError::Command(format!("cannot run git: {e}")))?;
@@ -81,16 +135,47 @@ pub fn hooks_dir(dir: &Path) -> Result<PathBuf, HookError> {
     }
 }
 
-fn hook_text(leakgate: &Path) -> String {
+/// `s` as one POSIX shell word.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The hook script: runs `leakgate` at the path it was installed from, or
+/// the one on `PATH` when that path no longer exists.
+pub fn hook_text(leakgate: &Path, config: Option<&Path>) -> String {
+    let exe = sh_quote(&leakgate.to_string_lossy());
+    let config = match config {
+        Some(c) => format!(" --config {}", sh_quote(&c.to_string_lossy())),
+        None => String::new(),
+    };
     format!(
-        "#!/bin/sh\n{MARKER}\n# Runs the goroutine-leak gate on the Go packages this push changes.\n\
-# Skip once with: git push --no-verify\nexec \"{}\" hook run \"$@\"\n",
-        leakgate.display()
+        "#!/bin/sh\n{MARKER}\n\
+# Runs the goroutine-leak gate on the commits this push sends: each pushed tip\n\
+# is checked out in a temporary worktree, and the Go packages the push changes\n\
+# (and the packages that import them) are tested there.\n\
+# Skip once with: git push --no-verify\n\
+leakgate={exe}\n\
+if [ ! -x \"$leakgate\" ]; then\n\
+\tif command -v leakgate >/dev/null 2>&1; then\n\
+\t\techo \"leakgate: $leakgate no longer exists; using leakgate from PATH ($(command -v leakgate))\" >&2\n\
+\t\tleakgate=leakgate\n\
+\telse\n\
+\t\techo \"leakgate: the pre-push hook cannot run: $leakgate no longer exists and there is no leakgate on PATH; install leakgate and run 'leakgate hook install' again, or skip the check once with 'git push --no-verify'\" >&2\n\
+\t\texit 1\n\
+\tfi\n\
+fi\n\
+exec \"$leakgate\" hook run{config} \"$@\"\n"
     )
 }
 
-/// Installs the hook; returns its path.
-pub fn install(dir: &Path, leakgate: &Path, force: bool) -> Result<PathBuf, HookError> {
+/// Installs the hook; returns its path. `config` is passed to `hook run`
+/// as `--config` (relative: a file of each pushed tree).
+pub fn install(
+    dir: &Path,
+    leakgate: &Path,
+    config: Option<&Path>,
+    force: bool,
+) -> Result<PathBuf, HookError> {
     let hooks = hooks_dir(dir)?;
     std::fs::create_dir_all(&hooks).map_err(|source| HookError::Io {
         path: hooks.clone(),
@@ -106,7 +191,7 @@ pub fn install(dir: &Path, leakgate: &Path, force: bool) -> Result<PathBuf, Hook
         path: path.clone(),
         source,
     };
-    std::fs::write(&path, hook_text(leakgate)).map_err(io)?;
+    std::fs::write(&path, hook_text(leakgate, config)).map_err(io)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -128,57 +213,83 @@ pub fn uninstall(dir: &Path) -> Result<bool, HookError> {
     }
 }
 
+/// One line of git's pre-push input: a ref that is pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRef {
+    /// The local ref (`refs/heads/x`, `HEAD`, ...), as git names it.
+    pub local_ref: String,
+    /// The commit (or tag) pushed.
+    pub local_sha: String,
+    /// The ref it updates on the remote.
+    pub remote_ref: String,
+    /// The remote's current value; all zeros for a new ref.
+    pub remote_sha: String,
+}
+
+fn is_zero(sha: &str) -> bool {
+    sha.bytes().all(|b| b == b'0')
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 /// Parses git's pre-push standard input: `<local ref> <local sha> <remote
-/// ref> <remote sha>` per line. Returns (local sha, remote sha) pairs for
-/// refs that are pushed (not deleted).
-pub fn parse_push_refs(input: &str) -> Vec<(String, String)> {
+/// ref> <remote sha>` per line. Deletions (an all-zero local sha) push
+/// nothing and are left out.
+pub fn parse_push_refs(input: &str) -> Vec<PushedRef> {
     input
         .lines()
         .filter_map(|l| {
             let parts: Vec<&str> = l.split_whitespace().collect();
-            if parts.len() != 4 || parts[1].bytes().all(|b| b == b'0') {
+            let [local_ref, local_sha, remote_ref, remote_sha] = parts.as_slice() else {
+                return None;
+            };
+            if is_zero(local_sha) {
                 return None;
             }
-            Some((parts[1].to_string(), parts[3].to_string()))
+            Some(PushedRef {
+                local_ref: local_ref.to_string(),
+                local_sha: local_sha.to_string(),
+                remote_ref: remote_ref.to_string(),
+                remote_sha: remote_sha.to_string(),
+            })
         })
         .collect()
 }
 
-/// Files changed by the pushed commits (relative to the top level).
-pub fn changed_files(top: &Path, refs: &[(String, String)]) -> Result<BTreeSet<String>, HookError> {
-    let mut files = BTreeSet::new();
-    for (local, remote) in refs {
-        let range = if remote.bytes().all(|b| b == b'0') {
-            // A new branch: what it has that no remote branch has.
-            let out = git(top, &["rev-list", local, "--not", "--remotes"])?;
-            let mut files_of_new = BTreeSet::new();
-            for commit in out.lines() {
-                for f in git(
-                    top,
-                    &[
-                        "diff-tree",
-                        "--no-commit-id",
-                        "--name-only",
-                        "-r",
-                        "--root",
-                        commit,
-                    ],
-                )?
-                .lines()
-                {
-                    files_of_new.insert(f.to_string());
-                }
-            }
-            files.extend(files_of_new);
-            continue;
-        } else {
-            format!("{remote}..{local}")
-        };
-        for f in git(top, &["diff", "--name-only", &range])?.lines() {
-            files.insert(f.to_string());
-        }
-    }
-    Ok(files)
+/// Files changed by the commits a ref push sends (relative to the top
+/// level): against the remote's old tip when this repository has it, else
+/// (a new branch, or a remote tip never fetched) by every commit no
+/// remote-tracking branch has.
+pub fn changed_files(dir: &Path, pushed: &PushedRef) -> Result<BTreeSet<String>, HookError> {
+    let local = pushed.local_sha.as_str();
+    let remote = pushed.remote_sha.as_str();
+    let known_remote =
+        !is_zero(remote) && git(dir, &["cat-file", "-e", &format!("{remote}^{{commit}}")]).is_ok();
+    let out = if known_remote {
+        git(dir, &["diff", "--name-only", "--no-renames", remote, local])?
+    } else {
+        // `-m`: a merge's changes against each parent.
+        git(
+            dir,
+            &[
+                "log",
+                "--name-only",
+                "--no-renames",
+                "-m",
+                "--format=",
+                local,
+                "--not",
+                "--remotes",
+            ],
+        )?
+    };
+    Ok(out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 /// Groups changed `.go` files (and `go.mod`/`go.sum`) by the Go module they
@@ -227,6 +338,30 @@ pub fn packages_by_module(
     out
 }
 
+/// `go list -e` in `module`: its standard output, or an error when it
+/// failed even so (packages with errors are listed, not left out: their
+/// `go test` reports them).
+fn go_list(module: &Path, args: &[&str]) -> Result<String, HookError> {
+    let out = Command::new("go")
+        .arg("list")
+        .arg("-e")
+        .args(args)
+        .current_dir(module)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| HookError::Command(format!("cannot run go: {e}")))?;
+    if !out.status.success() {
+        return Err(HookError::Command(format!(
+            "go list {} failed in {}: {}",
+            args.join(" "),
+            module.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
 /// The packages of the module at `module` that are `changed` or import one
 /// of them (directly or not), as import paths.
 pub fn with_dependents(
@@ -236,33 +371,19 @@ pub fn with_dependents(
     if changed.contains("./...") {
         return Ok(vec!["./...".to_string()]);
     }
-    let args: Vec<&str> = ["list", "-f", "{{.ImportPath}}"]
-        .into_iter()
-        .chain(changed.iter().map(String::as_str))
-        .collect();
-    let out = Command::new("go")
-        .args(&args)
-        .current_dir(module)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| HookError::Command(format!("cannot run go: {e}")))?;
-    let targets: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+    let mut args = vec!["-f", "{{.ImportPath}}"];
+    args.extend(changed.iter().map(String::as_str));
+    let targets: BTreeSet<String> = go_list(module, &args)?
         .lines()
+        .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
-    let all = Command::new("go")
-        .args([
-            "list",
-            "-f",
-            "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}",
-            "./...",
-        ])
-        .current_dir(module)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| HookError::Command(format!("cannot run go: {e}")))?;
+    let all = go_list(
+        module,
+        &["-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "./..."],
+    )?;
     let mut result: BTreeSet<String> = targets.clone();
-    for line in String::from_utf8_lossy(&all.stdout).lines() {
+    for line in all.lines() {
         let mut words = line.split(' ');
         let Some(pkg) = words.next() else { continue };
         if words.any(|d| targets.contains(d)) {
@@ -272,25 +393,309 @@ pub fn with_dependents(
     Ok(result.into_iter().collect())
 }
 
-/// Runs `go test -json -count=1 <packages>` in `module` and returns a
-/// reader of its output (stderr goes to ours).
-pub fn go_test(
-    module: &Path,
-    packages: &[String],
-) -> Result<(std::process::Child, impl Read), HookError> {
-    let mut child = Command::new("go")
-        .args(["test", "-json", "-count=1"])
-        .args(packages)
-        .current_dir(module)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| HookError::Command(format!("cannot run go test: {e}")))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| HookError::Command("no stdout from go test".to_string()))?;
-    Ok((child, std::io::BufReader::new(stdout)))
+/// A pushed commit checked out in a temporary worktree, removed (with its
+/// directory and git's record of it) when dropped.
+#[derive(Debug)]
+pub struct Worktree {
+    /// Where git commands run (the repository pushed from).
+    repo: PathBuf,
+    /// The temporary directory holding the worktree.
+    temp: Option<tempfile::TempDir>,
+    /// The worktree's root.
+    path: PathBuf,
+}
+
+impl Worktree {
+    /// `git worktree add --detach` of `commit` in a new temporary
+    /// directory, locked with this process's pid (so that a later run can
+    /// tell it was left by a process that died). Hooks do not run for it.
+    pub fn add(repo: &Path, commit: &str) -> Result<Worktree, HookError> {
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempdir()
+            .map_err(|source| HookError::Io {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        let root = temp
+            .path()
+            .canonicalize()
+            .unwrap_or_else(|_| temp.path().to_path_buf());
+        let path = root.join(short(commit));
+        let tree = Worktree {
+            repo: repo.to_path_buf(),
+            temp: Some(temp),
+            path,
+        };
+        let reason = format!("{LOCK_REASON}{}", std::process::id());
+        git(
+            repo,
+            &[
+                "-c",
+                "core.hooksPath=/dev/null",
+                "worktree",
+                "add",
+                "--quiet",
+                "--detach",
+                "--lock",
+                "--reason",
+                &reason,
+                &tree.path.to_string_lossy(),
+                &format!("{commit}^{{commit}}"),
+            ],
+        )?;
+        Ok(tree)
+    }
+
+    /// The worktree's root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        remove_worktree(&self.repo, &self.path);
+        if let Some(temp) = self.temp.take() {
+            let _ = temp.close();
+        }
+        let _ = git(&self.repo, &["worktree", "prune"]);
+    }
+}
+
+fn remove_worktree(repo: &Path, path: &Path) {
+    // Twice forced: the worktree is locked, and may hold build output.
+    let _ = git(
+        repo,
+        &[
+            "worktree",
+            "remove",
+            "--force",
+            "--force",
+            &path.to_string_lossy(),
+        ],
+    );
+}
+
+/// Removes the worktrees a pre-push check left behind because it was
+/// killed (their lock names a process that no longer exists); returns
+/// their paths.
+pub fn remove_stale_worktrees(repo: &Path) -> Vec<PathBuf> {
+    let Ok(list) = git(repo, &["worktree", "list", "--porcelain"]) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    let mut current: Option<PathBuf> = None;
+    for line in list.lines() {
+        if let Some(p) = line.strip_prefix("worktree ") {
+            current = Some(PathBuf::from(p));
+        } else if let Some(reason) = line.strip_prefix("locked ") {
+            let Some(pid) = reason
+                .strip_prefix(LOCK_REASON)
+                .and_then(|p| p.trim().parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Some(path) = current.take() else { continue };
+            if process_alive(pid) {
+                continue;
+            }
+            remove_worktree(repo, &path);
+            if let Some(parent) = path.parent().filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(TEMP_PREFIX))
+            }) {
+                let _ = std::fs::remove_dir_all(parent);
+            }
+            removed.push(path);
+        }
+    }
+    if !removed.is_empty() {
+        let _ = git(repo, &["worktree", "prune"]);
+    }
+    removed
+}
+
+fn process_alive(pid: i32) -> bool {
+    match rustix::process::Pid::from_raw(pid) {
+        Some(p) => !matches!(
+            rustix::process::test_kill_process(p),
+            Err(e) if e == rustix::io::Errno::SRCH
+        ),
+        None => true,
+    }
+}
+
+/// What [`check_push`] tells its caller as it goes.
+#[derive(Debug)]
+pub enum Note<'a> {
+    /// A line of progress or explanation.
+    Line(String),
+    /// The judged run of one pushed tip (and module).
+    Analysis(&'a Analysis),
+}
+
+/// How pushed commits are checked.
+#[derive(Debug, Clone)]
+pub struct PushCheck {
+    /// `--config`: relative, a file of each pushed tree; absolute, that
+    /// file. `None`: the pushed tree's `.leakgate.yml`, if it has one.
+    pub config: Option<PathBuf>,
+    /// The day rule expiry is judged against.
+    pub today: jiff::civil::Date,
+    /// Set by SIGINT/SIGTERM ([`crate::run::interrupt_flag`]).
+    pub interrupt: Arc<AtomicBool>,
+}
+
+/// Checks every pushed tip (see the module's documentation) from the
+/// repository at `dir`; returns the exit code: the worst verdict.
+pub fn check_push(
+    dir: &Path,
+    check: &PushCheck,
+    refs: &[PushedRef],
+    note: &mut dyn FnMut(Note<'_>),
+) -> Result<i32, HookError> {
+    for path in remove_stale_worktrees(dir) {
+        note(Note::Line(format!(
+            "leakgate: removed {}, left by a pre-push check that was killed",
+            path.display()
+        )));
+    }
+    // One check per pushed commit, whatever refs it is pushed as.
+    let mut tips: Vec<(String, Vec<&PushedRef>)> = Vec::new();
+    for r in refs {
+        match tips.iter_mut().find(|(sha, _)| *sha == r.local_sha) {
+            Some((_, rs)) => rs.push(r),
+            None => tips.push((r.local_sha.clone(), vec![r])),
+        }
+    }
+    let mut code = crate::exit::PASS;
+    let mut tested = false;
+    for (sha, pushed) in &tips {
+        let mut files = BTreeSet::new();
+        for r in pushed {
+            files.extend(changed_files(dir, r)?);
+        }
+        let names: Vec<&str> = pushed.iter().map(|r| r.remote_ref.as_str()).collect();
+        let what = format!("{} at {}", names.join(", "), short(sha));
+        if !files.iter().any(|f| is_go_file(f)) {
+            note(Note::Line(format!(
+                "leakgate: {what}: no Go file changed; nothing to test"
+            )));
+            continue;
+        }
+        let tip_code = check_tip(dir, check, sha, &what, &files, note, &mut tested)?;
+        code = code.max(tip_code);
+        if check.interrupt.load(Ordering::SeqCst) {
+            note(Note::Line("leakgate: interrupted".to_string()));
+            return Ok(crate::exit::ERROR);
+        }
+    }
+    if !tested {
+        note(Note::Line(
+            "leakgate: no Go package changed; nothing to check".to_string(),
+        ));
+    }
+    Ok(code)
+}
+
+fn is_go_file(f: &str) -> bool {
+    f.ends_with(".go") || f == "go.mod" || f.ends_with("/go.mod") || f.ends_with("go.sum")
+}
+
+/// Checks one pushed commit in a worktree of its own.
+fn check_tip(
+    dir: &Path,
+    check: &PushCheck,
+    sha: &str,
+    what: &str,
+    files: &BTreeSet<String>,
+    note: &mut dyn FnMut(Note<'_>),
+    tested: &mut bool,
+) -> Result<i32, HookError> {
+    let interrupted = || check.interrupt.load(Ordering::SeqCst);
+    let tree = Worktree::add(dir, sha)?;
+    if interrupted() {
+        return Ok(crate::exit::ERROR);
+    }
+    let root = tree.path();
+    let config = match &check.config {
+        Some(c) if c.is_relative() => {
+            let in_tree = root.join(c);
+            if !in_tree.is_file() {
+                return Err(HookError::ConfigMissing {
+                    config: c.clone(),
+                    commit: short(sha).to_string(),
+                });
+            }
+            Some(in_tree)
+        }
+        Some(c) => Some(c.clone()),
+        None => None,
+    };
+    let mut policy = config::load(root, config.as_deref(), check.today)?;
+    // leakgate runs `go test` itself, without -failfast.
+    policy.verdict.no_failfast = true;
+    let repo = Repo::discover(root);
+    let mut code = crate::exit::PASS;
+    for (module, changed) in packages_by_module(root, files) {
+        let packages = with_dependents(&module, &changed)?;
+        if interrupted() {
+            return Ok(crate::exit::ERROR);
+        }
+        if packages.is_empty() {
+            continue;
+        }
+        *tested = true;
+        let mut argv: Vec<String> = ["go", "test", "-json", "-count=1"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        argv.extend(packages);
+        let shown = crate::retry::rerun::display(&argv);
+        let place = match module.strip_prefix(root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => format!(" (in {}/)", rel.display()),
+            _ => String::new(),
+        };
+        note(Note::Line(format!("leakgate: {what}: {shown}{place}")));
+        let spawn = Spawn {
+            argv: argv.clone(),
+            cwd: Some(module.clone()),
+            timeout: None,
+            jsonfile: None,
+            name: format!("{shown} ({what})"),
+            format: FormatChoice::Fixed(Format::GoJson),
+        };
+        let out = crate::run::run(&spawn, &repo, &check.interrupt, &mut |_| {})?;
+        let analysis = match policy.retry.clone().filter(|c| c.attempts > 0) {
+            Some(retry) => {
+                let base = match &retry.command {
+                    Some(template) => Base::Template(template.clone()),
+                    None => Base::GoTest(argv),
+                };
+                let mut runner = AttemptRunner {
+                    cwd: Some(module.clone()),
+                    timeout: retry.timeout,
+                    repo: &repo,
+                    interrupt: Arc::clone(&check.interrupt),
+                    on_start: Box::new(|target, argv, n, of| {
+                        note(Note::Line(crate::report::progress::attempt_line(
+                            target, argv, n, of,
+                        )))
+                    }),
+                    on_progress: Box::new(|_| {}),
+                };
+                crate::judge_with_retries(out.findings, &policy, &retry, &base, &mut runner)
+            }
+            None => crate::judge(out.findings, &policy),
+        };
+        note(Note::Analysis(&analysis));
+        code = code.max(analysis.verdict.exit_code());
+        if interrupted() {
+            return Ok(crate::exit::ERROR);
+        }
+    }
+    Ok(code)
 }
 
 /// Reads git's pre-push input from `stdin`.
@@ -314,7 +719,15 @@ mod tests {
         let b = "b".repeat(40);
         let input =
             format!("refs/heads/x {a} refs/heads/x {b}\nrefs/heads/gone {z} refs/heads/gone {b}\n");
-        assert_eq!(parse_push_refs(&input), vec![(a, b)]);
+        assert_eq!(
+            parse_push_refs(&input),
+            vec![PushedRef {
+                local_ref: "refs/heads/x".to_string(),
+                local_sha: a,
+                remote_ref: "refs/heads/x".to_string(),
+                remote_sha: b,
+            }]
+        );
     }
 
     #[test]

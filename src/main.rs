@@ -59,18 +59,33 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum HookCommand {
-    /// Write a pre-push hook that runs the leak gate on the Go packages a
-    /// push changes (honours core.hooksPath).
+    /// Write a pre-push hook that runs the leak gate on the commits a push
+    /// sends (honours core.hooksPath). The hook runs this binary, or
+    /// `leakgate` on PATH once this binary's path no longer exists.
     Install {
         /// Replace a pre-push hook that leakgate did not write.
         #[arg(long)]
         force: bool,
+        /// The policy the hook applies: a relative path is a file of each
+        /// pushed commit's tree, an absolute one that file [default: the
+        /// pushed tree's .leakgate.yml; none: allows no leak].
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
     /// Remove the pre-push hook leakgate wrote.
     Uninstall,
-    /// What the hook runs: read git's pre-push input on stdin, test the
-    /// changed packages and their dependents, judge the output.
+    /// What the hook runs: read git's pre-push input on stdin; check out
+    /// each pushed tip in a temporary worktree, test its changed packages
+    /// and their dependents there, and judge them by that tree's policy.
     Run {
+        /// The policy: a relative path is a file of each pushed commit's
+        /// tree, an absolute one that file [default: the pushed tree's
+        /// .leakgate.yml; none: allows no leak].
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// The day rule expiry is judged against (reproducible runs).
+        #[arg(long, env = "LEAKGATE_TODAY", hide = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        today: Option<jiff::civil::Date>,
         /// Passed by git: the remote's name.
         remote: Option<String>,
         /// Passed by git: the remote's URL.
@@ -260,9 +275,9 @@ fn hook(cmd: HookCommand) -> Result<i32> {
     use leakgate::hook;
     let cwd = std::env::current_dir().into_diagnostic()?;
     match cmd {
-        HookCommand::Install { force } => {
+        HookCommand::Install { force, config } => {
             let exe = std::env::current_exe().into_diagnostic()?;
-            let path = hook::install(&cwd, &exe, force)?;
+            let path = hook::install(&cwd, &exe, config.as_deref(), force)?;
             eprintln!("leakgate: installed {}", path.display());
             Ok(exit::PASS)
         }
@@ -274,69 +289,36 @@ fn hook(cmd: HookCommand) -> Result<i32> {
             }
             Ok(exit::PASS)
         }
-        HookCommand::Run { .. } => {
+        HookCommand::Run { config, today, .. } => {
             let input = hook::read_push_input(std::io::stdin().lock());
             let refs = hook::parse_push_refs(&input);
-            let top = PathBuf::from(
-                String::from_utf8_lossy(
-                    &std::process::Command::new("git")
-                        .args(["rev-parse", "--show-toplevel"])
-                        .output()
-                        .into_diagnostic()?
-                        .stdout,
-                )
-                .trim(),
-            );
-            let files = hook::changed_files(&top, &refs)?;
-            let modules = hook::packages_by_module(&top, &files);
-            let mut children = Vec::new();
-            let mut readers = Vec::new();
-            for (module, changed) in &modules {
-                let packages = hook::with_dependents(module, changed)?;
-                if packages.is_empty() {
-                    continue;
-                }
-                eprintln!(
-                    "leakgate: go test {} (in {})",
-                    packages.join(" "),
-                    module.display()
-                );
-                let (child, reader) = hook::go_test(module, &packages)?;
-                children.push(child);
-                readers.push((format!("go test ({})", module.display()), reader));
-            }
-            if readers.is_empty() {
-                eprintln!("leakgate: no Go package changed; nothing to check");
-                return Ok(exit::PASS);
-            }
-            let repo = Repo::discover(&top);
-            let policy = config::load(&top, None, policy::today()).map_err(miette::Report::new)?;
-            let analysis = leakgate::analyze_readers(readers, FormatChoice::Auto, &repo, &policy)?;
-            let mut failed_child = false;
-            for mut c in children {
-                failed_child |= !c.wait().into_diagnostic()?.success();
-            }
+            let check = hook::PushCheck {
+                config,
+                today: today.unwrap_or_else(policy::today),
+                interrupt: run::interrupt_flag().into_diagnostic()?,
+            };
             let color = std::io::stderr().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let mut buf = Vec::new();
-            report::write(
-                ReportKind::Terminal,
-                &analysis,
-                Style {
-                    verbose: false,
-                    color,
-                },
-                &mut buf,
-            )
-            .into_diagnostic()?;
-            let _ = std::io::stderr().write_all(&buf);
-            let code = analysis.verdict.exit_code();
-            if code == exit::PASS && failed_child {
-                eprintln!(
-                    "leakgate: go test failed without a test failure in its output (see above)"
-                );
-                return Ok(exit::FAIL);
-            }
+            let style = Style {
+                verbose: false,
+                color,
+            };
+            let result = hook::check_push(&cwd, &check, &refs, &mut |n| match n {
+                hook::Note::Line(line) => eprintln!("{line}"),
+                hook::Note::Analysis(analysis) => {
+                    let mut buf = Vec::new();
+                    if report::write(ReportKind::Terminal, analysis, style, &mut buf).is_ok() {
+                        let _ = std::io::stderr().write_all(&buf);
+                    }
+                }
+            });
+            let code = match result {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("{:?}", miette::Report::new(e));
+                    exit::ERROR
+                }
+            };
             if code != exit::PASS {
                 eprintln!("leakgate: push refused; fix the leak or push with --no-verify");
             }
