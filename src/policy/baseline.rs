@@ -1,10 +1,16 @@
 //! `leakgate baseline`: one allow rule per distinct leak of a run, merged
 //! into a policy file as text.
 //!
-//! Rules match on the stable parts of a leak's fingerprint: the function on
-//! top of the stack and the function that started the goroutine (never
-//! goroutine ids, lines or paths). A report made only of test-harness
-//! goroutines also names its package and test, so such a rule stays narrow.
+//! Each rule is the narrowest that matches the leak it was written for:
+//! the package whose test reported it, the function that started the
+//! goroutine and the function on top of its stack, each exact (never
+//! goroutine ids, lines or paths, which change from run to run). A new leak
+//! of the same goroutine in another package, started by another function or
+//! blocked in another one, is not allowed by it. A report made only of
+//! test-harness goroutines also names its test. Values are written so that
+//! they read back exactly ([`Pattern::literal`]): Go names as printed,
+//! `pkg.(*Pool).run`, are exact values, and anything that would read as a
+//! glob gets `exact:`.
 //!
 //! Merging appends text after the last item of the file's `allow:` list
 //! (or adds the list) instead of re-serializing the YAML, so existing rules,
@@ -32,9 +38,9 @@ pub struct Candidate {
     pub top_function: Option<String>,
     /// `created_by`.
     pub created_by: Option<String>,
-    /// `package` and `test`, for reports made only of harness goroutines.
+    /// `package`: the package whose test reported it.
     pub package: Option<String>,
-    /// See `package`.
+    /// `test`, for reports made only of harness goroutines.
     pub test: Option<String>,
     /// Goroutines it covers in this run.
     pub goroutines: usize,
@@ -49,7 +55,9 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn patterns(&self) -> Vec<(Field, &str)> {
+    /// The `match:` entries, as written: each reads back as exactly the
+    /// value seen.
+    pub fn patterns(&self) -> Vec<(Field, String)> {
         let mut out = Vec::new();
         for (f, v) in [
             (Field::TopFunction, &self.top_function),
@@ -58,7 +66,7 @@ impl Candidate {
             (Field::Test, &self.test),
         ] {
             if let Some(v) = v {
-                out.push((f, v.as_str()));
+                out.push((f, Pattern::literal(f, v)));
             }
         }
         out
@@ -138,10 +146,11 @@ pub fn candidates(findings: &Findings) -> Vec<(Candidate, (usize, usize))> {
             if top.is_none() && created.is_none() {
                 continue;
             }
-            let (package, test) = if harness_only {
-                (leak.package.clone(), leak.test.clone())
+            let package = leak.package.clone();
+            let test = if harness_only {
+                leak.test.clone()
             } else {
-                (None, None)
+                None
             };
             let who = format!(
                 "{} {}",
@@ -242,7 +251,7 @@ fn render(c: &Candidate, indent: &str, nl: &str, today: Date, expires: Option<Da
     }
     let _ = write!(s, "{inner}match:{nl}");
     for (f, v) in c.patterns() {
-        let _ = write!(s, "{inner}  {}: {}{nl}", f.key(), quote(v));
+        let _ = write!(s, "{inner}  {}: {}{nl}", f.key(), quote(&v));
     }
     s
 }
@@ -250,7 +259,8 @@ fn render(c: &Candidate, indent: &str, nl: &str, today: Date, expires: Option<Da
 /// The text of a new policy file holding only `rules` (already rendered).
 fn new_file(body: &str, nl: &str) -> String {
     format!(
-        "# leakgate policy: known goroutine leaks, with reasons. See docs/policy.md.{nl}version: 1{nl}allow:{nl}{body}"
+        "# leakgate policy: known goroutine leaks, with reasons. See {}{nl}version: 1{nl}allow:{nl}{body}",
+        config::DOCS_URL
     )
 }
 
@@ -281,7 +291,7 @@ pub fn merge(
             let mut want: Vec<Pattern> = c
                 .patterns()
                 .into_iter()
-                .map(|(f, v)| Pattern::new(f, v))
+                .map(|(f, v)| Pattern::new(f, &v))
                 .collect();
             let mut have = r.patterns.clone();
             want.sort_by_key(|p| p.field);
@@ -433,6 +443,7 @@ fn append(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::policy::PatternKind;
 
     #[test]
     fn slugs() {
@@ -459,6 +470,207 @@ mod tests {
             reporters: vec!["example.com/m TestX\n# injected".into()],
             harness: false,
         }
+    }
+
+    use crate::findings::Findings;
+    use proptest::prelude::*;
+
+    /// A leak of the captured `labels.json` run (one worker goroutine of
+    /// package ctxworker), to vary.
+    fn template() -> &'static crate::findings::Leak {
+        static LEAK: std::sync::OnceLock<crate::findings::Leak> = std::sync::OnceLock::new();
+        LEAK.get_or_init(|| {
+            let f = crate::testutil::fixture_findings("go1.26-goleak1.3.0/labels.json");
+            let leak = f.leaks[0].clone();
+            assert_eq!(leak.goroutines.len(), 1);
+            assert_eq!(
+                leak.goroutines[0].goroutine.top_function(),
+                Some("example.com/leakgate/fixtures/ctxworker.(*Worker).run")
+            );
+            leak
+        })
+    }
+
+    /// One goroutine: (reporting package, top function, creator).
+    type Seen = (String, String, String);
+
+    fn findings(g: &Seen) -> Findings {
+        let mut leak = template().clone();
+        leak.package = Some(g.0.clone());
+        let lg = &mut leak.goroutines[0];
+        lg.harness = None;
+        lg.goroutine.frames.truncate(1);
+        lg.goroutine.frames[0].function = g.1.clone();
+        lg.goroutine.created_by.as_mut().unwrap().function = g.2.clone();
+        Findings {
+            leaks: vec![leak],
+            ..Findings::default()
+        }
+    }
+
+    fn baseline_policy(g: &Seen) -> Policy {
+        let today = jiff::civil::date(2026, 11, 28);
+        let b = merge(None, ".leakgate.yml", &findings(g), today, None).unwrap();
+        assert_eq!(b.added.len(), 1);
+        config::from_text(".leakgate.yml", &b.text, today).unwrap()
+    }
+
+    fn allowed(policy: &Policy, g: &Seen) -> bool {
+        matches!(
+            super::super::evaluate(&findings(g), policy)[0],
+            super::super::LeakStatus::Allowed { .. }
+        )
+    }
+
+    /// Import paths as Go spells them: dots in elements, major-version
+    /// suffixes, `gopkg.in`-style `.v2` elements.
+    fn import_path() -> impl Strategy<Value = String> {
+        let domain = prop::sample::select(vec![
+            "example.com",
+            "github.com/acme",
+            "gopkg.in",
+            "a.b",
+            "go.uber.org",
+        ]);
+        let elem = prop::sample::select(vec![
+            "pkg", "a.b", "pool", "yaml.v3", "v2", "internal", "conn", "x",
+        ]);
+        (domain, prop::collection::vec(elem, 1..4))
+            .prop_map(|(d, es)| format!("{d}/{}", es.join("/")))
+    }
+
+    /// Function names as the runtime prints them: pointer and value
+    /// receivers, type parameters (`[...]` and go.shape arguments),
+    /// closures and wrappers; the last path element's dots are `%2e`.
+    fn go_name() -> impl Strategy<Value = String> {
+        let ty = prop::sample::select(vec!["Pool", "ConnPool", "List", "T", "Map", "worker"]);
+        let f = prop::sample::select(vec!["run", "Run", "Push", "F", "loop", "serve"]);
+        let args = prop::sample::select(vec![
+            "[...]",
+            "[go.shape.int,go.shape.string]",
+            "[go.shape.*uint8]",
+            "[go.shape.struct { X int }]",
+        ]);
+        let suffix = prop::sample::select(vec![
+            "",
+            ".func1",
+            ".func2",
+            ".gowrap2",
+            ".func1.1",
+            "-fm",
+            ".deferwrap1",
+            "-range1",
+        ]);
+        (import_path(), 0..6usize, ty, f, args, suffix).prop_map(
+            |(path, form, ty, f, args, suffix)| {
+                let (dir, last) = path.rsplit_once('/').unwrap_or(("", &path));
+                let pkg = format!("{dir}/{}", last.replace('.', "%2e"));
+                let name = match form {
+                    0 => format!("{pkg}.{f}"),
+                    1 => format!("{pkg}.(*{ty}).{f}"),
+                    2 => format!("{pkg}.{ty}.{f}"),
+                    3 => format!("{pkg}.(*{ty}{args}).{f}"),
+                    4 => format!("{pkg}.{ty}{args}.{f}"),
+                    _ => format!("{pkg}.{f}{args}"),
+                };
+                format!("{name}{suffix}")
+            },
+        )
+    }
+
+    /// Names a glob reading of `name` would match: another receiver type
+    /// ending the same way, one character for `[...]`, other type
+    /// arguments, a closure of it.
+    fn neighbours(name: &str) -> Vec<String> {
+        let mut out = vec![
+            name.replace("(*", "(*Conn"),
+            name.replacen("[...]", ".", 1),
+            name.replacen("[...]", "[go.shape.int]", 1),
+            name.replacen(
+                "[go.shape.int,go.shape.string]",
+                "[go.shape.int,go.shape.int]",
+                1,
+            ),
+            name.replacen("go.shape.*uint8", "go.shape.uint8", 1),
+            format!("{name}.func1"),
+            format!("x{name}"),
+        ];
+        out.retain(|n| n != name);
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// The rule baseline writes allows the goroutine it was written
+        /// for, and nothing that differs from it in package, creator or
+        /// top function.
+        #[test]
+        fn a_baseline_rule_matches_only_what_it_saw(
+            package in import_path(),
+            top in go_name(),
+            creator in go_name(),
+            other_package in import_path(),
+            other_top in go_name(),
+            other_creator in go_name(),
+        ) {
+            let seen = (package, top, creator);
+            let policy = baseline_policy(&seen);
+            prop_assert!(allowed(&policy, &seen), "{:?}", policy.rules);
+            let mut variants: Vec<Seen> = Vec::new();
+            variants.push((other_package.clone(), seen.1.clone(), seen.2.clone()));
+            variants.push((format!("{}/sub", seen.0), seen.1.clone(), seen.2.clone()));
+            variants.push((seen.0.replace("v2", "v3"), seen.1.clone(), seen.2.clone()));
+            variants.push((seen.0.clone(), other_top.clone(), seen.2.clone()));
+            variants.push((seen.0.clone(), seen.1.clone(), other_creator.clone()));
+            for n in neighbours(&seen.1) {
+                variants.push((seen.0.clone(), n, seen.2.clone()));
+            }
+            for n in neighbours(&seen.2) {
+                variants.push((seen.0.clone(), seen.1.clone(), n));
+            }
+            for v in variants.into_iter().filter(|v| *v != seen) {
+                prop_assert!(!allowed(&policy, &v), "the rule for {seen:?} allows {v:?}:\n{:?}", policy.rules[0].patterns);
+            }
+        }
+    }
+
+    /// The case of the issue: the rule for `(*Pool).run` does not allow a
+    /// new `(*ConnPool).run` leak, nor the same leak in another package.
+    #[test]
+    fn the_rule_for_a_pool_does_not_allow_a_conn_pool() {
+        let seen: Seen = (
+            "example.com/leakgate/fixtures/ctxworker".into(),
+            "example.com/leakgate/fixtures/ctxworker.(*Pool).run".into(),
+            "example.com/leakgate/fixtures/ctxworker.Start".into(),
+        );
+        let policy = baseline_policy(&seen);
+        let p: Vec<(Field, PatternKind, &str)> = policy.rules[0]
+            .patterns
+            .iter()
+            .map(|p| (p.field, p.kind, p.body()))
+            .collect();
+        assert_eq!(
+            p,
+            vec![
+                (Field::TopFunction, PatternKind::Exact, seen.1.as_str()),
+                (Field::CreatedBy, PatternKind::Exact, seen.2.as_str()),
+                (Field::Package, PatternKind::Exact, seen.0.as_str()),
+            ]
+        );
+        assert!(allowed(&policy, &seen));
+        let conn = (
+            seen.0.clone(),
+            seen.1.replace("(*Pool)", "(*ConnPool)"),
+            seen.2.clone(),
+        );
+        assert!(!allowed(&policy, &conn));
+        let elsewhere = (
+            "example.com/leakgate/fixtures/other".to_string(),
+            seen.1.clone(),
+            seen.2.clone(),
+        );
+        assert!(!allowed(&policy, &elsewhere));
+        assert!(policy.warnings.is_empty(), "{:?}", policy.warnings);
     }
 
     #[test]

@@ -368,9 +368,22 @@ fn retry_section_errors_are_located() {
         e.contains("retry.when: `top_function` is not a valid regular expression"),
         "{e}"
     );
-    assert!(e.contains("[.leakgate.yml:3:"), "{e}");
+    assert!(e.contains("[.leakgate.yml:5:19]"), "{e}");
     let e = config_error("version: 1\nretry:\n  attempts: 2\n  flaky: sometimes\n");
-    assert!(e.contains(".leakgate.yml:4:"), "{e}");
+    assert_error(
+        &e,
+        "4:10",
+        "`retry.flaky` takes `pass` or `fail`, not `sometimes`",
+    );
+    let e = config_error(
+        "version: 1\nretry:\n  attempts: 2\n  when:\n    state: [runnable, chan recieve]\n",
+    );
+    assert_error(
+        &e,
+        "5:23",
+        "retry.when: `chan recieve` is not a state any Go runtime prints",
+    );
+    assert!(e.contains("did you mean `chan receive`?"), "{e}");
 }
 
 #[test]
@@ -442,13 +455,22 @@ fn config_check_prints_the_rules_it_understood() {
         stdout.contains("expires: 2026-01-31 (expired; today is 2026-11-28)"),
         "{stdout}"
     );
+    // A Go name as printed is exact; a bare glob is still a glob, with a
+    // warning to write it `glob:`.
+    assert!(
+        stdout.contains("match top_function  exact  go.opencensus.io/stats/view.(*worker).start"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("match package       glob   example.com/m/**"),
         "{stdout}"
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stdout.contains("match state         regex  /^chan/"),
-        "{stdout}"
+        stderr.contains("`package: example.com/m/**` is read as a glob; write it")
+            && stderr.contains("`glob:example.com/m/**`")
+            && stderr.contains("[policy.yml:9:16]"),
+        "{stderr}"
     );
 }
 
@@ -586,4 +608,198 @@ fn baseline_twice_changes_nothing_and_keeps_what_was_there() {
     // Without --write the merged file goes to standard output.
     let out = repo.run(&["baseline", input.to_str().unwrap()]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), first);
+}
+
+/// Issue 12, item 3: a Go name written as Go prints it is that name. Read
+/// as a glob, `(*er)` matched `(*Worker)` and allowed the worker's leak.
+#[test]
+fn a_go_name_allows_only_that_function() {
+    let repo = Repo::new();
+    let rules = |top: &str| {
+        format!("version: 1\nallow:\n  - id: worker\n    reason: r\n    match:\n      top_function: {top}\n      package: example.com/leakgate/fixtures/ctxworker\nverdict:\n  no_failfast: true\n")
+    };
+    repo.write(
+        ".leakgate.yml",
+        &rules("example.com/leakgate/fixtures/ctxworker.(*er).run"),
+    );
+    let (code, report, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(leak(&report, "TestLabeledWorker")["status"], "new");
+    assert_eq!(rule(&report, "worker")["unused"], true);
+
+    repo.write(
+        ".leakgate.yml",
+        &rules("example.com/leakgate/fixtures/ctxworker.(*Worker).run"),
+    );
+    let (code, report, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(leak(&report, "TestLabeledWorker")["status"], "allowed");
+
+    // Globs are explicit: with `glob:` the same text is a wildcard.
+    repo.write(
+        ".leakgate.yml",
+        &rules("glob:example.com/leakgate/fixtures/ctxworker.(*er).run"),
+    );
+    let (code, _, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// The same for a creator with a pointer receiver, in the 50-goroutine
+/// report of perevent (`created by ...perevent.(*Consumer).OnEvent`).
+#[test]
+fn a_creator_with_a_receiver_is_exact() {
+    let repo = Repo::new();
+    let policy = |created_by: &str| {
+        format!("version: 1\nallow:\n  - id: consumer\n    reason: r\n    match:\n      created_by: \"{created_by}\"\n      package: example.com/leakgate/fixtures/perevent\n")
+    };
+    repo.write(
+        ".leakgate.yml",
+        &policy("example.com/leakgate/fixtures/perevent.(*Consumer).OnEvent"),
+    );
+    let (_, report, _) = repo.check("all.json", &[]);
+    let perevent: Vec<&Value> = report["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["package"] == "example.com/leakgate/fixtures/perevent")
+        .collect();
+    assert!(!perevent.is_empty());
+    assert!(
+        perevent.iter().all(|l| l["status"] == "allowed"),
+        "{perevent:?}"
+    );
+    repo.write(
+        ".leakgate.yml",
+        &policy("example.com/leakgate/fixtures/perevent.(*sumer).OnEvent"),
+    );
+    let (_, report, _) = repo.check("all.json", &[]);
+    assert_eq!(rule(&report, "consumer")["matched"], 0);
+}
+
+/// A rule written by `baseline` names the package whose test reported the
+/// leak: the same goroutine reported by another package is a new leak.
+#[test]
+fn baseline_rules_are_scoped_to_their_package() {
+    let repo = Repo::new();
+    let out = repo.run(&[
+        "baseline",
+        fixture("labels.json").to_str().unwrap(),
+        "--write",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = repo.read(".leakgate.yml");
+    assert!(
+        text.contains("      top_function: \"example.com/leakgate/fixtures/ctxworker.(*Worker).run\"\n      created_by: \"example.com/leakgate/fixtures/ctxworker.Start\"\n      package: \"example.com/leakgate/fixtures/ctxworker\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://github.com/leakgate/leakgate/blob/main/docs/policy.md"),
+        "{text}"
+    );
+    repo.write(
+        ".leakgate.yml",
+        &format!("{text}verdict:\n  no_failfast: true\n"),
+    );
+    let (code, _, stderr) = repo.check("labels.json", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // `config check` has nothing to warn about in what baseline wrote.
+    let out = repo.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("any package"), "{stderr}");
+
+    // The same run, as if package `other` had reported it.
+    let moved = std::fs::read_to_string(fixture("labels.json"))
+        .unwrap()
+        .replace(
+            "\"Package\":\"example.com/leakgate/fixtures/ctxworker\"",
+            "\"Package\":\"example.com/leakgate/fixtures/other\"",
+        );
+    let input = repo.write("moved.json", &moved);
+    let json = repo.path().join("moved-report.json");
+    let out = repo.run(&[
+        "check",
+        input.to_str().unwrap(),
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let l = leak(&report, "TestLabeledWorker");
+    assert_eq!(l["package"], "example.com/leakgate/fixtures/other");
+    assert_eq!(l["status"], "new");
+}
+
+#[test]
+fn config_check_warns_about_rules_for_any_package() {
+    let repo = Repo::new();
+    repo.write(
+        ".leakgate.yml",
+        "version: 1\nallow:\n  - id: worker\n    reason: r\n    match:\n      created_by: example.com/leakgate/fixtures/ctxworker.Start\n  - id: oc\n    reason: a library's process-wide worker\n    library: go.opencensus.io\n    match:\n      top_function: go.opencensus.io/stats/view.(*worker).start\n",
+    );
+    let out = repo.run(&["config", "check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("rule `worker` matches leaks reported by any package"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[.leakgate.yml:3:5]"), "{stderr}");
+    assert!(
+        !stderr.contains("rule `oc`"),
+        "a library rule is meant for any package: {stderr}"
+    );
+}
+
+/// Issue 12, item 5: a state no Go runtime prints is an error with a
+/// suggestion, not a rule that silently matches nothing.
+#[test]
+fn a_misspelt_state_is_an_error_with_a_suggestion() {
+    let e = config_error(
+        "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: \"chan recieve\"\n",
+    );
+    assert_error(
+        &e,
+        "6:14",
+        "rule `a`: `chan recieve` is not a state any Go runtime prints",
+    );
+    assert!(e.contains("did you mean `chan receive`?"), "{e}");
+    let e = config_error(
+        "version: 1\nallow:\n  - id: a\n    reason: r\n    match:\n      state: chan receive, 5 minutes\n",
+    );
+    assert!(e.contains("write `chan receive`"), "{e}");
+}
+
+#[test]
+fn type_errors_name_the_key_and_what_it_takes() {
+    let e = config_error("version: one\n");
+    assert_error(&e, "1:10", "`version` takes the number 1, not `one`");
+    assert!(!e.contains("invalid u32"), "{e}");
+    let e = config_error("version: 1\nallow:\n  - id: a\n    reason: r\n    match: select\n");
+    assert_error(&e, "5:12", "`match` of a rule takes a map");
+    assert!(!e.contains("expected mapping start"), "{e}");
+    let e = config_error("version: 1\nextends: known-libraries\n");
+    assert_error(
+        &e,
+        "2:10",
+        "`extends` takes a list of embedded lists, not `known-libraries`",
+    );
+    assert!(e.contains("extends: [known-libraries]"), "{e}");
+}
+
+/// Users have the binary, not the repository: errors link the published
+/// page.
+#[test]
+fn errors_link_the_published_docs() {
+    let e = config_error("version: 2\n");
+    assert!(
+        e.contains("https://github.com/leakgate/leakgate/blob/") && e.contains("docs/policy.md"),
+        "{e}"
+    );
+    assert!(!e.contains("see docs/policy.md"), "{e}");
 }
