@@ -406,7 +406,7 @@ pub struct Worktree {
 }
 
 impl Worktree {
-    /// `git worktree add --detach` of `commit` in a new temporary
+    /// `git worktree add --detach` of `commit` (a commit id) in a new temporary
     /// directory, locked with this process's pid (so that a later run can
     /// tell it was left by a process that died). Hooks do not run for it.
     pub fn add(repo: &Path, commit: &str) -> Result<Worktree, HookError> {
@@ -441,7 +441,7 @@ impl Worktree {
                 "--reason",
                 &reason,
                 &tree.path.to_string_lossy(),
-                &format!("{commit}^{{commit}}"),
+                commit,
             ],
         )?;
         Ok(tree)
@@ -561,12 +561,29 @@ pub fn check_push(
             path.display()
         )));
     }
-    // One check per pushed commit, whatever refs it is pushed as.
+    // One check per pushed commit, whatever refs (branches, tags) it is
+    // pushed as.
     let mut tips: Vec<(String, Vec<&PushedRef>)> = Vec::new();
     for r in refs {
-        match tips.iter_mut().find(|(sha, _)| *sha == r.local_sha) {
+        let Ok(commit) = git(
+            dir,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{}^{{commit}}", r.local_sha),
+            ],
+        ) else {
+            note(Note::Line(format!(
+                "leakgate: {} at {} is not a commit; nothing to test",
+                r.remote_ref,
+                short(&r.local_sha)
+            )));
+            continue;
+        };
+        match tips.iter_mut().find(|(sha, _)| *sha == commit) {
             Some((_, rs)) => rs.push(r),
-            None => tips.push((r.local_sha.clone(), vec![r])),
+            None => tips.push((commit, vec![r])),
         }
     }
     let mut code = crate::exit::PASS;

@@ -64,8 +64,9 @@ const WORKER_TEST: &str = "package svc\n\nimport (\n\t\"testing\"\n\n\t\"go.uber
 /// only (a leak on every run when the variable is unset).
 const FLAKY_TEST: &str = "package flaky\n\nimport (\n\t\"os\"\n\t\"testing\"\n\n\t\"go.uber.org/goleak\"\n)\n\nfunc TestFlaky(t *testing.T) {\n\tdefer goleak.VerifyNone(t)\n\tmarker := os.Getenv(\"HOOKTEST_MARKER\")\n\tif _, err := os.Stat(marker); err != nil {\n\t\t_ = os.WriteFile(marker, nil, 0o644)\n\t\tblock := make(chan struct{})\n\t\tgo func() { <-block }()\n\t}\n}\n";
 
-/// A test that runs until it is stopped.
-const SLOW_TEST: &str = "package slow\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) {\n\ttime.Sleep(2 * time.Minute)\n}\n";
+/// A test that runs until the file named by `$HOOKTEST_RELEASE` exists
+/// (at most a minute).
+const SLOW_TEST: &str = "package slow\n\nimport (\n\t\"os\"\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) {\n\trelease := os.Getenv(\"HOOKTEST_RELEASE\")\n\tfor i := 0; i < 600; i++ {\n\t\tif _, err := os.Stat(release); release != \"\" && err == nil {\n\t\t\treturn\n\t\t}\n\t\ttime.Sleep(100 * time.Millisecond)\n\t}\n}\n";
 
 /// A policy that allows the leak of `WORKER_LEAKY`.
 const ALLOW_WORKER: &str = "version: 1\nallow:\n  - id: worker\n    reason: the hook test allows it\n    match:\n      origin: svc/worker.go\n";
@@ -498,20 +499,14 @@ fn the_retry_policy_of_the_pushed_tree_applies() {
     assert!(err.contains("flaky"), "{err}");
 }
 
-/// Ctrl-C while the hook's `go test` runs: the push is refused (exit 2)
-/// and the temporary worktree is removed.
-#[test]
-fn an_interrupted_hook_removes_its_worktree() {
-    let Some(f) = Fixture::new() else { return };
-    let (pushed, err) = f.push(&["-u", "origin", "main"]);
-    assert!(pushed, "{err}");
-    f.write("svc/slow/slow_test.go", SLOW_TEST);
-    f.commit("slow");
-    let input = format!(
-        "refs/heads/main {} refs/heads/main {}\n",
-        f.rev("main"),
-        f.remote_rev("main").unwrap()
-    );
+/// Starts `leakgate hook run` on `input`; returns it once it has started
+/// `go test` (with the worktree in place), and the thread collecting its
+/// standard error.
+fn start_hook_run(
+    f: &Fixture,
+    input: &str,
+    release: &Path,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
     let bin = env!("CARGO_BIN_EXE_leakgate");
     let mut c = command(
         &f.work,
@@ -519,6 +514,7 @@ fn an_interrupted_hook_removes_its_worktree() {
         &["hook", "run", "origin", f.remote.to_str().unwrap()],
     );
     c.env("TMPDIR", &f.tmpdir)
+        .env("HOOKTEST_RELEASE", release)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
@@ -546,19 +542,84 @@ fn an_interrupted_hook_removes_its_worktree() {
     rx.recv_timeout(std::time::Duration::from_secs(120))
         .expect("the hook never started go test");
     // The worktree exists while go test runs.
-    let list = sh(&f.work, "git", &["worktree", "list", "--porcelain"]);
-    let list = String::from_utf8_lossy(&list.stdout).to_string();
-    assert_eq!(
-        list.lines().filter(|l| l.starts_with("worktree ")).count(),
-        2,
-        "{list}"
-    );
+    assert_eq!(worktrees(&f.work), 2);
     std::thread::sleep(std::time::Duration::from_millis(1500));
+    (child, reader)
+}
+
+fn worktrees(work: &Path) -> usize {
+    let list = sh(work, "git", &["worktree", "list", "--porcelain"]);
+    String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter(|l| l.starts_with("worktree "))
+        .count()
+}
+
+/// Ctrl-C while the hook's `go test` runs: the push is refused (exit 2)
+/// and the temporary worktree is removed. A hook killed outright leaves
+/// its worktree; the next run removes it.
+#[test]
+fn an_interrupted_hook_removes_its_worktree() {
+    let Some(f) = Fixture::new() else { return };
+    let (pushed, err) = f.push(&["-u", "origin", "main"]);
+    assert!(pushed, "{err}");
+    f.write("svc/slow/slow_test.go", SLOW_TEST);
+    f.commit("slow");
+    let input = format!(
+        "refs/heads/main {} refs/heads/main {}\n",
+        f.rev("main"),
+        f.remote_rev("main").unwrap()
+    );
+    let release = f.tmpdir.parent().unwrap().join("release");
+
+    let (mut child, reader) = start_hook_run(&f, &input, &release);
     ok(&f.work, "kill", &["-INT", &child.id().to_string()]);
     let status = child.wait().unwrap();
     let err = reader.join().unwrap();
     assert_eq!(status.code(), Some(2), "{err}");
     f.assert_no_worktree_left(&err);
+
+    let (mut child, reader) = start_hook_run(&f, &input, &release);
+    ok(&f.work, "kill", &["-KILL", &child.id().to_string()]);
+    child.wait().unwrap();
+    // The orphaned test ends.
+    std::fs::write(&release, "").unwrap();
+    drop(reader);
+    assert_eq!(worktrees(&f.work), 2, "nothing was left to remove");
+    let bin = env!("CARGO_BIN_EXE_leakgate");
+    let out = command(&f.work, bin, &["hook", "run", "origin", "url"])
+        .env("TMPDIR", &f.tmpdir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("left by a pre-push check that was killed"),
+        "{err}"
+    );
+    f.assert_no_worktree_left(&err);
+}
+
+/// A tag pushed at a branch's commit is one check; a new tag at a commit
+/// the remote has is nothing to test.
+#[test]
+fn refs_of_one_commit_are_checked_once() {
+    let Some(f) = Fixture::new() else { return };
+    f.install(&[]);
+    let (pushed, err) = f.push(&["-u", "origin", "main"]);
+    assert!(pushed, "{err}");
+    f.git(&["tag", "-a", "-m", "old", "v0"]);
+    let (pushed, err) = f.push(&["origin", "v0"]);
+    assert!(pushed, "{err}");
+    assert!(!err.contains("go test"), "{err}");
+    f.write("svc/worker.go", WORKER_LEAKY);
+    f.commit("leak");
+    f.git(&["tag", "-a", "-m", "new", "v1"]);
+    let (pushed, err) = f.push(&["origin", "main", "v1"]);
+    assert!(!pushed, "{err}");
+    assert_eq!(err.matches("LEAK svc/worker.go:6").count(), 1, "{err}");
+    assert!(err.contains("refs/heads/main, refs/tags/v1"), "{err}");
 }
 
 #[test]
