@@ -327,6 +327,24 @@ fn a_clean_push_is_accepted_despite_an_uncommitted_leak() {
     assert_eq!(f.remote_rev("feature"), Some(f.rev("feature")));
 }
 
+/// A pushed commit whose changed package does not compile is refused (its
+/// build failure is a failure), not passed as "nothing to test".
+#[test]
+fn a_commit_that_does_not_build_is_refused() {
+    let Some(f) = Fixture::new() else { return };
+    f.install(&[]);
+    let (pushed, err) = f.push(&["-u", "origin", "main"]);
+    assert!(pushed, "{err}");
+    f.write(
+        "svc/worker.go",
+        "package svc\n\nfunc Start(f func()) (stop func()) {\n",
+    );
+    f.commit("broken");
+    let (pushed, err) = f.push(&["origin", "main"]);
+    assert!(!pushed, "a commit that does not build was pushed: {err}");
+    assert!(err.contains("leakgate: FAIL"), "{err}");
+}
+
 /// (d) The binary the hook was installed with is gone; another one is on
 /// `PATH`. The hook uses it, and says so; with none at all it refuses the
 /// push with a message saying what to do.
