@@ -230,8 +230,9 @@ pub fn is_go_name(text: &str) -> bool {
 /// - test names: when the top-level test has none of them and subtests
 ///   have no `*` or `?` (`TestSort/[3_1_2]` is a subtest name);
 /// - import paths (`package`) never contain them, no state contains
-///   them, and Go module file paths (`origin`) contain no `*` or `?`:
-///   such values are globs written the old way.
+///   them: such values are globs written the old way;
+/// - file paths (`origin`): when they have no `*` or `?` (Go file names
+///   never do; they may have brackets and braces).
 pub fn is_literal(field: Field, text: &str) -> bool {
     match field {
         Field::TopFunction | Field::AnyFunction | Field::CreatedBy => is_go_name(text),
@@ -239,7 +240,8 @@ pub fn is_literal(field: Field, text: &str) -> bool {
             let top = text.split('/').next().unwrap_or(text);
             !top.contains(['*', '?', '[', '{']) && !text.contains(['*', '?'])
         }
-        Field::Package | Field::State | Field::Origin => false,
+        Field::Origin => !text.contains(['*', '?']),
+        Field::Package | Field::State => false,
     }
 }
 
@@ -818,6 +820,31 @@ mod tests {
         assert_eq!(hit("pkg.(*List[...]).Push"), vec![1]);
         assert_eq!(hit("pkg.(*List.).Push"), Vec::<usize>::new());
         assert_eq!(hit("pkg.(*BigList[...]).Push"), Vec::<usize>::new());
+    }
+
+    /// What docs/policy.md says of escapes: `glob:pkg.(\*Pool).*` is every
+    /// method of `*Pool`, and only of `*Pool`.
+    #[test]
+    fn glob_escapes() {
+        for text in ["glob:pkg.(\\*Pool).*", "glob:pkg.\\(\\*Pool\\).*"] {
+            let rules = [vec![Pattern::parse(Field::TopFunction, text).unwrap()]];
+            let refs: Vec<&[Pattern]> = rules.iter().map(|r| r.as_slice()).collect();
+            let m = Matcher::new(&refs).unwrap();
+            let hit = |f: &str| {
+                !m.matching(
+                    &Subject {
+                        top_function: Some(f),
+                        ..Subject::default()
+                    },
+                    &mut Scratch::default(),
+                )
+                .is_empty()
+            };
+            assert!(hit("pkg.(*Pool).run"), "{text}");
+            assert!(hit("pkg.(*Pool).run.func1"), "{text}");
+            assert!(!hit("pkg.(*ConnPool).run"), "{text}");
+            assert!(!hit("pkg.(xPool).run"), "{text}");
+        }
     }
 
     #[test]
