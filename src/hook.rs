@@ -98,6 +98,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, HookError> {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
+        // Git exports it to some hooks; the worktree has an index of its own.
+        .env_remove("GIT_INDEX_FILE")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -745,6 +747,57 @@ mod tests {
                 remote_sha: b,
             }]
         );
+    }
+
+    /// The script quotes the paths it was given, runs the installed
+    /// binary while it exists, then `leakgate` on PATH, then refuses.
+    #[cfg(unix)]
+    #[test]
+    fn hook_script_quotes_and_falls_back_to_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = |path: &Path, name: &str| {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let script = format!(
+                "#!/bin/sh\nprintf '{name}'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done\n"
+            );
+            std::fs::write(path, script).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        let installed = dir.path().join("it's a dir/leakgate");
+        fake(&installed, "installed");
+        let on_path = dir.path().join("bin/leakgate");
+        fake(&on_path, "on-path");
+        let hook = dir.path().join("pre-push");
+        let config = Path::new("ci/it's $HOME.yml");
+        std::fs::write(&hook, hook_text(&installed, Some(config))).unwrap();
+        let run = |path: &str| {
+            let out = Command::new("sh")
+                .arg(&hook)
+                .args(["origin", "u r l"])
+                .env("PATH", path)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        };
+        let system = "/usr/bin:/bin";
+        let with_bin = format!("{}:{system}", dir.path().join("bin").display());
+        let args = "[hook] [run] [--config] [ci/it's $HOME.yml] [origin] [u r l]";
+        assert_eq!(
+            run(&with_bin),
+            (Some(0), format!("installed {args}"), String::new())
+        );
+        std::fs::remove_file(&installed).unwrap();
+        let (code, out, err) = run(&with_bin);
+        assert_eq!((code, out), (Some(0), format!("on-path {args}")));
+        assert!(err.contains("using leakgate from PATH"), "{err}");
+        let (code, out, err) = run(system);
+        assert_eq!((code, out.as_str()), (Some(1), ""));
+        assert!(err.contains("no leakgate on PATH"), "{err}");
     }
 
     #[test]
