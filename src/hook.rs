@@ -324,17 +324,15 @@ pub fn packages_by_module(
         }
         let Some(module) = module else { continue };
         let rel = dir.strip_prefix(module).unwrap_or(Path::new(""));
-        let pkg = if f.ends_with("go.mod") || f.ends_with("go.sum") {
+        let pkg = if f.ends_with("go.mod") || f.ends_with("go.sum") || !has_go_files(dir) {
+            // A package that is gone cannot be listed, nor its dependents
+            // found (which may now fail to build): the whole module.
             "./...".to_string()
         } else if rel.as_os_str().is_empty() {
             ".".to_string()
         } else {
             format!("./{}", rel.to_string_lossy())
         };
-        // A deleted directory is not a package any more.
-        if pkg != "./..." && !dir.is_dir() {
-            continue;
-        }
         out.entry(module.to_path_buf()).or_default().insert(pkg);
     }
     out
@@ -362,6 +360,14 @@ fn go_list(module: &Path, args: &[&str]) -> Result<String, HookError> {
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+fn has_go_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .map_while(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().ends_with(".go") && e.path().is_file())
+    })
 }
 
 /// The packages of the module at `module` that are `changed` or import one
@@ -815,9 +821,19 @@ mod tests {
         .into_iter()
         .map(str::to_string)
         .collect();
+        std::fs::write(top.join("svc/main.go"), "package main\n").unwrap();
+        std::fs::write(top.join("svc/worker/pool.go"), "package worker\n").unwrap();
         let m = packages_by_module(top, &files);
         assert_eq!(m.len(), 1);
         let pkgs: Vec<&String> = m[&top.join("svc")].iter().collect();
         assert_eq!(pkgs, vec![".", "./worker"]);
+        // A package deleted (its directory gone, or left without Go files):
+        // the whole module.
+        std::fs::remove_file(top.join("svc/worker/pool.go")).unwrap();
+        let m = packages_by_module(top, &files);
+        let pkgs: Vec<&String> = m[&top.join("svc")].iter().collect();
+        assert_eq!(pkgs, vec![".", "./..."]);
+        std::fs::remove_dir(top.join("svc/worker")).unwrap();
+        assert_eq!(packages_by_module(top, &files), m);
     }
 }

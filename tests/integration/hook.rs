@@ -345,6 +345,30 @@ fn a_commit_that_does_not_build_is_refused() {
     assert!(err.contains("leakgate: FAIL"), "{err}");
 }
 
+/// A commit that deletes a package another one still imports is refused:
+/// the module is tested, and the importer no longer builds.
+#[test]
+fn deleting_an_imported_package_is_refused() {
+    let Some(f) = Fixture::new() else { return };
+    f.install(&[]);
+    f.write(
+        "svc/clock/clock.go",
+        "package clock\n\n// Zero is nothing.\nconst Zero = 0\n",
+    );
+    f.write(
+        "svc/uses.go",
+        "package svc\n\nimport \"example.com/hooktest/svc/clock\"\n\nvar _ = clock.Zero\n",
+    );
+    f.commit("clock");
+    let (pushed, err) = f.push(&["-u", "origin", "main"]);
+    assert!(pushed, "{err}");
+    f.git(&["rm", "-q", "-r", "svc/clock"]);
+    f.git(&["commit", "-q", "-m", "remove clock"]);
+    let (pushed, err) = f.push(&["origin", "main"]);
+    assert!(!pushed, "svc no longer builds: {err}");
+    assert!(err.contains("go test -json -count=1 ./..."), "{err}");
+}
+
 /// (d) The binary the hook was installed with is gone; another one is on
 /// `PATH`. The hook uses it, and says so; with none at all it refuses the
 /// push with a message saying what to do.
