@@ -237,7 +237,8 @@ pub struct RunTree {
 struct Excerpt {
     head: String,
     head_ends: Vec<usize>,
-    tail: VecDeque<String>,
+    head_meta: Vec<Meta>,
+    tail: VecDeque<(String, Meta)>,
     dropped: usize,
     /// Tail strings of earlier tests, cleared, for reuse.
     free: Vec<String>,
@@ -257,22 +258,53 @@ fn push_bounded(to: &mut String, line: &str) {
     to.push_str(&format!(" [… {} bytes not kept]", line.len() - end));
 }
 
+/// What a kept line may be: a message (and whether Go 1.27 marked it
+/// `error`), or not one (`error-continue` lines), and where it was read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Meta {
+    at: Loc,
+    error: bool,
+    no_message: bool,
+}
+
 impl Excerpt {
-    fn push(&mut self, line: &str) {
+    fn push(&mut self, line: &str, meta: Meta) {
         if self.head_ends.len() < EXCERPT_HEAD {
             push_bounded(&mut self.head, line);
             self.head_ends.push(self.head.len());
+            self.head_meta.push(meta);
             return;
         }
         let mut slot = if self.tail.len() == EXCERPT_TAIL {
             self.dropped += 1;
-            self.tail.pop_front().unwrap_or_default()
+            self.tail.pop_front().map(|(s, _)| s).unwrap_or_default()
         } else {
             self.free.pop().unwrap_or_default()
         };
         slot.clear();
         push_bounded(&mut slot, line);
-        self.tail.push_back(slot);
+        self.tail.push_back((slot, meta));
+    }
+
+    /// The line the next [`Excerpt::push`] drops, if it drops one.
+    fn evicting(&self) -> Option<(&str, Meta)> {
+        if self.head_ends.len() < EXCERPT_HEAD || self.tail.len() < EXCERPT_TAIL {
+            return None;
+        }
+        self.tail.front().map(|(s, m)| (s.as_str(), *m))
+    }
+
+    /// The head's lines, in order.
+    fn head_lines(&self) -> impl Iterator<Item = (&str, Meta)> {
+        let mut start = 0;
+        self.head_ends
+            .iter()
+            .zip(&self.head_meta)
+            .map(move |(&end, &m)| {
+                let l = &self.head[start..end];
+                start = end;
+                (l, m)
+            })
     }
 
     fn lines(&self) -> Vec<String> {
@@ -285,7 +317,7 @@ impl Excerpt {
         if self.dropped > 0 {
             v.push(format!("[… {} lines not kept …]", self.dropped));
         }
-        v.extend(self.tail.iter().cloned());
+        v.extend(self.tail.iter().map(|(s, _)| s.clone()));
         v
     }
 
@@ -299,9 +331,10 @@ impl Excerpt {
         }
         self.head.clear();
         self.head_ends.clear();
+        self.head_meta.clear();
         // Short strings are kept for the next test's tail (at most
         // EXCERPT_TAIL of them: the tail never holds more).
-        for s in self.tail.drain(..) {
+        for (s, _) in self.tail.drain(..) {
             if s.capacity() <= 256 {
                 self.free.push(s);
             }
@@ -316,24 +349,41 @@ pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
     // The testing package indents (4 spaces per level); some JUnit
     // writers strip that.
     let t = trim_start(line);
-    // The first `.go:` (a search for `:` beats building a substring
-    // searcher on every output line).
     let b = t.as_bytes();
-    let colon = memchr::memchr_iter(b':', b).find(|&i| i >= 3 && &b[i - 3..i] == b".go")?;
-    let file = &t[..colon];
-    if file.contains(' ') || file.len() <= 3 {
+    // The first `.go:`, in a file name without spaces: most lines that are
+    // not messages stop at their first space.
+    let mut colon = None;
+    for (i, w) in b.windows(4).enumerate() {
+        match w[3] {
+            b' ' => return None,
+            b':' if &w[..3] == b".go" => {
+                colon = Some(i + 3);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let colon = colon?;
+    if colon <= 3 {
         return None;
     }
-    let rest = &t[colon + 1..];
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let file = &t[..colon];
+    let mut n: u32 = 0;
+    let mut digits = 0;
+    for &c in &b[colon + 1..] {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+        digits += 1;
+    }
     if digits == 0 {
         return None;
     }
-    let after = &rest[digits..];
+    let after = &t[colon + 1 + digits..];
     let text = after
         .strip_prefix(": ")
         .or_else(|| after.strip_prefix(':'))?;
-    let n: u32 = rest[..digits].parse().ok()?;
     Some((file, n, text))
 }
 
@@ -377,10 +427,10 @@ struct Stream {
     partial: String,
     found: Vec<(Found, Loc)>,
     excerpt: Excerpt,
-    messages: Vec<Message>,
-    /// Messages of passed tests, for reuse (their strings keep capacity).
-    spare_messages: Vec<Message>,
-    more_messages: usize,
+    /// Messages of lines that left the excerpt (the excerpt's own lines
+    /// are read for messages only if the evidence is asked for: a passing
+    /// test's messages are never parsed).
+    messages: Messages,
     typed: bool,
     /// Package level only: keep lines that are not `go test`'s own.
     package_level: bool,
@@ -388,6 +438,51 @@ struct Stream {
     own_line_count: usize,
     /// `FAIL\tpkg [build failed]` / `[setup failed]` (Go 1.22–1.23 JSON).
     build_failed: bool,
+}
+
+/// `file:line:` messages, at most [`MAX_MESSAGES`], the rest counted.
+#[derive(Default)]
+struct Messages {
+    list: Vec<Message>,
+    /// Messages of earlier tests, for reuse (their strings keep capacity).
+    spare: Vec<Message>,
+    more: usize,
+}
+
+impl Messages {
+    /// Keeps `line` if it is a message.
+    fn record(&mut self, line: &str, meta: Meta) {
+        if meta.no_message {
+            return;
+        }
+        let Some((file, n, text)) = decoration(line) else {
+            return;
+        };
+        if self.list.len() >= MAX_MESSAGES {
+            self.more += 1;
+            return;
+        }
+        let mut m = self.spare.pop().unwrap_or(Message {
+            file: String::new(),
+            line: 0,
+            text: String::new(),
+            error: false,
+            at: meta.at,
+        });
+        m.file.clear();
+        m.file.push_str(file);
+        m.text.clear();
+        m.text.push_str(text);
+        m.line = n;
+        m.error = meta.error;
+        m.at = meta.at;
+        self.list.push(m);
+    }
+
+    fn clear(&mut self) {
+        self.spare.append(&mut self.list);
+        self.more = 0;
+    }
 }
 
 /// Streams of passed tests kept for reuse, at most.
@@ -403,8 +498,7 @@ impl Stream {
         self.partial.clear();
         self.found.clear();
         self.excerpt.clear();
-        self.spare_messages.append(&mut self.messages);
-        self.more_messages = 0;
+        self.messages.clear();
         self.typed = false;
         self.own_lines.clear();
         self.own_line_count = 0;
@@ -461,10 +555,15 @@ impl Stream {
             return;
         }
         if !in_report {
-            self.excerpt.push(line);
-            if kind != Some("error-continue") {
-                self.message(line, kind, at);
+            if let Some((old, meta)) = self.excerpt.evicting() {
+                self.messages.record(old, meta);
             }
+            let meta = Meta {
+                at,
+                error: kind == Some("error"),
+                no_message: kind == Some("error-continue"),
+            };
+            self.excerpt.push(line, meta);
             if self.package_level && !self.scanner.is_busy() && !is_go_test_line(line) {
                 self.own_line_count += 1;
                 if self.own_lines.len() < MAX_OWN_LINES {
@@ -474,31 +573,6 @@ impl Stream {
                 }
             }
         }
-    }
-
-    fn message(&mut self, line: &str, kind: Option<&str>, at: Loc) {
-        let Some((file, n, text)) = decoration(line) else {
-            return;
-        };
-        if self.messages.len() >= MAX_MESSAGES {
-            self.more_messages += 1;
-            return;
-        }
-        let mut m = self.spare_messages.pop().unwrap_or(Message {
-            file: String::new(),
-            line: 0,
-            text: String::new(),
-            error: false,
-            at,
-        });
-        m.file.clear();
-        m.file.push_str(file);
-        m.text.clear();
-        push_bounded(&mut m.text, text);
-        m.line = n;
-        m.error = kind == Some("error");
-        m.at = at;
-        self.messages.push(m);
     }
 
     fn finish(&mut self, at: Loc) {
@@ -513,10 +587,33 @@ impl Stream {
 
     /// What the output proved, the stream left ready for reuse.
     fn evidence(&mut self) -> Evidence {
+        // In output order: the head, the lines that left the tail, the tail.
+        let evicted = std::mem::take(&mut self.messages.list);
+        let mut all = Messages {
+            list: Vec::new(),
+            spare: std::mem::take(&mut self.messages.spare),
+            more: 0,
+        };
+        for (l, m) in self.excerpt.head_lines() {
+            all.record(l, m);
+        }
+        for m in evicted {
+            if all.list.len() < MAX_MESSAGES {
+                all.list.push(m);
+            } else {
+                all.more += 1;
+            }
+        }
+        all.more += self.messages.more;
+        for (l, m) in &self.excerpt.tail {
+            all.record(l, *m);
+        }
+        self.messages.spare = std::mem::take(&mut all.spare);
+        self.messages.more = 0;
         Evidence {
             found: std::mem::take(&mut self.found),
-            messages: std::mem::take(&mut self.messages),
-            more_messages: self.more_messages,
+            messages: all.list,
+            more_messages: all.more,
             typed: self.typed,
             excerpt: if self.excerpt.is_empty() {
                 Vec::new()
@@ -604,6 +701,14 @@ impl Tests {
         self.hot.as_mut().map(|(_, v)| v)
     }
 
+    /// Like `get_mut`, without making it the hot one.
+    fn peek_mut(&mut self, name: &str) -> Option<&mut Running> {
+        if self.is_hot(name) {
+            return self.hot.as_mut().map(|(_, v)| v);
+        }
+        self.map.get_mut(name)
+    }
+
     fn remove_entry(&mut self, name: &str) -> Option<(String, Running)> {
         if self.is_hot(name) {
             return self.hot.take();
@@ -664,7 +769,7 @@ impl Pkg {
                 b.last_top_start = Some(b.last_top_start.map_or(start_seq, |s| s.max(start_seq)))
             }
             Some((parent, _)) => {
-                if let Some(p) = self.tests.get_mut(parent) {
+                if let Some(p) = self.tests.peek_mut(parent) {
                     p.last_passed_child =
                         Some(p.last_passed_child.map_or(start_seq, |s| s.max(start_seq)));
                 }
@@ -1252,7 +1357,7 @@ impl Sink for Collector<'_> {
                     .entry(import_path.into_owned())
                     .or_default();
                 for line in text.lines() {
-                    e.push(line);
+                    e.push(line, Meta::default());
                 }
             }
             Event::BuildFail { import_path } => {
@@ -1326,11 +1431,50 @@ mod tests {
     fn excerpt_is_bounded() {
         let mut e = Excerpt::default();
         for i in 0..1000 {
-            e.push(&format!("line {i}"));
+            e.push(&format!("line {i}"), Meta::default());
         }
         let lines = e.lines();
         assert_eq!(lines.len(), EXCERPT_HEAD + 1 + EXCERPT_TAIL);
         assert_eq!(lines.last().unwrap(), "line 999");
+    }
+
+    #[test]
+    fn messages_are_found_in_order_wherever_the_excerpt_drops_them() {
+        let at = |line| Loc { input: 0, line };
+        // Messages only in the middle, which the excerpt does not keep.
+        let mut st = Stream::default();
+        for i in 0..400u64 {
+            let line = if (100..110).contains(&i) {
+                format!("    a_test.go:{i}: middle {i}")
+            } else {
+                format!("plain {i}")
+            };
+            st.line(&line, None, at(i));
+        }
+        let ev = st.evidence();
+        let got: Vec<(u32, u64)> = ev.messages.iter().map(|m| (m.line, m.at.line)).collect();
+        let want: Vec<(u32, u64)> = (100..110).map(|i| (i as u32, i)).collect();
+        assert_eq!(got, want);
+        assert_eq!(ev.more_messages, 0);
+        // Every line a message: the first MAX_MESSAGES in order, the rest
+        // counted; Go 1.27 marks kept, `error-continue` lines skipped.
+        let mut st = Stream::default();
+        for i in 0..500u64 {
+            let kind = match i % 3 {
+                0 => Some("error"),
+                1 => None,
+                _ => Some("error-continue"),
+            };
+            st.line(&format!("    a_test.go:{i}: m"), kind, at(i));
+        }
+        let ev = st.evidence();
+        let kept: Vec<u64> = (0..500).filter(|i| i % 3 != 2).collect();
+        assert_eq!(
+            ev.messages.iter().map(|m| m.at.line).collect::<Vec<_>>(),
+            kept[..MAX_MESSAGES].to_vec()
+        );
+        assert!(ev.messages.iter().all(|m| m.error == (m.at.line % 3 == 0)));
+        assert_eq!(ev.more_messages, kept.len() - MAX_MESSAGES);
     }
 
     #[test]
