@@ -138,25 +138,39 @@ pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
     .with_policy(outcome)
 }
 
-/// Applies the policy, retries what `config` says is retryable through
-/// `runner`, and judges. A run that cannot be judged (problems, incomplete
-/// input) is not retried.
+/// [`judge_with_retries_as`] with reruns of `base` in the runner's own
+/// directory and environment.
 pub fn judge_with_retries(
-    mut findings: findings::Findings,
+    findings: findings::Findings,
     policy: &Policy,
     config: &retry::RetryConfig,
     base: &retry::Base,
     runner: &mut dyn retry::Runner,
 ) -> Analysis {
+    let invocation = retry::Invocation::new(base.clone());
+    judge_with_retries_as(findings, policy, config, &invocation, runner)
+}
+
+/// Applies the policy, plans retries of what `config` says is retryable
+/// (reruns repeat the first run as `invocation` says: command, directory,
+/// environment), runs them through `runner`, and judges. A run that cannot
+/// be judged (problems, incomplete input) is not retried. Flaky statuses
+/// are derived from the attempts ([`retry::statuses`]), after every rerun.
+pub fn judge_with_retries_as(
+    mut findings: findings::Findings,
+    policy: &Policy,
+    config: &retry::RetryConfig,
+    invocation: &retry::Invocation,
+    runner: &mut dyn retry::Runner,
+) -> Analysis {
     let evaluation = policy::evaluate_full(&findings, policy);
     let outcome = policy::PolicyOutcome::new(policy, &evaluation);
-    let mut statuses = evaluation.statuses;
     let judgeable =
         findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
     if !judgeable {
         return verdict::judge_with(
             findings,
-            statuses,
+            evaluation.statuses,
             policy.is_default(),
             Vec::new(),
             config.flaky,
@@ -164,15 +178,9 @@ pub fn judge_with_retries(
         )
         .with_policy(outcome);
     }
-    let mut records = retry::plan(&findings, &statuses, config);
-    retry::execute(
-        &mut findings,
-        &mut statuses,
-        &mut records,
-        config,
-        base,
-        runner,
-    );
+    let mut records = retry::plan(&findings, &evaluation.statuses, config, invocation);
+    retry::execute(&mut findings, &mut records, config, runner);
+    let statuses = retry::statuses(&findings, &evaluation.statuses, &records);
     verdict::judge_with(
         findings,
         statuses,

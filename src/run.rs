@@ -37,7 +37,7 @@ use crate::findings::{Collector, Findings, Problem};
 use crate::ingest::{self, Format, FormatChoice, IngestError, InputSummary};
 use crate::paths::Repo;
 use crate::retry::rerun::Target;
-use crate::retry::{AttemptRun, Runner};
+use crate::retry::{AttemptRun, Rerun, Runner};
 
 /// Time between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
@@ -288,6 +288,17 @@ pub fn run(
     interrupt: &Arc<AtomicBool>,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<RunOutput, RunError> {
+    run_with_env(spawn, &[], repo, interrupt, on_progress)
+}
+
+/// [`run`] with `env` set on top of the inherited environment.
+pub fn run_with_env(
+    spawn: &Spawn,
+    env: &[(String, String)],
+    repo: &Repo,
+    interrupt: &Arc<AtomicBool>,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let Some(program) = spawn.argv.first() else {
         return Err(RunError::NoCommand);
@@ -310,6 +321,7 @@ pub fn run(
     if let Some(dir) = &spawn.cwd {
         cmd.current_dir(dir);
     }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
         program: program.clone(),
         source,
@@ -425,9 +437,12 @@ pub fn run(
 /// Told before each attempt: (target, command, attempt, attempts).
 pub type OnStart<'a> = Box<dyn FnMut(&Target, &[String], u32, u32) + 'a>;
 
-/// Reruns through [`run`], for [`crate::retry::execute`].
+/// Reruns through [`run`], for [`crate::retry::execute`]: each in the
+/// plan's directory, with the plan's variables set on top of leakgate's own
+/// environment (which the first run's command had too).
 pub struct AttemptRunner<'a> {
-    /// Where reruns run.
+    /// Where reruns whose plan names no directory run (`None`: the
+    /// current directory).
     pub cwd: Option<PathBuf>,
     /// Per-attempt time limit.
     pub timeout: Duration,
@@ -435,32 +450,34 @@ pub struct AttemptRunner<'a> {
     pub repo: &'a Repo,
     /// Set by SIGINT/SIGTERM.
     pub interrupt: Arc<AtomicBool>,
-    /// Told before each attempt: (target, command, attempt, attempts).
+    /// Told before each attempt.
     pub on_start: OnStart<'a>,
-    /// Told after each attempt.
+    /// Told after each package of an attempt.
     pub on_progress: Box<dyn FnMut(&Progress) + 'a>,
 }
 
 impl Runner for AttemptRunner<'_> {
-    fn run(&mut self, target: &Target, argv: &[String], number: u32, of: u32) -> AttemptRun {
-        (self.on_start)(target, argv, number, of);
+    fn run(&mut self, rerun: &Rerun, number: u32, of: u32) -> AttemptRun {
+        (self.on_start)(&rerun.target, &rerun.argv, number, of);
+        let cwd = rerun.dir.clone().or_else(|| self.cwd.clone());
         let spawn = Spawn {
-            argv: argv.to_vec(),
-            cwd: self.cwd.clone(),
+            argv: rerun.argv.clone(),
+            cwd: cwd.clone(),
             timeout: Some(self.timeout),
             jsonfile: None,
-            name: format!("retry {number} of {}", crate::retry::rerun::display(argv)),
+            name: format!(
+                "retry {number} of {}",
+                crate::retry::rerun::display(&rerun.argv)
+            ),
             format: FormatChoice::Auto,
         };
         let started = Instant::now();
         let on_progress = &mut self.on_progress;
-        let result = run(&spawn, self.repo, &self.interrupt, &mut |p| on_progress(p));
+        let result = run_with_env(&spawn, &rerun.env, self.repo, &self.interrupt, &mut |p| {
+            on_progress(p)
+        });
         match result {
             Ok(out) => {
-                let key = (
-                    target.package().to_string(),
-                    target.test().map(str::to_string),
-                );
                 let error = match out.end {
                     End::TimedOut(t) => {
                         Some(format!("timed out after {}", humantime::format_duration(t)))
@@ -469,7 +486,6 @@ impl Runner for AttemptRunner<'_> {
                     End::Exited(_) => None,
                 };
                 AttemptRun {
-                    target_outcome: out.outcomes.get(&key).copied(),
                     exit_code: match out.end {
                         End::Exited(c) => c,
                         _ => None,
@@ -480,7 +496,10 @@ impl Runner for AttemptRunner<'_> {
                 }
             }
             Err(e) => AttemptRun {
-                error: Some(e.to_string()),
+                error: Some(match &cwd {
+                    Some(d) => format!("{e} (in {})", d.display()),
+                    None => e.to_string(),
+                }),
                 duration: started.elapsed(),
                 ..AttemptRun::default()
             },

@@ -7,6 +7,7 @@
 //! of it, ungrouped; `groups` gives the grouping. `fingerprint` is stable
 //! across runs and machines. See `docs/json-report.md`.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -14,7 +15,8 @@ use serde::Serialize;
 use crate::findings::{self, LeakSource, LeakedGoroutine};
 use crate::paths::SourceRef;
 use crate::policy::LeakStatus;
-use crate::retry::{RetryOutcome, RetryRecord};
+use crate::retry::rerun::Selection;
+use crate::retry::{LeakKey, Plan, RetryOutcome, RetryRecord};
 use crate::scan::ReportOrigin;
 use crate::verdict::Analysis;
 
@@ -194,6 +196,55 @@ struct Retry<'a> {
     reason: &'a str,
     command: Option<String>,
     passed_in_attempt: Option<u32>,
+    plan: RetryPlan<'a>,
+}
+
+/// The retry plan, decided before anything ran.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum RetryPlan<'a> {
+    Rerun {
+        package: &'a str,
+        reporter: Option<&'a str>,
+        /// Top-level tests run (`null`: the whole package).
+        tests: Option<&'a [String]>,
+        count: u32,
+        command: String,
+        argv: &'a [String],
+        /// `null`: the directory leakgate ran in.
+        dir: Option<String>,
+        env: BTreeMap<&'a str, &'a str>,
+        must_run: &'a [String],
+        why: &'a str,
+    },
+    Skip {
+        why: &'a str,
+    },
+}
+
+fn retry_plan(r: &RetryRecord) -> RetryPlan<'_> {
+    match &r.plan {
+        Plan::Rerun(p) => RetryPlan::Rerun {
+            package: p.target.package(),
+            reporter: p.target.test(),
+            tests: match &p.target.selection {
+                Selection::Tests { tests, .. } => Some(tests),
+                Selection::Package => None,
+            },
+            count: p.target.count(),
+            command: crate::retry::rerun::display(&p.argv),
+            argv: &p.argv,
+            dir: p.dir.as_ref().map(|d| d.display().to_string()),
+            env: p
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            must_run: &p.must_run,
+            why: &p.why,
+        },
+        Plan::Skip { why } => RetryPlan::Skip { why },
+    }
 }
 
 #[derive(Serialize)]
@@ -206,11 +257,12 @@ struct Attempt<'a> {
     fingerprints: &'a [String],
     /// Indices into `leaks` of reports this attempt found that the first
     /// run did not.
-    new_leaks: &'a [usize],
+    new_leaks: Vec<usize>,
 }
 
 fn retry_of(a: &Analysis, index: usize) -> Option<&RetryRecord> {
-    a.retries.iter().find(|r| r.leaks.contains(&index))
+    let leak = a.findings.leaks.get(index)?;
+    a.retries.iter().find(|r| r.covers(leak))
 }
 
 #[derive(Serialize)]
@@ -453,13 +505,14 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 goroutines: l.goroutines.iter().map(goroutine).collect(),
                 retry: retry_of(a, index).map(|r| Retry {
                     retried: r.retried(),
-                    outcome: r.outcome.name(),
-                    reason: &r.reason,
-                    command: r.command.as_deref().map(crate::retry::rerun::display),
-                    passed_in_attempt: match r.outcome {
+                    outcome: r.outcome().name(),
+                    reason: r.reason(),
+                    command: r.command().map(crate::retry::rerun::display),
+                    passed_in_attempt: match r.outcome() {
                         RetryOutcome::Flaky { attempt } => Some(attempt),
                         _ => None,
                     },
+                    plan: retry_plan(r),
                 }),
                 attempts: retry_of(a, index)
                     .map(|r| {
@@ -472,7 +525,13 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                                 duration_ms: t.duration.as_millis(),
                                 message: &t.message,
                                 fingerprints: &t.fingerprints,
-                                new_leaks: &t.new_leaks,
+                                new_leaks: t
+                                    .new_leaks
+                                    .iter()
+                                    .filter_map(|k| {
+                                        a.findings.leaks.iter().position(|l| LeakKey::of(l) == *k)
+                                    })
+                                    .collect(),
                             })
                             .collect()
                     })

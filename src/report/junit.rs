@@ -151,10 +151,11 @@ fn attempts(
     let mut runs = Vec::new();
     if flaky {
         // The first run failed; it is a flaky run of a passing test.
-        let first: Vec<&Leak> = record
+        let first: Vec<&Leak> = a
+            .findings
             .leaks
             .iter()
-            .filter_map(|&i| a.findings.leaks.get(i))
+            .filter(|l| record.covers(l))
             .collect();
         let mut run = TestRerun::new(NonSuccessKind::Failure);
         run.set_type("goroutine-leak");

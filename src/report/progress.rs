@@ -107,8 +107,10 @@ mod tests {
             );
             assert!(!line.contains('\u{0}') && !line.contains('\u{FFFD}'));
         }
-        let t = Target::Package {
+        let t = Target {
             package: "example.com/m/a".to_string(),
+            reporter: None,
+            selection: crate::retry::rerun::Selection::Package,
         };
         let argv: Vec<String> = ["go", "test", "-count=1", "example.com/m/a"]
             .iter()

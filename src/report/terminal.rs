@@ -471,11 +471,11 @@ fn retry_lines(
             writeln!(
                 out,
                 "    {}",
-                paint.p(DIM, &format!("{whose}{}", clean(&r.reason)))
+                paint.p(DIM, &format!("{whose}{}", clean(r.reason())))
             )?;
             continue;
         }
-        if let Some(cmd) = &r.command {
+        if let Some(cmd) = r.command() {
             writeln!(
                 out,
                 "    {whose}retried     {}",
@@ -491,7 +491,7 @@ fn retry_lines(
                 t.duration.as_secs_f64()
             )?;
         }
-        let verdict = match r.outcome {
+        let verdict = match r.outcome() {
             RetryOutcome::Flaky { attempt } => paint.p(
                 YELLOW,
                 &format!(

@@ -1,40 +1,50 @@
-//! Retries: rerun exactly the leaks that look like startup-phase flakes,
-//! never mask a real one.
+//! Retries: rerun what led to a leak report when it may be a startup or
+//! shutdown flake, and never let a leak that happens on every run through.
 //!
 //! After a run, every leak report the policy left *new* is grouped by its
-//! test (or package, for `VerifyTestMain`). A group is retried only when
-//! every goroutine in it is retryable, by the default
-//! [`classify`] rules or by `retry.when`; ordinary test failures are never
-//! retried. A retried group is rerun alone ([`rerun`]) up to
-//! `retry.attempts` times, and each attempt is judged:
+//! test (or package, for `VerifyTestMain`). [`plan`] decides for each group,
+//! before anything runs, a [`Plan`]: `Skip { why }`, or `Rerun { target,
+//! argv, dir, env }`. A group is rerun only when every goroutine in it is
+//! retryable, by the default [`classify`] rules or by `retry.when`;
+//! ordinary test failures are never retried. The rerun repeats what led to
+//! the report ([`rerun`]): the tests of that package run up to and
+//! including the reporting one (goleak reports a goroutine in whichever
+//! check runs next, so the test that started it may be an earlier one), or
+//! the whole package; with the first run's directory, environment and
+//! flags, only the test selection and the files it would overwrite changed.
+//! [`execute`] runs it up to `retry.attempts` times and judges each
+//! attempt:
 //!
-//! * the test (package) ran and passed with no leak report → **flaky**,
-//!   with the attempt it passed in; `retry.flaky` decides whether that
-//!   passes the gate;
-//! * the same fingerprints again → the leak reproduced; if it does so in
-//!   every attempt it is a **real** leak;
-//! * a goroutine with a fingerprint not seen before → a **new finding**,
-//!   added to the findings as a new leak;
-//! * anything else (another failure, a timeout, the test did not run) →
+//! * the same goroutines again (by their `go` statement), reported by any
+//!   test of the package → the leak reproduced; in every attempt: **real**;
+//! * a goroutine not seen before, in the reporting test → a **new
+//!   finding**, added to the findings as a new leak;
+//! * everything that led to the report ran again (each of
+//!   [`Rerun::must_run`]), nothing failed, the package passed → **flaky**;
+//! * anything else (another failure, a timeout, a test that did not run:
+//!   a rerun without `-tags` or with `-run ^$` runs nothing) →
 //!   **inconclusive**: the leak stays new.
 //!
-//! Every attempt is kept in a [`RetryRecord`] for the reports. This module
-//! decides and records; running commands is the [`Runner`]'s business
-//! (see [`crate::run`]), so the logic is tested without Go.
+//! Flaky is never stored: [`RetryRecord::outcome`] derives it from the
+//! attempts, and [`statuses`] turns the policy's statuses into the ones the
+//! verdict judges. Records name leaks by [`LeakKey`], not by position.
+//! Running commands is the [`Runner`]'s business (see [`crate::run`]), so
+//! the logic is tested without Go.
 
 pub mod classify;
 pub mod rerun;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::events::Outcome;
-use crate::findings::{FailureKind, Findings, Leak, LeakedGoroutine};
+use crate::events::{Loc, Outcome};
+use crate::findings::{FailureKind, Findings, Leak, LeakedGoroutine, NodeKey};
 use crate::policy::LeakStatus;
 use classify::{Class, ReportClass};
-use rerun::Target;
+use rerun::{Selection, Target};
 
 /// What a leak that disappeared on retry does to the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -186,10 +196,71 @@ impl RetryConfig {
     }
 }
 
-/// How the rerun command is built.
+/// A leak report by key: the run-tree node that reported it and where in
+/// the input its report is. Stable while leaks are added (an attempt's new
+/// findings go to the end of `findings.leaks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakKey {
+    /// The reporting node.
+    pub node: NodeKey,
+    /// Input and line of the report.
+    pub at: Loc,
+}
+
+impl LeakKey {
+    /// The key of `leak`.
+    pub fn of(leak: &Leak) -> LeakKey {
+        LeakKey {
+            node: leak.node.clone(),
+            at: leak.at,
+        }
+    }
+}
+
+/// Where reruns run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RerunDir {
+    /// The first run's directory (`leakgate run`, `check --test-command`).
+    Fixed(PathBuf),
+    /// The directory of the Go module that holds the package, found among
+    /// `modules` (module path, directory relative to `root`) under the
+    /// repository root; `fallback` when none does.
+    ModuleOf {
+        /// The repository root.
+        root: PathBuf,
+        /// [`crate::paths::Repo::modules`].
+        modules: Vec<(String, String)>,
+        /// Otherwise.
+        fallback: PathBuf,
+    },
+}
+
+impl RerunDir {
+    /// The directory a rerun of `package` runs in.
+    pub fn for_package(&self, package: &str) -> PathBuf {
+        match self {
+            RerunDir::Fixed(d) => d.clone(),
+            RerunDir::ModuleOf {
+                root,
+                modules,
+                fallback,
+            } => modules
+                .iter()
+                .find(|(m, _)| {
+                    package == m
+                        || package
+                            .strip_prefix(m.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                })
+                .map_or_else(|| fallback.clone(), |(_, dir)| root.join(dir)),
+        }
+    }
+}
+
+/// How a rerun's command line is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Base {
-    /// The user's own `go test …` command line (`leakgate run`).
+    /// The user's own `go test …` command line.
     GoTest(Vec<String>),
     /// A `retry.command` template.
     Template(String),
@@ -203,18 +274,92 @@ impl Base {
             Base::Template(t) => rerun::from_template(t, target),
         }
     }
+
+    fn shuffles(&self) -> bool {
+        match self {
+            Base::GoTest(argv) => rerun::uses_shuffle(argv),
+            Base::Template(t) => shlex::split(t).is_some_and(|w| rerun::uses_shuffle(&w)),
+        }
+    }
+
+    fn dropped(&self) -> Vec<String> {
+        match self {
+            Base::GoTest(argv) => rerun::dropped_outputs(argv),
+            Base::Template(_) => Vec::new(),
+        }
+    }
+}
+
+/// How reruns repeat the first run: the command, its directory and its
+/// environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The command.
+    pub command: Base,
+    /// Where it runs; `None`: the [`Runner`]'s own directory.
+    pub dir: Option<RerunDir>,
+    /// Variables set on top of leakgate's own environment (which reruns
+    /// inherit, as the first run's command did).
+    pub env: Vec<(String, String)>,
+    /// What had to be assumed because the first run's command is not
+    /// known; shown with every plan.
+    pub assumed: Option<String>,
+}
+
+impl Invocation {
+    /// `command`, run in the runner's directory, nothing assumed.
+    pub fn new(command: Base) -> Invocation {
+        Invocation {
+            command,
+            dir: None,
+            env: Vec::new(),
+            assumed: None,
+        }
+    }
+}
+
+/// A rerun, decided before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rerun {
+    /// What it reruns.
+    pub target: Target,
+    /// The command line.
+    pub argv: Vec<String>,
+    /// Its working directory; `None`: the [`Runner`]'s own.
+    pub dir: Option<PathBuf>,
+    /// Variables set for it on top of leakgate's environment.
+    pub env: Vec<(String, String)>,
+    /// Top-level tests it must run (each `target.count()` times) for an
+    /// attempt to tell anything: those of the first run that led to the
+    /// report.
+    pub must_run: Vec<String>,
+    /// Why it is rerun, and why this way.
+    pub why: String,
+}
+
+/// What retrying does for one test or package: decided by [`plan`]
+/// before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Rerun it.
+    Rerun(Rerun),
+    /// Do not.
+    Skip {
+        /// Why not.
+        why: String,
+    },
 }
 
 /// What one attempt showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptResult {
-    /// The test (or package) ran and passed, no leak.
+    /// Everything it had to run ran and passed, no leak.
     Passed,
     /// The same leak again.
     SameLeak,
     /// A leak with goroutines not seen in the first run.
     DifferentLeak,
-    /// Could not tell: another failure, a timeout, the test did not run.
+    /// Could not tell: another failure, a timeout, a test did not run.
     Failed,
 }
 
@@ -237,8 +382,8 @@ pub struct Attempt {
     pub number: u32,
     /// What it showed.
     pub result: AttemptResult,
-    /// Fingerprints of the (non-harness) goroutines it reported for the
-    /// target, sorted.
+    /// Fingerprints of the (non-harness) goroutines it reported that the
+    /// first run also did, sorted.
     pub fingerprints: Vec<String>,
     /// The command's exit code (`None`: killed by a signal or not started).
     pub exit_code: Option<i32>,
@@ -246,14 +391,15 @@ pub struct Attempt {
     pub duration: Duration,
     /// One line for a person.
     pub message: String,
-    /// Indices (into `findings.leaks`) of leaks this attempt added.
-    pub new_leaks: Vec<usize>,
+    /// Leaks this attempt added to the findings.
+    pub new_leaks: Vec<LeakKey>,
 }
 
-/// The conclusion for one retried test or package.
+/// The conclusion for one retried test or package, derived from its
+/// attempts ([`RetryRecord::outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryOutcome {
-    /// Not retried (see the record's reason).
+    /// Not retried (see the plan).
     NotRetried,
     /// Gone in this attempt.
     Flaky {
@@ -267,7 +413,8 @@ pub enum RetryOutcome {
         /// 1-based attempt.
         attempt: u32,
     },
-    /// An attempt could not tell (other failure, timeout, did not run).
+    /// An attempt could not tell (other failure, timeout, did not run), or
+    /// retrying was interrupted.
     Inconclusive,
 }
 
@@ -291,22 +438,70 @@ pub struct RetryRecord {
     pub package: Option<String>,
     /// Test, `None` for a package-level (`VerifyTestMain`) leak.
     pub test: Option<String>,
-    /// Indices into `findings.leaks` of the first run's reports.
-    pub leaks: Vec<usize>,
-    /// Why it was (not) retried.
-    pub reason: String,
-    /// The rerun command, when one was built.
-    pub command: Option<Vec<String>>,
+    /// The first run's reports.
+    pub leaks: Vec<LeakKey>,
+    /// What was decided before anything ran.
+    pub plan: Plan,
     /// Every attempt, in order.
     pub attempts: Vec<Attempt>,
-    /// The conclusion.
-    pub outcome: RetryOutcome,
+    /// Retrying stopped early (Ctrl-C).
+    pub interrupted: bool,
 }
 
 impl RetryRecord {
     /// Whether it was rerun at all.
     pub fn retried(&self) -> bool {
         !self.attempts.is_empty()
+    }
+
+    /// Why it was (not) retried.
+    pub fn reason(&self) -> &str {
+        match &self.plan {
+            Plan::Rerun(r) => &r.why,
+            Plan::Skip { why } => why,
+        }
+    }
+
+    /// The rerun, when one was planned.
+    pub fn rerun(&self) -> Option<&Rerun> {
+        match &self.plan {
+            Plan::Rerun(r) => Some(r),
+            Plan::Skip { .. } => None,
+        }
+    }
+
+    /// The rerun command, when one was planned.
+    pub fn command(&self) -> Option<&[String]> {
+        self.rerun().map(|r| r.argv.as_slice())
+    }
+
+    /// Whether `leak` is one of the first run's reports this is about.
+    pub fn covers(&self, leak: &Leak) -> bool {
+        self.leaks.contains(&LeakKey::of(leak))
+    }
+
+    /// The conclusion, from the attempts: flaky only when an attempt
+    /// passed after nothing but the same leak before it.
+    pub fn outcome(&self) -> RetryOutcome {
+        if matches!(self.plan, Plan::Skip { .. }) {
+            return RetryOutcome::NotRetried;
+        }
+        if self.attempts.is_empty() {
+            return RetryOutcome::Inconclusive;
+        }
+        for a in &self.attempts {
+            match a.result {
+                AttemptResult::SameLeak => continue,
+                AttemptResult::Passed => return RetryOutcome::Flaky { attempt: a.number },
+                AttemptResult::DifferentLeak => return RetryOutcome::NewLeak { attempt: a.number },
+                AttemptResult::Failed => return RetryOutcome::Inconclusive,
+            }
+        }
+        if self.interrupted {
+            RetryOutcome::Inconclusive
+        } else {
+            RetryOutcome::Reproduced
+        }
     }
 }
 
@@ -315,8 +510,6 @@ impl RetryRecord {
 pub struct AttemptRun {
     /// What the attempt's output showed.
     pub findings: Findings,
-    /// The target test's (or package's) own result, if it reported one.
-    pub target_outcome: Option<Outcome>,
     /// The command's exit code.
     pub exit_code: Option<i32>,
     /// Why the attempt cannot be judged (did not start, timed out,
@@ -328,8 +521,8 @@ pub struct AttemptRun {
 
 /// Runs one attempt.
 pub trait Runner {
-    /// Runs `argv` for `target` (attempt `number` of `of`).
-    fn run(&mut self, target: &Target, argv: &[String], number: u32, of: u32) -> AttemptRun;
+    /// Runs `rerun` (attempt `number` of `of`).
+    fn run(&mut self, rerun: &Rerun, number: u32, of: u32) -> AttemptRun;
     /// Whether the user asked to stop (no further attempts).
     fn interrupted(&self) -> bool {
         false
@@ -373,168 +566,370 @@ fn identities<'a>(leaks: impl Iterator<Item = &'a Leak>) -> BTreeSet<String> {
         .collect()
 }
 
-/// Decides, for every test or package with a new leak report, whether it
-/// is retried and why. Records come in the order of their first report.
+/// Top-level tests of each package run (input, run): (start order, name,
+/// attempt), in order of start.
+type RunTests = HashMap<(usize, u32), Vec<(u64, String, u32)>>;
+
+fn top_level_tests(findings: &Findings, wanted: &BTreeSet<(usize, u32)>) -> Option<RunTests> {
+    let mut out: RunTests = HashMap::new();
+    if wanted.is_empty() {
+        return Some(out);
+    }
+    for t in findings.all_tests() {
+        let t = t.ok()?;
+        let run = (t.node.input, t.node.run);
+        if !wanted.contains(&run) || t.test.contains('/') {
+            continue;
+        }
+        out.entry(run)
+            .or_default()
+            .push((t.seq, t.test.to_string(), t.node.attempt));
+    }
+    for tests in out.values_mut() {
+        tests.sort();
+    }
+    Some(out)
+}
+
+/// More top-level tests than this before the report: rerun the package.
+const MAX_SELECTED_TESTS: usize = 200;
+
+/// What a rerun of a test's report must run, and why.
+fn choose_target(
+    package: &str,
+    test: Option<&str>,
+    leaks: &[&Leak],
+    tests: Option<&RunTests>,
+    base: &Invocation,
+) -> (Target, Vec<String>, String) {
+    let first = leaks[0];
+    let run = (first.node.input, first.node.run);
+    let ran: Vec<String> = tests
+        .and_then(|t| t.get(&run))
+        .map(|t| {
+            let mut names: Vec<String> = Vec::new();
+            for (_, n, _) in t {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+            names
+        })
+        .unwrap_or_default();
+    let whole = |why: String| {
+        (
+            Target {
+                package: package.to_string(),
+                reporter: test.map(str::to_string),
+                selection: Selection::Package,
+            },
+            ran.clone(),
+            why,
+        )
+    };
+    let Some(test) = test else {
+        return whole(
+            "a package-level check runs after every test of the package: the whole package reruns"
+                .to_string(),
+        );
+    };
+    let origins: Vec<(classify::Origin, String)> = leaks
+        .iter()
+        .flat_map(|l| l.real_goroutines().map(|g| classify::origin(l, g)))
+        .collect();
+    let from = origins
+        .iter()
+        .find(|(o, _)| *o != classify::Origin::ReportingTest)
+        .or_else(|| origins.first())
+        .map(|(_, s)| s.clone())
+        .unwrap_or_else(|| "only test-harness goroutines".to_string());
+    if base.command.shuffles() {
+        return whole(format!(
+            "{from}; the run shuffled its tests (-shuffle), an order a rerun of fewer tests cannot repeat: the whole package reruns"
+        ));
+    }
+    if leaks
+        .iter()
+        .any(|l| l.goroutines.iter().any(|g| g.harness.is_some()))
+    {
+        return whole(format!(
+            "{from}; tests ran in parallel (t.Parallel goroutines in the report), so tests that started later may have started it: the whole package reruns"
+        ));
+    }
+    let top = test.split('/').next().unwrap_or(test);
+    let attempt = first.node.attempt.max(1);
+    let Some(list) = tests.and_then(|t| t.get(&run)) else {
+        return whole(format!(
+            "{from}; the run's test order is not known: the whole package reruns"
+        ));
+    };
+    let Some(&(at, _, _)) = list
+        .iter()
+        .find(|(_, n, a)| n == top && *a == attempt)
+        .or_else(|| list.iter().rev().find(|(_, n, _)| n == top))
+    else {
+        return whole(format!(
+            "{from}; {top} is not among the run's tests: the whole package reruns"
+        ));
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (seq, n, _) in list {
+        if *seq <= at && !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    for (o, s) in &origins {
+        if let classify::Origin::OtherTest(t) = o {
+            if !names.contains(t) {
+                return whole(format!(
+                    "{s}, which started after the reporting test: the whole package reruns"
+                ));
+            }
+        }
+    }
+    if names.len() > MAX_SELECTED_TESTS {
+        return whole(format!(
+            "{from}; {} tests ran up to {top}: the whole package reruns",
+            names.len()
+        ));
+    }
+    let what = match names.len() {
+        1 => format!("{top}, the first test of its run, reruns"),
+        n => format!("the {n} tests that ran up to and including {top} rerun"),
+    };
+    let count = if attempt > 1 {
+        format!(" with -count={attempt} (it reported in run {attempt} of its -count loop)")
+    } else {
+        String::new()
+    };
+    (
+        Target {
+            package: package.to_string(),
+            reporter: Some(test.to_string()),
+            selection: Selection::Tests {
+                tests: names.clone(),
+                count: attempt,
+            },
+        },
+        names,
+        format!("{from}; {what}{count}"),
+    )
+}
+
+/// Decides, for every test or package with a new leak report, whether and
+/// how it is rerun. Records come in the order of their first report.
 pub fn plan(
     findings: &Findings,
     statuses: &[LeakStatus],
     config: &RetryConfig,
+    base: &Invocation,
 ) -> Vec<RetryRecord> {
-    let mut records: Vec<RetryRecord> = Vec::new();
+    let mut groups: Vec<(Key, Vec<usize>)> = Vec::new();
     for (i, (leak, status)) in findings.leaks.iter().zip(statuses).enumerate() {
         if !matches!(status, LeakStatus::New) {
             continue;
         }
         let k = key(leak);
-        match records
-            .iter_mut()
-            .find(|r| (r.package.clone(), r.test.clone()) == k)
-        {
-            Some(r) => r.leaks.push(i),
-            None => records.push(RetryRecord {
-                package: k.0,
-                test: k.1,
-                leaks: vec![i],
-                reason: String::new(),
-                command: None,
-                attempts: Vec::new(),
-                outcome: RetryOutcome::NotRetried,
-            }),
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((k, vec![i])),
         }
     }
-    for r in &mut records {
-        r.reason = match why_not(findings, r, config) {
-            Some(why) => why,
-            None => {
-                let classes: Vec<ReportClass> = r
-                    .leaks
-                    .iter()
-                    .filter_map(|&i| findings.leaks.get(i))
-                    .map(|l| classify::classify_report(l, &|g| config.classify(l, g)))
-                    .collect();
-                match classes.iter().find(|c| !c.retryable) {
-                    Some(c) => format!("not retried: {}", c.reason),
-                    None => format!(
-                        "retried: {}",
-                        classes
-                            .first()
-                            .map(|c| c.reason.as_str())
-                            .unwrap_or("every goroutine looks transient")
-                    ),
-                }
-            }
-        };
+    let runs: BTreeSet<(usize, u32)> = groups
+        .iter()
+        .filter_map(|(_, v)| v.first())
+        .filter_map(|&i| findings.leaks.get(i))
+        .map(|l| (l.node.input, l.node.run))
+        .collect();
+    let tests = if config.attempts > 0 {
+        top_level_tests(findings, &runs)
+    } else {
+        None
+    };
+    let mut records = Vec::new();
+    for ((package, test), indices) in groups {
+        let leaks: Vec<&Leak> = indices
+            .iter()
+            .filter_map(|&i| findings.leaks.get(i))
+            .collect();
+        let plan = decide(
+            findings,
+            &package,
+            test.as_deref(),
+            &leaks,
+            config,
+            base,
+            tests.as_ref(),
+        );
+        records.push(RetryRecord {
+            package,
+            test,
+            leaks: leaks.iter().map(|l| LeakKey::of(l)).collect(),
+            plan,
+            attempts: Vec::new(),
+            interrupted: false,
+        });
     }
     records
 }
 
-/// Reasons a group is not retried before looking at its goroutines.
-fn why_not(findings: &Findings, r: &RetryRecord, config: &RetryConfig) -> Option<String> {
+fn decide(
+    findings: &Findings,
+    package: &Option<String>,
+    test: Option<&str>,
+    leaks: &[&Leak],
+    config: &RetryConfig,
+    base: &Invocation,
+    tests: Option<&RunTests>,
+) -> Plan {
+    let skip = |why: String| Plan::Skip { why };
     if config.attempts == 0 {
-        return Some("not retried: retry.attempts is 0".to_string());
+        return skip("not retried: retry.attempts is 0".to_string());
     }
-    if r.package.is_none() {
-        return Some("not retried: the output does not name the leak's package".to_string());
-    }
-    let other = findings
-        .failures
-        .iter()
-        .find(|f| f.kind != FailureKind::Leak && f.package == r.package && f.test == r.test);
+    let Some(package) = package else {
+        return skip("not retried: the output does not name the leak's package".to_string());
+    };
+    let other = findings.failures.iter().find(|f| {
+        f.kind != FailureKind::Leak
+            && f.package.as_deref() == Some(package.as_str())
+            && f.test.as_deref() == test
+    });
     if let Some(f) = other {
-        return Some(format!(
+        return skip(format!(
             "not retried: it also failed for another reason ({}); ordinary failures are not retried",
             f.kind.name()
         ));
     }
-    for l in r.leaks.iter().filter_map(|&i| findings.leaks.get(i)) {
-        if l.truncated || l.dropped > 0 {
-            return Some(
-                "not retried: the leak report was cut, so not every goroutine could be checked"
-                    .to_string(),
-            );
-        }
+    if leaks.iter().any(|l| l.truncated || l.dropped > 0) {
+        return skip(
+            "not retried: the leak report was cut, so not every goroutine could be checked"
+                .to_string(),
+        );
     }
-    None
+    let classes: Vec<ReportClass> = leaks
+        .iter()
+        .map(|l| classify::classify_report(l, &|g| config.classify(l, g)))
+        .collect();
+    if let Some(c) = classes.iter().find(|c| !c.retryable) {
+        return skip(format!("not retried: {}", c.reason));
+    }
+    if leaks.is_empty() {
+        return skip("not retried: no leak report".to_string());
+    }
+    let (target, must_run, how) = choose_target(package, test, leaks, tests, base);
+    let argv = match base.command.command(&target) {
+        Ok(a) => a,
+        Err(e) => return skip(format!("not retried: {e}")),
+    };
+    let mut why = format!(
+        "retried: {}; {how}",
+        classes
+            .first()
+            .map(|c| c.reason.as_str())
+            .unwrap_or("every goroutine looks transient")
+    );
+    let dropped = base.command.dropped();
+    if !dropped.is_empty() {
+        why.push_str(&format!(
+            "; left out of the rerun, so the first run's files stay: {}",
+            dropped.join(", ")
+        ));
+    }
+    if let Some(a) = &base.assumed {
+        why.push_str(&format!("; {a}"));
+    }
+    Plan::Rerun(Rerun {
+        dir: base.dir.as_ref().map(|d| d.for_package(package)),
+        env: base.env.clone(),
+        target,
+        argv,
+        must_run,
+        why,
+    })
 }
 
-/// Whether a planned record is to be rerun.
-fn planned(r: &RetryRecord) -> bool {
-    r.reason.starts_with("retried")
-}
-
-/// Reruns every retryable record, records each attempt, adds leaks that
-/// appeared only in an attempt to `findings` (status new), and marks
-/// leaks that disappeared as [`LeakStatus::Flaky`].
+/// Reruns every planned record and records each attempt; adds leaks that
+/// appeared only in an attempt to `findings`. Records that plan the same
+/// rerun share its attempts (a package rerun once serves all its reports).
+/// Nothing here decides statuses: see [`statuses`].
 pub fn execute(
     findings: &mut Findings,
-    statuses: &mut Vec<LeakStatus>,
     records: &mut [RetryRecord],
     config: &RetryConfig,
-    base: &Base,
     runner: &mut dyn Runner,
 ) {
+    type RunKey = (Vec<String>, Option<PathBuf>, Vec<(String, String)>, u32);
+    let mut done: HashMap<RunKey, AttemptRun> = HashMap::new();
     for r in records.iter_mut() {
-        if !planned(r) {
-            continue;
-        }
-        let Some(package) = r.package.clone() else {
+        let Some(rerun) = r.rerun().cloned() else {
             continue;
         };
-        let target = match &r.test {
-            Some(test) => Target::Test {
-                package,
-                test: test.clone(),
-            },
-            None => Target::Package { package },
-        };
-        let argv = match base.command(&target) {
-            Ok(a) => a,
-            Err(e) => {
-                r.reason = format!("not retried: {e}");
-                continue;
-            }
-        };
-        r.command = Some(argv.clone());
-        let original = identities(r.leaks.iter().filter_map(|&i| findings.leaks.get(i)));
-        r.outcome = RetryOutcome::Reproduced;
+        let original = identities(
+            findings
+                .leaks
+                .iter()
+                .filter(|l| r.leaks.contains(&LeakKey::of(l))),
+        );
         for number in 1..=config.attempts {
             if runner.interrupted() {
-                r.outcome = RetryOutcome::Inconclusive;
+                r.interrupted = true;
                 break;
             }
-            let run = runner.run(&target, &argv, number, config.attempts);
-            let attempt = judge_attempt(findings, statuses, r, &original, run, number);
+            let k = (
+                rerun.argv.clone(),
+                rerun.dir.clone(),
+                rerun.env.clone(),
+                number,
+            );
+            let run = done
+                .entry(k)
+                .or_insert_with(|| runner.run(&rerun, number, config.attempts))
+                .clone();
+            let attempt = judge_attempt(findings, r, &rerun, &original, run, number);
             let result = attempt.result;
             r.attempts.push(attempt);
-            match result {
-                AttemptResult::SameLeak => continue,
-                AttemptResult::Passed => r.outcome = RetryOutcome::Flaky { attempt: number },
-                AttemptResult::DifferentLeak => {
-                    r.outcome = RetryOutcome::NewLeak { attempt: number }
-                }
-                AttemptResult::Failed => r.outcome = RetryOutcome::Inconclusive,
-            }
-            break;
-        }
-        if let RetryOutcome::Flaky { attempt } = r.outcome {
-            for &i in &r.leaks {
-                if let Some(s) = statuses.get_mut(i) {
-                    *s = LeakStatus::Flaky { attempt };
-                }
+            if result != AttemptResult::SameLeak {
+                break;
             }
         }
     }
+}
+
+/// The statuses after retries: the policy's, with the reports of a record
+/// whose attempts make it flaky ([`RetryRecord::outcome`]) flaky, and leaks
+/// that only an attempt found new.
+pub fn statuses(
+    findings: &Findings,
+    policy: &[LeakStatus],
+    records: &[RetryRecord],
+) -> Vec<LeakStatus> {
+    findings
+        .leaks
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let flaky = records.iter().find_map(|r| match r.outcome() {
+                RetryOutcome::Flaky { attempt } if r.covers(l) => Some(attempt),
+                _ => None,
+            });
+            match (flaky, policy.get(i)) {
+                (Some(attempt), _) => LeakStatus::Flaky { attempt },
+                (None, Some(s)) => s.clone(),
+                (None, None) => LeakStatus::New,
+            }
+        })
+        .collect()
 }
 
 fn judge_attempt(
     findings: &mut Findings,
-    statuses: &mut Vec<LeakStatus>,
     r: &RetryRecord,
+    rerun: &Rerun,
     original: &BTreeSet<String>,
     run: AttemptRun,
     number: u32,
 ) -> Attempt {
-    let k = (r.package.clone(), r.test.clone());
+    let package = rerun.target.package();
     let mut attempt = Attempt {
         number,
         result: AttemptResult::Failed,
@@ -548,26 +943,28 @@ fn judge_attempt(
         attempt.message = e;
         return attempt;
     }
-    let AttemptRun {
-        findings: mut got,
-        target_outcome,
-        ..
-    } = run;
-    let found: Vec<usize> = (0..got.leaks.len())
-        .filter(|&i| key(&got.leaks[i]) == k)
+    let mut got = run.findings;
+    if let Some(p) = got.problems.first() {
+        attempt.message = format!("cannot judge the attempt: {}", p.message);
+        return attempt;
+    }
+    let ours: Vec<usize> = (0..got.leaks.len())
+        .filter(|&i| got.leaks[i].package.as_deref() == Some(package))
         .collect();
-    if !found.is_empty() {
-        attempt.fingerprints = real_fingerprints(found.iter().map(|&i| &got.leaks[i]))
+    let at_reporter: Vec<usize> = ours
+        .iter()
+        .copied()
+        .filter(|&i| got.leaks[i].test == r.test)
+        .collect();
+    let unseen: Vec<String> = identities(at_reporter.iter().map(|&i| &got.leaks[i]))
+        .difference(original)
+        .cloned()
+        .collect();
+    if !unseen.is_empty() {
+        attempt.result = AttemptResult::DifferentLeak;
+        attempt.fingerprints = real_fingerprints(at_reporter.iter().map(|&i| &got.leaks[i]))
             .into_iter()
             .collect();
-        let ids = identities(found.iter().map(|&i| &got.leaks[i]));
-        let unseen: Vec<&String> = ids.difference(original).collect();
-        if unseen.is_empty() {
-            attempt.result = AttemptResult::SameLeak;
-            attempt.message = "leaked again: the same goroutines".to_string();
-            return attempt;
-        }
-        attempt.result = AttemptResult::DifferentLeak;
         attempt.message = format!(
             "leaked {} goroutine{} not seen in the first run: a new finding",
             unseen.len(),
@@ -579,50 +976,110 @@ fn judge_attempt(
             summary.path = format!("{} (retry {number})", who(r));
             findings.inputs.push(summary);
         }
-        for i in found.into_iter().rev() {
+        for i in at_reporter.into_iter().rev() {
             let mut leak = got.leaks.swap_remove(i);
             leak.at.input = input;
-            attempt.new_leaks.push(findings.leaks.len());
+            leak.node.input = input;
+            attempt.new_leaks.push(LeakKey::of(&leak));
             findings.leaks.push(leak);
-            statuses.push(LeakStatus::New);
         }
         return attempt;
     }
-    let other = got
-        .failures
+    let again: Vec<&Leak> = ours
         .iter()
-        .find(|f| f.package == k.0 && (k.1.is_none() || f.test == k.1))
-        .or_else(|| got.failures.first());
-    attempt.message = match (target_outcome, other) {
-        (Some(Outcome::Pass), None) => {
-            attempt.result = AttemptResult::Passed;
+        .map(|&i| &got.leaks[i])
+        .filter(|l| !identities(std::iter::once(*l)).is_disjoint(original))
+        .collect();
+    if let Some(first) = again.first() {
+        attempt.result = AttemptResult::SameLeak;
+        attempt.fingerprints = real_fingerprints(again.iter().copied())
+            .into_iter()
+            .collect();
+        attempt.message = if first.test == r.test {
+            "leaked again: the same goroutines".to_string()
+        } else {
             format!(
-                "passed: no leak ({})",
-                if k.1.is_some() {
-                    "the test ran alone"
-                } else {
-                    "the whole package ran"
-                }
+                "leaked again: the same goroutines, reported by {}",
+                first.test.as_deref().unwrap_or("the package-level check")
             )
-        }
-        (_, Some(f)) => format!(
-            "failed for another reason ({}): {}",
-            f.kind.name(),
-            f.message
-        ),
-        (Some(Outcome::Skip), None) => "the test was skipped: cannot tell".to_string(),
-        (Some(Outcome::Fail), None) => "failed without a leak report: cannot tell".to_string(),
-        (None, None) => match &k.1 {
-            Some(t) => format!("the test {t} did not run: cannot tell"),
-            None => "the package reported no result: cannot tell".to_string(),
-        },
-    };
-    if let Some(p) = got.problems.first() {
-        if attempt.result == AttemptResult::Passed {
-            attempt.result = AttemptResult::Failed;
-            attempt.message = format!("cannot judge the attempt: {}", p.message);
+        };
+        return attempt;
+    }
+    if let Some(l) = got.leaks.first() {
+        attempt.message = format!(
+            "{} leaked other goroutines: cannot tell",
+            l.test.as_deref().unwrap_or("the package-level check")
+        );
+        return attempt;
+    }
+    // Every test that led to the report must have run again.
+    let count = rerun.target.count() as usize;
+    let mut ran: HashMap<String, usize> = HashMap::new();
+    for t in got.all_tests() {
+        match t {
+            Ok(t) if !t.test.contains('/') => *ran.entry(t.test.to_string()).or_default() += 1,
+            Ok(_) => {}
+            Err(e) => {
+                attempt.message = format!("cannot read the attempt's tests back: {e}");
+                return attempt;
+            }
         }
     }
+    let missing: Vec<&str> = rerun
+        .must_run
+        .iter()
+        .filter(|n| ran.get(n.as_str()).copied().unwrap_or(0) < count)
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        attempt.message = format!(
+            "did not run {}: cannot tell",
+            missing
+                .iter()
+                .take(5)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ) + if missing.len() > 5 { ", …" } else { "" };
+        return attempt;
+    }
+    if let Some(f) = got.failures.first() {
+        attempt.message = format!(
+            "another failure ({}{}): cannot tell",
+            f.kind.name(),
+            f.test
+                .as_deref()
+                .map(|t| format!(" in {t}"))
+                .unwrap_or_default()
+        );
+        return attempt;
+    }
+    let pkg = got
+        .packages
+        .iter()
+        .rev()
+        .find(|p| p.package.as_deref() == Some(package));
+    match pkg.and_then(|p| p.outcome) {
+        Some(Outcome::Pass) => {}
+        Some(o) => {
+            attempt.message = format!("the package ended {o:?} without a leak report: cannot tell");
+            return attempt;
+        }
+        None => {
+            attempt.message = "the package reported no result: cannot tell".to_string();
+            return attempt;
+        }
+    }
+    attempt.result = AttemptResult::Passed;
+    attempt.message = match &rerun.target.selection {
+        Selection::Tests { tests, .. } if tests.len() > 1 => format!(
+            "passed: no leak ({} tests ran up to and including {})",
+            tests.len(),
+            tests.last().map(String::as_str).unwrap_or("")
+        ),
+        Selection::Tests { .. } => "passed: no leak".to_string(),
+        Selection::Package => "passed: no leak (the whole package ran)".to_string(),
+    };
     attempt
 }
 
@@ -642,6 +1099,11 @@ mod tests {
 
     fn fixture(name: &str) -> Findings {
         crate::testutil::fixture_findings(name)
+    }
+
+    /// A capture of `testdata/retry` (`scripts/regen-retry-fixtures.sh`).
+    fn retry_fixture(case: &str) -> Findings {
+        fixture(&format!("../../testdata/retry/fixtures/go1.26/{case}"))
     }
 
     #[test]
@@ -665,6 +1127,36 @@ mod tests {
         assert!(e.to_string().contains("invalid duration"), "{e}");
     }
 
+    fn new_statuses(f: &Findings) -> Vec<LeakStatus> {
+        f.leaks.iter().map(|_| LeakStatus::New).collect()
+    }
+
+    fn record<'a>(records: &'a [RetryRecord], pkg: &str, test: Option<&str>) -> &'a RetryRecord {
+        records
+            .iter()
+            .find(|r| {
+                r.package.as_deref().is_some_and(|p| p.ends_with(pkg)) && r.test.as_deref() == test
+            })
+            .unwrap_or_else(|| panic!("no record for {pkg} {test:?}"))
+    }
+
+    fn planned(r: &RetryRecord) -> bool {
+        matches!(r.plan, Plan::Rerun(_))
+    }
+
+    fn go_base() -> Invocation {
+        Invocation::new(Base::GoTest(vec![
+            "go".into(),
+            "test".into(),
+            "-race".into(),
+            "./...".into(),
+        ]))
+    }
+
+    fn plan_default(f: &Findings) -> Vec<RetryRecord> {
+        plan(f, &new_statuses(f), &RetryConfig::default(), &go_base())
+    }
+
     #[test]
     fn when_matches_functions_like_allow_rules() {
         let f = fixture("go1.26-goleak1.3.0/all.json");
@@ -676,7 +1168,7 @@ mod tests {
             }),
             ..RetryConfig::default()
         };
-        let records = plan(&f, &new_statuses(&f), &cfg);
+        let records = plan(&f, &new_statuses(&f), &cfg, &go_base());
         assert!(planned(record(&records, "/flaky", Some("TestMixedReport"))));
         assert!(!planned(record(&records, "/flakymain", None)));
         // State and function together: every key must match.
@@ -688,7 +1180,7 @@ mod tests {
             }),
             ..RetryConfig::default()
         };
-        let records = plan(&f, &new_statuses(&f), &cfg);
+        let records = plan(&f, &new_statuses(&f), &cfg, &go_base());
         assert!(planned(record(&records, "/flakymain", None)));
         assert!(!planned(record(
             &records,
@@ -697,23 +1189,10 @@ mod tests {
         )));
     }
 
-    fn new_statuses(f: &Findings) -> Vec<LeakStatus> {
-        f.leaks.iter().map(|_| LeakStatus::New).collect()
-    }
-
-    fn record<'a>(records: &'a [RetryRecord], pkg: &str, test: Option<&str>) -> &'a RetryRecord {
-        records
-            .iter()
-            .find(|r| {
-                r.package.as_deref().is_some_and(|p| p.ends_with(pkg)) && r.test.as_deref() == test
-            })
-            .unwrap()
-    }
-
     #[test]
     fn plan_on_a_real_run() {
         let f = fixture("go1.26-goleak1.3.0/all.json");
-        let records = plan(&f, &new_statuses(&f), &RetryConfig::default());
+        let records = plan_default(&f);
         assert!(planned(record(
             &records,
             "/flaky",
@@ -727,20 +1206,21 @@ mod tests {
         assert!(planned(record(&records, "/flakymain", None)));
         let mixed = record(&records, "/flaky", Some("TestMixedReport"));
         assert!(!planned(mixed));
-        assert!(mixed.reason.contains("chan receive"), "{}", mixed.reason);
+        assert!(
+            mixed.reason().contains("chan receive"),
+            "{}",
+            mixed.reason()
+        );
         // assertfail's TestAdd failed without a leak: not even a record.
         assert!(!records.iter().any(|r| r.test.as_deref() == Some("TestAdd")));
-        let planned_n = records.iter().filter(|r| planned(r)).count();
-        assert_eq!(
-            planned_n,
-            3,
-            "{:#?}",
-            records
-                .iter()
-                .filter(|r| planned(r))
-                .map(|r| (&r.package, &r.test))
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(records.iter().filter(|r| planned(r)).count(), 3);
+        // Records name their leaks by key.
+        for r in &records {
+            for k in &r.leaks {
+                let l = f.leaks.iter().find(|l| LeakKey::of(l) == *k).unwrap();
+                assert_eq!((&l.package, &l.test), (&r.package, &r.test));
+            }
+        }
         // A state list instead of the classifier.
         let cfg = RetryConfig {
             when: Some(When {
@@ -749,7 +1229,7 @@ mod tests {
             }),
             ..RetryConfig::default()
         };
-        let records = plan(&f, &new_statuses(&f), &cfg);
+        let records = plan(&f, &new_statuses(&f), &cfg, &go_base());
         assert!(planned(record(&records, "/flaky", Some("TestMixedReport"))));
         assert!(planned(record(
             &records,
@@ -757,25 +1237,164 @@ mod tests {
             Some("TestConsumerNeverClosed")
         )));
         // Allowed reports are never retried.
-        let mut statuses = new_statuses(&f);
-        for s in &mut statuses {
-            *s = LeakStatus::Allowed {
+        let statuses: Vec<LeakStatus> = f
+            .leaks
+            .iter()
+            .map(|_| LeakStatus::Allowed {
                 rules: vec!["r".into()],
-            };
-        }
-        assert!(plan(&f, &statuses, &RetryConfig::default()).is_empty());
+            })
+            .collect();
+        assert!(plan(&f, &statuses, &RetryConfig::default(), &go_base()).is_empty());
     }
 
-    /// Replays captured outputs as attempts, per test (or package).
+    fn rerun_of(r: &RetryRecord) -> &Rerun {
+        r.rerun()
+            .unwrap_or_else(|| panic!("not planned: {}", r.reason()))
+    }
+
+    #[test]
+    fn a_report_in_a_later_test_reruns_every_test_up_to_it() {
+        // Real capture: TestStartsPoller starts a poller, TestChecks reports it.
+        let f = retry_fixture("crosstest.json");
+        let records = plan_default(&f);
+        let r = record(&records, "/crosstest", Some("TestChecks"));
+        let rerun = rerun_of(r);
+        assert_eq!(
+            rerun.target.selection,
+            Selection::Tests {
+                tests: vec![
+                    "TestFirst".to_string(),
+                    "TestStartsPoller".to_string(),
+                    "TestChecks".to_string()
+                ],
+                count: 1
+            }
+        );
+        assert_eq!(
+            rerun.must_run,
+            ["TestFirst", "TestStartsPoller", "TestChecks"]
+        );
+        assert_eq!(
+            rerun.argv,
+            [
+                "go",
+                "test",
+                "-run",
+                "^(TestFirst|TestStartsPoller|TestChecks)$",
+                "-count=1",
+                "-json",
+                "-race",
+                "example.com/leakgate/retry/crosstest"
+            ]
+        );
+        // Where it came from: created by StartPoller in goroutine N, a
+        // function any earlier test may have called.
+        assert!(
+            r.reason().contains("crosstest.StartPoller in goroutine"),
+            "{}",
+            r.reason()
+        );
+        assert!(
+            r.reason().contains("any test that ran before"),
+            "{}",
+            r.reason()
+        );
+    }
+
+    #[test]
+    fn origins_from_real_stacks() {
+        use classify::{origin, Origin};
+        let f = retry_fixture("all.json");
+        let leak = |pkg: &str| {
+            f.leaks
+                .iter()
+                .find(|l| l.package.as_deref().is_some_and(|p| p.ends_with(pkg)))
+                .unwrap()
+        };
+        let own = leak("/ownloop");
+        assert_eq!(origin(own, &own.goroutines[0]).0, Origin::ReportingTest);
+        let cross = leak("/crosstest");
+        assert_eq!(
+            origin(cross, &cross.goroutines[0]).0,
+            Origin::Function("example.com/leakgate/retry/crosstest.StartPoller".to_string())
+        );
+        // A goroutine started by another test's own code.
+        let mut other = own.clone();
+        other.test = Some("TestSomethingElse".to_string());
+        assert_eq!(
+            origin(&other, &other.goroutines[0]).0,
+            Origin::OtherTest("TestLoops".to_string())
+        );
+        assert_eq!(
+            classify::test_function("ex.com/a.TestX.func1.2"),
+            Some("TestX")
+        );
+        assert_eq!(classify::test_function("ex.com/a.Testify"), None);
+        assert_eq!(classify::test_function("ex.com/a.(*T).Run"), None);
+        assert_eq!(classify::test_function("ex.com/a.Test_x"), Some("Test_x"));
+    }
+
+    #[test]
+    fn a_package_level_leak_reruns_the_whole_package_and_must_run_its_tests() {
+        let f = retry_fixture("mainloop.json");
+        let records = plan_default(&f);
+        let rerun = rerun_of(record(&records, "/mainloop", None));
+        assert_eq!(rerun.target.selection, Selection::Package);
+        assert_eq!(rerun.must_run, ["TestStartsLoop"]);
+        assert!(
+            !rerun.argv.iter().any(|a| a.contains("run")),
+            "{:?}",
+            rerun.argv
+        );
+    }
+
+    #[test]
+    fn shuffled_or_parallel_runs_rerun_the_whole_package() {
+        let f = retry_fixture("crosstest.json");
+        let shuffled = Invocation::new(Base::GoTest(
+            ["go", "test", "-shuffle", "on", "./..."]
+                .map(String::from)
+                .to_vec(),
+        ));
+        let records = plan(&f, &new_statuses(&f), &RetryConfig::default(), &shuffled);
+        let rerun = rerun_of(record(&records, "/crosstest", Some("TestChecks")));
+        assert_eq!(rerun.target.selection, Selection::Package);
+        assert!(
+            rerun.argv.contains(&"-shuffle".to_string()),
+            "{:?}",
+            rerun.argv
+        );
+        let f = fixture("go1.26-goleak1.3.0/all.json");
+        let records = plan_default(&f);
+        let parallel: Vec<&RetryRecord> = records
+            .iter()
+            .filter(|r| {
+                f.leaks
+                    .iter()
+                    .any(|l| r.covers(l) && l.goroutines.iter().any(|g| g.harness.is_some()))
+            })
+            .filter(|r| planned(r))
+            .collect();
+        for r in parallel {
+            assert_eq!(rerun_of(r).target.selection, Selection::Package, "{r:?}");
+        }
+    }
+
+    /// Replays captured outputs as attempts, keyed by a word of the rerun's
+    /// `-run` pattern (or the package).
     struct Replay {
         runs: Vec<(&'static str, AttemptRun)>,
-        seen: Vec<(Target, Vec<String>)>,
+        seen: Vec<Rerun>,
     }
 
     impl Runner for Replay {
-        fn run(&mut self, target: &Target, argv: &[String], _: u32, _: u32) -> AttemptRun {
-            self.seen.push((target.clone(), argv.to_vec()));
-            let name = target.test().unwrap_or(target.package());
+        fn run(&mut self, rerun: &Rerun, _: u32, _: u32) -> AttemptRun {
+            self.seen.push(rerun.clone());
+            let name = rerun
+                .target
+                .test()
+                .unwrap_or(rerun.target.package())
+                .to_string();
             match self.runs.iter().position(|(n, _)| name.ends_with(n)) {
                 Some(i) => self.runs.remove(i).1,
                 None => AttemptRun {
@@ -786,44 +1405,76 @@ mod tests {
         }
     }
 
+    /// An attempt that printed `f` (a real capture).
+    fn replayed(f: Findings) -> AttemptRun {
+        AttemptRun {
+            findings: f,
+            exit_code: Some(1),
+            ..AttemptRun::default()
+        }
+    }
+
+    /// A real capture, keeping only `pkg`'s package run and its leaks of
+    /// `test`, with the leak-free tests passing.
     fn leaky(f: &Findings, pkg: &str, test: Option<&str>) -> AttemptRun {
         let mut only = f.clone();
         only.leaks.retain(|l| {
             l.package.as_deref().is_some_and(|p| p.ends_with(pkg)) && l.test.as_deref() == test
         });
         only.failures.clear();
-        AttemptRun {
-            findings: only,
-            target_outcome: Some(Outcome::Fail),
-            exit_code: Some(1),
-            ..AttemptRun::default()
-        }
+        replayed(only)
     }
 
-    fn passing() -> AttemptRun {
-        AttemptRun {
-            target_outcome: Some(Outcome::Pass),
-            exit_code: Some(0),
-            ..AttemptRun::default()
-        }
+    fn run_records(
+        f: &mut Findings,
+        records: &mut [RetryRecord],
+        runs: Vec<(&'static str, AttemptRun)>,
+    ) -> Replay {
+        let mut runner = Replay {
+            runs,
+            seen: Vec::new(),
+        };
+        execute(f, records, &RetryConfig::default(), &mut runner);
+        runner
     }
 
-    fn go_base() -> Base {
-        Base::GoTest(vec![
-            "go".into(),
-            "test".into(),
-            "-race".into(),
-            "./...".into(),
-        ])
+    #[test]
+    fn an_attempt_that_misses_the_reporting_test_is_not_flaky() {
+        // crossflaky's real first run with its leaks and failures removed:
+        // no leak, but TestChecks is not among the passed tests.
+        let f0 = retry_fixture("crossflaky.json");
+        let mut f = f0.clone();
+        let mut records = plan_default(&f);
+        assert_eq!(records.len(), 1);
+        let mut clean = f0.clone();
+        clean.leaks.clear();
+        clean.failures.clear();
+        clean.tests.clear();
+        for p in &mut clean.packages {
+            p.outcome = Some(Outcome::Pass);
+        }
+        // The passed store still lists TestShutsDownSlowly; TestChecks
+        // failed in the capture, so this attempt misses it: cannot tell.
+        let runner = run_records(&mut f, &mut records, vec![("TestChecks", replayed(clean))]);
+        assert_eq!(runner.seen.len(), 1);
+        assert_eq!(records[0].outcome(), RetryOutcome::Inconclusive);
+        assert!(
+            records[0].attempts[0]
+                .message
+                .contains("did not run TestChecks"),
+            "{:?}",
+            records[0].attempts
+        );
+        let policy = new_statuses(&f);
+        assert_eq!(statuses(&f, &policy, &records), policy);
     }
 
     #[test]
     fn flaky_reproduced_and_new() {
         let f0 = fixture("go1.26-goleak1.3.0/all.json");
         let mut f = f0.clone();
-        let mut statuses = new_statuses(&f);
-        let cfg = RetryConfig::default();
-        let mut records = plan(&f, &statuses, &cfg);
+        let policy = new_statuses(&f);
+        let mut records = plan_default(&f);
         records.retain(|r| {
             r.package
                 .as_deref()
@@ -831,11 +1482,10 @@ mod tests {
         });
         assert_eq!(records.len(), 4);
         let leaks_before = f.leaks.len();
-        let mut runner = Replay {
-            runs: vec![
-                // TestLeakOnFirstAttempt: gone on attempt 1.
-                ("TestLeakOnFirstAttempt", passing()),
-                // TestSleepLoopLeak: leaks both times.
+        let runner = run_records(
+            &mut f,
+            &mut records,
+            vec![
                 (
                     "TestSleepLoopLeak",
                     leaky(&f0, "/flaky", Some("TestSleepLoopLeak")),
@@ -844,8 +1494,6 @@ mod tests {
                     "TestSleepLoopLeak",
                     leaky(&f0, "/flaky", Some("TestSleepLoopLeak")),
                 ),
-                // flakymain: leaks again, then a different leak (replayed
-                // from another package, renamed).
                 ("/flakymain", leaky(&f0, "/flakymain", None)),
                 ("/flakymain", {
                     let mut r = leaky(&f0, "/testmain", None);
@@ -855,33 +1503,21 @@ mod tests {
                     r
                 }),
             ],
-            seen: Vec::new(),
-        };
-        execute(
-            &mut f,
-            &mut statuses,
-            &mut records,
-            &cfg,
-            &go_base(),
-            &mut runner,
         );
-        let first = record(&records, "/flaky", Some("TestLeakOnFirstAttempt"));
-        assert_eq!(first.outcome, RetryOutcome::Flaky { attempt: 1 });
-        assert_eq!(first.attempts.len(), 1);
-        assert_eq!(statuses[first.leaks[0]], LeakStatus::Flaky { attempt: 1 });
         let sleep = record(&records, "/flaky", Some("TestSleepLoopLeak"));
-        assert_eq!(sleep.outcome, RetryOutcome::Reproduced);
+        assert_eq!(sleep.outcome(), RetryOutcome::Reproduced);
         assert_eq!(
             sleep.attempts.iter().map(|a| a.result).collect::<Vec<_>>(),
             vec![AttemptResult::SameLeak; 2]
         );
-        assert_eq!(statuses[sleep.leaks[0]], LeakStatus::New);
         let main = record(&records, "/flakymain", None);
-        assert_eq!(main.outcome, RetryOutcome::NewLeak { attempt: 2 });
+        assert_eq!(main.outcome(), RetryOutcome::NewLeak { attempt: 2 });
         assert_eq!(main.attempts[1].new_leaks.len(), 1);
         assert_eq!(f.leaks.len(), leaks_before + 1);
-        assert_eq!(statuses.len(), f.leaks.len());
-        assert_eq!(statuses.last(), Some(&LeakStatus::New));
+        let derived = statuses(&f, &policy, &records);
+        assert_eq!(derived.len(), f.leaks.len());
+        assert_eq!(derived.last(), Some(&LeakStatus::New));
+        assert!(derived.iter().all(|s| *s == LeakStatus::New), "{derived:?}");
         assert!(f
             .inputs
             .last()
@@ -890,12 +1526,16 @@ mod tests {
             .ends_with("flakymain (retry 2)"));
         let mixed = record(&records, "/flaky", Some("TestMixedReport"));
         assert!(mixed.attempts.is_empty());
-        // Exactly the test, with the user's flags.
-        let (target, argv) = &runner.seen[0];
-        assert_eq!(target.test(), Some("TestLeakOnFirstAttempt"));
+        assert_eq!(mixed.outcome(), RetryOutcome::NotRetried);
+        // The user's flags, the tests up to the reporting one.
+        let first = runner
+            .seen
+            .iter()
+            .find(|r| r.target.test() == Some("TestLeakOnFirstAttempt"))
+            .unwrap();
         assert_eq!(
-            argv,
-            &[
+            first.argv,
+            [
                 "go",
                 "test",
                 "-run",
@@ -906,14 +1546,94 @@ mod tests {
                 "example.com/leakgate/fixtures/flaky"
             ]
         );
+        // TestLeakOnFirstAttempt had no replay: an attempt that cannot be
+        // judged, never flaky.
+        let once = record(&records, "/flaky", Some("TestLeakOnFirstAttempt"));
+        assert_eq!(once.outcome(), RetryOutcome::Inconclusive);
         // The package rerun has no -run at all.
-        let (_, argv) = runner
+        let pkg = runner
             .seen
             .iter()
-            .find(|(t, _)| t.test().is_none())
+            .find(|r| r.target.test().is_none())
             .unwrap();
-        assert!(!argv.iter().any(|a| a.contains("run")), "{argv:?}");
-        assert_eq!(runner.seen.len(), 5);
+        assert!(
+            !pkg.argv.iter().any(|a| a.contains("run")),
+            "{:?}",
+            pkg.argv
+        );
+    }
+
+    #[test]
+    fn a_rerun_that_passes_everything_it_had_to_run_is_flaky() {
+        // The first run of package flaky; an attempt in which every test of
+        // it passed and nothing leaked (built from the same capture).
+        let f0 = fixture("go1.26-goleak1.3.0/all.json");
+        let mut f = f0.clone();
+        let policy = new_statuses(&f);
+        let mut records = plan_default(&f);
+        records.retain(|r| r.test.as_deref() == Some("TestLeakOnFirstAttempt"));
+        let r = rerun_of(&records[0]).clone();
+        let mut pass = Findings {
+            inputs: f0.inputs.clone(),
+            ..Findings::default()
+        };
+        let pkg = f0
+            .packages
+            .iter()
+            .find(|p| p.package.as_deref() == Some(r.target.package()))
+            .unwrap()
+            .clone();
+        // Every test it must run, passed.
+        for (i, t) in r.must_run.iter().enumerate() {
+            pass.tests.push(crate::findings::TestRecord {
+                seq: i as u64,
+                node: NodeKey {
+                    input: pkg.node.input,
+                    run: pkg.node.run,
+                    test: Some(t.as_str().into()),
+                    attempt: 1,
+                },
+                package: Some(r.target.package().into()),
+                test: t.as_str().into(),
+                outcome: crate::findings::TestOutcome::Pass,
+                elapsed: None,
+            });
+        }
+        pass.packages = vec![crate::findings::PackageRecord {
+            outcome: Some(Outcome::Pass),
+            passed: Vec::new(),
+            ..pkg
+        }];
+        run_records(
+            &mut f,
+            &mut records,
+            vec![("TestLeakOnFirstAttempt", replayed(pass.clone()))],
+        );
+        assert_eq!(records[0].outcome(), RetryOutcome::Flaky { attempt: 1 });
+        let derived = statuses(&f, &policy, &records);
+        let i = f.leaks.iter().position(|l| records[0].covers(l)).unwrap();
+        assert_eq!(derived[i], LeakStatus::Flaky { attempt: 1 });
+        assert_eq!(derived.iter().filter(|s| **s != LeakStatus::New).count(), 1);
+
+        // The same attempt, one must-run test missing (a rerun without the
+        // build tag, or `-run ^$`): cannot tell.
+        let mut f = f0.clone();
+        let mut records = plan_default(&f);
+        records.retain(|r| {
+            r.package
+                .as_deref()
+                .is_some_and(|p| p.ends_with("/flakymain"))
+        });
+        let mut nothing = pass.clone();
+        nothing.tests.clear();
+        nothing.packages[0].package = records[0].package.clone();
+        run_records(
+            &mut f,
+            &mut records,
+            vec![("/flakymain", replayed(nothing))],
+        );
+        assert_eq!(records[0].outcome(), RetryOutcome::Inconclusive);
+        assert!(records[0].attempts[0].message.starts_with("did not run"));
     }
 
     #[test]
@@ -954,7 +1674,6 @@ mod tests {
     #[test]
     fn inconclusive_attempts_keep_the_leak_new() {
         let f0 = fixture("go1.26-goleak1.3.0/all.json");
-        let cfg = RetryConfig::default();
         for run in [
             AttemptRun {
                 error: Some("timed out after 5m".into()),
@@ -965,56 +1684,93 @@ mod tests {
                 exit_code: Some(0),
                 ..AttemptRun::default()
             },
-            AttemptRun {
-                target_outcome: Some(Outcome::Skip),
-                exit_code: Some(0),
-                ..AttemptRun::default()
-            },
         ] {
             let mut f = f0.clone();
-            let mut statuses = new_statuses(&f);
-            let mut records = plan(&f, &statuses, &cfg);
+            let policy = new_statuses(&f);
+            let mut records = plan_default(&f);
             records.retain(|r| r.test.as_deref() == Some("TestLeakOnFirstAttempt"));
-            let mut runner = Replay {
-                runs: vec![("TestLeakOnFirstAttempt", run)],
-                seen: Vec::new(),
-            };
-            execute(
-                &mut f,
-                &mut statuses,
-                &mut records,
-                &cfg,
-                &go_base(),
-                &mut runner,
-            );
-            assert_eq!(records[0].outcome, RetryOutcome::Inconclusive);
+            run_records(&mut f, &mut records, vec![("TestLeakOnFirstAttempt", run)]);
+            assert_eq!(records[0].outcome(), RetryOutcome::Inconclusive);
             assert_eq!(records[0].attempts.len(), 1);
-            assert!(statuses.iter().all(|s| *s == LeakStatus::New));
+            assert!(statuses(&f, &policy, &records)
+                .iter()
+                .all(|s| *s == LeakStatus::New));
         }
+    }
+
+    #[test]
+    fn records_sharing_a_rerun_share_its_attempts() {
+        // Two reports of one package, both rerun as the whole package.
+        let f0 = retry_fixture("crosstest.json");
+        let mut f = f0.clone();
+        let mut records = plan(
+            &f,
+            &new_statuses(&f),
+            &RetryConfig::default(),
+            &Invocation::new(Base::GoTest(
+                ["go", "test", "-shuffle=on", "./..."]
+                    .map(String::from)
+                    .to_vec(),
+            )),
+        );
+        let mut twin = records[0].clone();
+        twin.test = Some("TestOther".to_string());
+        records.push(twin);
+        let runner = run_records(
+            &mut f,
+            &mut records,
+            vec![
+                ("TestChecks", leaky(&f0, "/crosstest", Some("TestChecks"))),
+                ("TestChecks", leaky(&f0, "/crosstest", Some("TestChecks"))),
+            ],
+        );
+        assert_eq!(runner.seen.len(), 2, "one run per attempt number");
+        for r in &records {
+            assert_eq!(r.outcome(), RetryOutcome::Reproduced, "{r:?}");
+        }
+        let twin = &records[1];
+        assert!(twin.attempts[0].message.contains("reported by TestChecks"));
     }
 
     #[test]
     fn a_command_that_cannot_be_built_is_not_retried() {
         let mut f = fixture("go1.26-goleak1.3.0/all.json");
-        let mut statuses = new_statuses(&f);
-        let cfg = RetryConfig::default();
-        let mut records = plan(&f, &statuses, &cfg);
-        let mut runner = Replay {
-            runs: Vec::new(),
-            seen: Vec::new(),
-        };
-        let base = Base::GoTest(vec!["gotestsum".into(), "--".into(), "./...".into()]);
-        execute(
-            &mut f,
-            &mut statuses,
-            &mut records,
-            &cfg,
-            &base,
-            &mut runner,
-        );
+        let base = Invocation::new(Base::GoTest(vec![
+            "gotestsum".into(),
+            "--".into(),
+            "./...".into(),
+        ]));
+        let mut records = plan(&f, &new_statuses(&f), &RetryConfig::default(), &base);
+        let runner = run_records(&mut f, &mut records, Vec::new());
         assert!(runner.seen.is_empty());
         let r = record(&records, "/flaky", Some("TestLeakOnFirstAttempt"));
-        assert!(r.reason.contains("not `go test`"), "{}", r.reason);
-        assert_eq!(r.outcome, RetryOutcome::NotRetried);
+        assert!(r.reason().contains("not `go test`"), "{}", r.reason());
+        assert_eq!(r.outcome(), RetryOutcome::NotRetried);
+    }
+
+    #[test]
+    fn rerun_directories() {
+        let d = RerunDir::ModuleOf {
+            root: PathBuf::from("/repo"),
+            modules: vec![
+                ("example.com/m/sub".to_string(), "sub".to_string()),
+                ("example.com/m".to_string(), "".to_string()),
+            ],
+            fallback: PathBuf::from("/cwd"),
+        };
+        assert_eq!(
+            d.for_package("example.com/m/sub/x"),
+            PathBuf::from("/repo/sub")
+        );
+        assert_eq!(
+            d.for_package("example.com/m/subway"),
+            PathBuf::from("/repo/")
+        );
+        assert_eq!(d.for_package("example.com/m"), PathBuf::from("/repo/"));
+        assert_eq!(d.for_package("other.org/x"), PathBuf::from("/cwd"));
+        assert_eq!(
+            RerunDir::Fixed(PathBuf::from("/w")).for_package("x"),
+            PathBuf::from("/w")
+        );
     }
 }

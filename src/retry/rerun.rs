@@ -1,58 +1,116 @@
-//! Building the command that reruns exactly one leaking test or package.
+//! Building the command that reruns what led to a leak report.
 //!
-//! * A `VerifyNone` leak in `TestA/sub case` reruns that test alone:
-//!   `-run '^TestA$/^sub_case$'`, every path segment anchored and quoted
-//!   like Go's `regexp.QuoteMeta` (as gotestsum's `goTestRunFlagForTestCase`
-//!   does, but per segment), spaces rewritten to `_` as `testing` does.
-//! * A `VerifyTestMain` leak reruns the whole package: goleak checks after
-//!   all its tests ran, so `-run ^$` (which runs nothing and passes) would
-//!   hide it. The user's own `-run`/`-skip` stay, since they decided which
-//!   tests ran before the check.
-//! * `-count=1` always (never a cached result), `-json` always, the
-//!   package restricted to the one that leaked, every other flag of the
-//!   user's (`-race`, `-tags`, `-timeout`, `-ldflags`, `-v`, `-cover`, …)
-//!   kept, and the user's `-run`/`-count` (also `-run=X`, `-test.run`)
-//!   replaced.
+//! goleak reports a goroutine in whichever check runs next, not in the test
+//! that started it, so a rerun must repeat what ran before the report, not
+//! the reporting test alone:
+//!
+//! * A `VerifyNone` leak in `TestB` (or `TestB/sub case`) of a package run
+//!   reruns the top-level tests of that run up to and including `TestB`:
+//!   `-run '^(TestA|TestB)$'`, each name quoted like Go's
+//!   `regexp.QuoteMeta`. `go test` runs them in source order, the order of
+//!   the first run, and every subtest of `TestB` runs again. A report from
+//!   the N-th run of a `-count` loop reruns with `-count=N`, so everything
+//!   that ran before it runs again. ([`Selection::Tests`])
+//! * A `VerifyTestMain` leak, a run whose order a rerun of fewer tests
+//!   cannot repeat (`-shuffle`), or a report whose goroutines came from a
+//!   test that started after the reporting one (`t.Parallel`), reruns the
+//!   whole package with the user's own `-run`/`-skip` ([`Selection::Package`]):
+//!   `-run ^$` (which runs nothing and passes) would hide it.
+//! * `-count` is replaced (never a cached result), `-json` ensured, the
+//!   package restricted to the one that leaked, and every other flag of the
+//!   user's (`-race`, `-tags`, `-timeout`, `-ldflags`, `-v`, `-cover`, `-C`,
+//!   …) kept. Flags that write files the first run wrote are not repeated
+//!   ([`OUTPUT_FLAGS`]): `-coverprofile` becomes `-cover` (the same
+//!   instrumented build, no file), profiles, traces and `-o` are dropped.
 //!
 //! Everything here is pure: argument vectors in, argument vectors out.
 
+/// Which tests a rerun runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// These top-level tests (`-run '^(A|B)$'`), `count` times; the last
+    /// one is the reporting test's.
+    Tests {
+        /// Top-level test names, in the order they first ran.
+        tests: Vec<String>,
+        /// `-count`: the reporting test's attempt in its package run.
+        count: u32,
+    },
+    /// The whole package, with the user's own `-run`/`-skip`.
+    Package,
+}
+
 /// What to rerun.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// One test (or subtest) of a package.
-    Test {
-        /// Import path.
-        package: String,
-        /// Full test name, `TestA/sub_case`.
-        test: String,
-    },
-    /// A whole package (a `VerifyTestMain` leak).
-    Package {
-        /// Import path.
-        package: String,
-    },
+pub struct Target {
+    /// Import path.
+    pub package: String,
+    /// The test that reported the leak (`TestA/sub_case`); `None` for a
+    /// package-level (`VerifyTestMain`) leak.
+    pub reporter: Option<String>,
+    /// What runs.
+    pub selection: Selection,
 }
 
 impl Target {
     /// The package's import path.
     pub fn package(&self) -> &str {
-        match self {
-            Target::Test { package, .. } | Target::Package { package } => package,
+        &self.package
+    }
+
+    /// The reporting test, if one.
+    pub fn test(&self) -> Option<&str> {
+        self.reporter.as_deref()
+    }
+
+    /// The `-run` pattern, `None` for a whole package.
+    pub fn run_pattern(&self) -> Option<String> {
+        match &self.selection {
+            Selection::Tests { tests, .. } => Some(tests_pattern(tests)),
+            Selection::Package => None,
         }
     }
 
-    /// The test, if one.
-    pub fn test(&self) -> Option<&str> {
-        match self {
-            Target::Test { test, .. } => Some(test),
-            Target::Package { .. } => None,
+    /// The `-count` of the rerun.
+    pub fn count(&self) -> u32 {
+        match &self.selection {
+            Selection::Tests { count, .. } => (*count).max(1),
+            Selection::Package => 1,
         }
     }
 }
 
+/// `-run` for exactly these top-level tests: `^TestA$`, `^(TestA|TestB)$`.
+pub fn tests_pattern(tests: &[String]) -> String {
+    let names: Vec<String> = tests
+        .iter()
+        .map(|t| quote_meta(&space_to_underscore(t)))
+        .collect();
+    match names.as_slice() {
+        [one] => format!("^{one}$"),
+        _ => format!("^({})$", names.join("|")),
+    }
+}
+
+/// `go test` flags that write a file the first run also wrote, without the
+/// dash: a rerun would overwrite it. `-coverprofile` is replaced by
+/// `-cover`, the others are dropped.
+pub const OUTPUT_FLAGS: &[&str] = &[
+    "coverprofile",
+    "cpuprofile",
+    "memprofile",
+    "blockprofile",
+    "mutexprofile",
+    "trace",
+    "o",
+    "outputdir",
+    "gocoverdir",
+    "testlogfile",
+];
+
 /// The default `retry.command` for `check`, where the original command is
-/// not known.
-pub const DEFAULT_COMMAND: &str = "go test -json -count=1 {run} {package}";
+/// not known (`check --test-command` gives it).
+pub const DEFAULT_COMMAND: &str = "go test -json -count={count} {run} {package}";
 
 /// Go's `regexp.QuoteMeta`: a backslash before each of `\.+*?()|[]{}^$`.
 pub fn quote_meta(s: &str) -> String {
@@ -82,18 +140,18 @@ fn go_is_space(c: char) -> bool {
     }
 }
 
+fn space_to_underscore(s: &str) -> String {
+    s.chars()
+        .map(|c| if go_is_space(c) { '_' } else { c })
+        .collect()
+}
+
 /// The `-run` pattern that selects exactly `test`: each `/` segment
 /// anchored and quoted. Names printed by `go test` are already rewritten;
 /// spaces (from hand-written names) are rewritten the way `t.Run` does.
 pub fn run_pattern(test: &str) -> String {
     test.split('/')
-        .map(|seg| {
-            let seg: String = seg
-                .chars()
-                .map(|c| if go_is_space(c) { '_' } else { c })
-                .collect();
-            format!("^{}$", quote_meta(&seg))
-        })
+        .map(|seg| format!("^{}$", quote_meta(&space_to_underscore(seg))))
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -147,6 +205,8 @@ const VALUE_FLAGS: &[&str] = &[
     "shuffle",
     "timeout",
     "trace",
+    "gocoverdir",
+    "testlogfile",
 ];
 
 /// A command-line flag split up: `-run=X` → (`run`, Some("X")).
@@ -240,18 +300,21 @@ pub enum RerunError {
 }
 
 /// Reruns `target` with the user's `go test` command line: their flags
-/// kept, their `-run` (for a test) and `-count` replaced, their packages
-/// replaced by the target's, `-json` ensured.
+/// kept, their `-count` (and, for a test selection, `-run`, `-bench`,
+/// `-fuzz`) replaced, their packages replaced by the target's, flags that
+/// write the first run's files ([`OUTPUT_FLAGS`]) left out, `-json` ensured.
 pub fn from_go_test(argv: &[String], target: &Target) -> Result<Vec<String>, RerunError> {
     if !is_go_test(argv) {
         return Err(RerunError::NotGoTest);
     }
+    let tests = matches!(target.selection, Selection::Tests { .. });
     let start = leading_end(argv);
     let mut out: Vec<String> = argv[..start].to_vec();
     let mut kept: Vec<String> = Vec::new();
     let mut package_at: Option<usize> = None;
     let mut binary_args: Vec<String> = Vec::new();
     let mut json = false;
+    let mut cover = false;
     let mut i = start;
     while i < argv.len() {
         let arg = &argv[i];
@@ -274,20 +337,37 @@ pub fn from_go_test(argv: &[String], target: &Target) -> Result<Vec<String>, Rer
                 i += 1;
             }
         }
-        let replaced = base == "count" || (base == "run" && matches!(target, Target::Test { .. }));
-        if replaced {
+        let selects = matches!(
+            base,
+            "run" | "bench" | "benchtime" | "fuzz" | "fuzztime" | "fuzzminimizetime"
+        );
+        if base == "count" || (tests && selects) {
             continue;
+        }
+        if OUTPUT_FLAGS.contains(&base) {
+            if base == "coverprofile" && !cover {
+                // The same instrumented build, no file.
+                kept.push("-cover".to_string());
+                cover = true;
+            }
+            continue;
+        }
+        if base == "cover" {
+            if cover {
+                continue;
+            }
+            cover = true;
         }
         if base == "json" {
             json = true;
         }
         kept.extend(words);
     }
-    if let Target::Test { test, .. } = target {
+    if let Some(p) = target.run_pattern() {
         out.push("-run".to_string());
-        out.push(run_pattern(test));
+        out.push(p);
     }
-    out.push("-count=1".to_string());
+    out.push(format!("-count={}", target.count()));
     if !json {
         out.push("-json".to_string());
     }
@@ -298,16 +378,68 @@ pub fn from_go_test(argv: &[String], target: &Target) -> Result<Vec<String>, Rer
     Ok(out)
 }
 
+/// The words of `argv` a rerun leaves out because they write the first
+/// run's files (for the plan's explanation).
+pub fn dropped_outputs(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = leading_end(argv);
+    while i < argv.len() {
+        let arg = &argv[i];
+        i += 1;
+        if arg == "-args" || arg == "--args" {
+            break;
+        }
+        let Some((name, value)) = parse_flag(arg) else {
+            continue;
+        };
+        let base = base_name(name);
+        let mut words = arg.clone();
+        if VALUE_FLAGS.contains(&base) && value.is_none() {
+            if let Some(v) = argv.get(i) {
+                words = format!("{arg} {v}");
+                i += 1;
+            }
+        }
+        if OUTPUT_FLAGS.contains(&base) {
+            out.push(words);
+        }
+    }
+    out
+}
+
+/// Whether a `go test` command line shuffles its tests (`-shuffle` other
+/// than `off`): a rerun of fewer tests cannot repeat that order.
+pub fn uses_shuffle(argv: &[String]) -> bool {
+    let mut i = leading_end(argv);
+    while i < argv.len() {
+        let arg = &argv[i];
+        i += 1;
+        if arg == "-args" || arg == "--args" {
+            break;
+        }
+        if let Some((name, value)) = parse_flag(arg) {
+            if base_name(name) == "shuffle" {
+                let v = value.map(str::to_string).or_else(|| argv.get(i).cloned());
+                return v.is_some_and(|v| v != "off");
+            }
+        }
+    }
+    false
+}
+
 /// Fills a `retry.command` template: `{run}` becomes `-run PATTERN` (or
-/// nothing for a package), `{package}` the import path, `{test}` the test
-/// name; `{run}` and `{package}` standing alone are whole words.
+/// nothing for a whole package), `{count}` the count, `{package}` the
+/// import path, `{test}` the reporting test's name; `{run}` and
+/// `{package}` standing alone are whole words. A template without
+/// `{count}` and without `-count` gets `-count=N` when N is not 1.
 pub fn from_template(template: &str, target: &Target) -> Result<Vec<String>, RerunError> {
     let words =
         shlex::split(template).ok_or_else(|| RerunError::BadTemplate(template.to_string()))?;
     if words.is_empty() {
         return Err(RerunError::EmptyTemplate);
     }
-    let pattern = target.test().map(run_pattern);
+    let pattern = target.run_pattern();
+    let count = target.count().to_string();
     let mut out = Vec::new();
     for w in words {
         match w.as_str() {
@@ -316,10 +448,14 @@ pub fn from_template(template: &str, target: &Target) -> Result<Vec<String>, Rer
                     out.push("-run".to_string());
                     out.push(p.clone());
                 }
+                if target.count() > 1 && !template.contains("{count}") {
+                    out.push(format!("-count={count}"));
+                }
             }
             _ => out.push(
                 w.replace("{package}", target.package())
                     .replace("{test}", target.test().unwrap_or(""))
+                    .replace("{count}", &count)
                     .replace(
                         "{run}",
                         pattern
@@ -333,6 +469,55 @@ pub fn from_template(template: &str, target: &Target) -> Result<Vec<String>, Rer
     }
     out.retain(|w| !w.is_empty());
     Ok(out)
+}
+
+/// A test command as given to `check --test-command` (what a CI step
+/// ran, written for a shell): leading `NAME=value` assignments, then the
+/// command up to the first `|`, `;`, `&&`, `||` or `&`, without
+/// redirections (`> file`, `2>&1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellCommand {
+    /// Environment assignments before the command.
+    pub env: Vec<(String, String)>,
+    /// The command's words.
+    pub argv: Vec<String>,
+}
+
+/// Splits a test command; `None` when it has unbalanced quotes or no
+/// command.
+pub fn split_shell_command(text: &str) -> Option<ShellCommand> {
+    let words = shlex::split(text)?;
+    let mut env = Vec::new();
+    let mut argv = Vec::new();
+    let mut skip_next = false;
+    for w in words {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if matches!(w.as_str(), "|" | "||" | "&&" | ";" | "&" | "|&") {
+            break;
+        }
+        let redirect = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
+        if redirect.starts_with('>') || redirect.starts_with('<') {
+            // `>`, `>>`, `<` alone take the next word; `>file`, `2>&1` not.
+            skip_next = matches!(redirect, ">" | ">>" | "<" | ">|");
+            continue;
+        }
+        if argv.is_empty() {
+            if let Some((name, value)) = w.split_once('=') {
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    env.push((name.to_string(), value.to_string()));
+                    continue;
+                }
+            }
+        }
+        argv.push(w);
+    }
+    (!argv.is_empty()).then_some(ShellCommand { env, argv })
 }
 
 /// A command line as a person would type it: POSIX shell single quotes
@@ -362,16 +547,28 @@ mod tests {
         shlex::split(s).unwrap()
     }
 
+    /// A report by `t`, rerunning its top-level test alone.
     fn test(t: &str) -> Target {
-        Target::Test {
+        tests(t, &[t.split('/').next().unwrap()], 1)
+    }
+
+    /// A report by `t`, rerunning `names` `count` times.
+    fn tests(t: &str, names: &[&str], count: u32) -> Target {
+        Target {
             package: "example.com/m/pkg".to_string(),
-            test: t.to_string(),
+            reporter: Some(t.to_string()),
+            selection: Selection::Tests {
+                tests: names.iter().map(|n| n.to_string()).collect(),
+                count,
+            },
         }
     }
 
     fn pkg() -> Target {
-        Target::Package {
+        Target {
             package: "example.com/m/pkg".to_string(),
+            reporter: None,
+            selection: Selection::Package,
         }
     }
 
@@ -416,11 +613,93 @@ mod tests {
     }
 
     #[test]
-    fn rerun_a_test_keeps_flags_and_replaces_run_and_count() {
+    fn rerun_tests_keeps_flags_and_replaces_run_and_count() {
         let argv = v("go test -race -tags 'integration slow' -timeout 10m -ldflags=-s -v -cover -run 'TestA|TestB' -count 5 ./...");
+        // A subtest's report reruns its top-level test, every subtest.
         assert_eq!(
             from_go_test(&argv, &test("TestA/sub case")).unwrap(),
-            v("go test -run '^TestA$/^sub_case$' -count=1 -json -race -tags 'integration slow' -timeout 10m -ldflags=-s -v -cover example.com/m/pkg")
+            v("go test -run '^TestA$' -count=1 -json -race -tags 'integration slow' -timeout 10m -ldflags=-s -v -cover example.com/m/pkg")
+        );
+        // A report in the second run of a -count loop, after TestZ.
+        assert_eq!(
+            from_go_test(&argv, &tests("TestA/x", &["TestZ", "TestA"], 2)).unwrap(),
+            v("go test -run '^(TestZ|TestA)$' -count=2 -json -race -tags 'integration slow' -timeout 10m -ldflags=-s -v -cover example.com/m/pkg")
+        );
+    }
+
+    #[test]
+    fn output_files_are_not_overwritten() {
+        let argv = v("go test -coverprofile cover.out -covermode=atomic -cpuprofile=cpu.out -memprofile mem.out -blockprofile b.out -mutexprofile m.out -trace t.out -o x.test -outputdir out -test.gocoverdir=/c ./a");
+        let out = from_go_test(&argv, &test("TestA")).unwrap();
+        assert_eq!(
+            out,
+            v("go test -run ^TestA$ -count=1 -json -cover -covermode=atomic example.com/m/pkg")
+        );
+        assert_eq!(
+            dropped_outputs(&argv),
+            [
+                "-coverprofile cover.out",
+                "-cpuprofile=cpu.out",
+                "-memprofile mem.out",
+                "-blockprofile b.out",
+                "-mutexprofile m.out",
+                "-trace t.out",
+                "-o x.test",
+                "-outputdir out",
+                "-test.gocoverdir=/c"
+            ]
+        );
+        // -cover given too: once.
+        let out = from_go_test(&v("go test -cover -coverprofile=c.out ./a"), &pkg()).unwrap();
+        assert_eq!(out, v("go test -count=1 -json -cover example.com/m/pkg"));
+        // Benchmarks and fuzzing select what runs: gone for a test rerun,
+        // kept for a package.
+        let argv = v("go test -bench . -benchtime 2s -fuzz FuzzX -fuzztime=10s ./a");
+        assert_eq!(
+            from_go_test(&argv, &test("TestA")).unwrap(),
+            v("go test -run ^TestA$ -count=1 -json example.com/m/pkg")
+        );
+        assert_eq!(
+            from_go_test(&argv, &pkg()).unwrap(),
+            v("go test -count=1 -json -bench . -benchtime 2s -fuzz FuzzX -fuzztime=10s example.com/m/pkg")
+        );
+    }
+
+    #[test]
+    fn shuffle_and_shell_commands() {
+        assert!(uses_shuffle(&v("go test -shuffle on ./...")));
+        assert!(uses_shuffle(&v("go test -shuffle=123 ./...")));
+        assert!(!uses_shuffle(&v("go test -shuffle=off ./...")));
+        assert!(!uses_shuffle(&v("go test ./... -args -shuffle on")));
+        assert_eq!(
+            split_shell_command(
+                "CGO_ENABLED=0 GOFLAGS=-mod=mod go test -json -race ./... 2>&1 | tee out.json"
+            ),
+            Some(ShellCommand {
+                env: vec![
+                    ("CGO_ENABLED".to_string(), "0".to_string()),
+                    ("GOFLAGS".to_string(), "-mod=mod".to_string())
+                ],
+                argv: v("go test -json -race ./..."),
+            })
+        );
+        assert_eq!(
+            split_shell_command("go test -json ./x > out.json && echo done")
+                .unwrap()
+                .argv,
+            v("go test -json ./x")
+        );
+        assert_eq!(
+            split_shell_command("go test -ldflags=-X=a=b ./x")
+                .unwrap()
+                .argv,
+            v("go test -ldflags=-X=a=b ./x")
+        );
+        assert_eq!(split_shell_command("go test 'x"), None);
+        assert_eq!(split_shell_command("A=1"), None);
+        assert_eq!(
+            tests_pattern(&["TestA".to_string(), "TestB".to_string()]),
+            "^(TestA|TestB)$"
         );
     }
 
@@ -496,7 +775,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            v("go test -run ^TestA$ -count=1 -json -p 1 -coverprofile cover.out -bench . -shuffle on example.com/m/pkg")
+            v("go test -run ^TestA$ -count=1 -json -p 1 -cover -shuffle on example.com/m/pkg")
         );
     }
 
@@ -541,7 +820,19 @@ mod tests {
     fn templates() {
         assert_eq!(
             from_template(DEFAULT_COMMAND, &test("TestA/sub case")).unwrap(),
-            v("go test -json -count=1 -run '^TestA$/^sub_case$' example.com/m/pkg")
+            v("go test -json -count=1 -run '^TestA$' example.com/m/pkg")
+        );
+        assert_eq!(
+            from_template(DEFAULT_COMMAND, &tests("TestB", &["TestA", "TestB"], 3)).unwrap(),
+            v("go test -json -count=3 -run '^(TestA|TestB)$' example.com/m/pkg")
+        );
+        assert_eq!(
+            from_template("go test {run} {package}", &tests("TestB", &["TestB"], 2)).unwrap(),
+            v("go test -run ^TestB$ -count=2 example.com/m/pkg")
+        );
+        assert_eq!(
+            from_template("t {test}", &test("TestA/sub case")).unwrap(),
+            v("t 'TestA/sub case'")
         );
         assert_eq!(
             from_template(DEFAULT_COMMAND, &pkg()).unwrap(),
