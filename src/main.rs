@@ -10,7 +10,7 @@ use leakgate::paths::{self, Repo};
 use leakgate::policy::{self, baseline, config};
 use leakgate::report::{self, Context, ReportKind, Style};
 use leakgate::retry::rerun::{self, DEFAULT_COMMAND};
-use leakgate::retry::{Base, RetryConfig};
+use leakgate::retry::{Base, Invocation, RerunDir, RetryConfig};
 use leakgate::run::{self, AttemptRunner, Spawn};
 use leakgate::verdict::Analysis;
 use leakgate::{exit, Input};
@@ -178,6 +178,14 @@ struct CheckArgs {
     /// Input files (`go test -json`, JUnit XML or `go test -v` text); `-` or
     /// nothing for standard input. Several inputs make one verdict.
     inputs: Vec<PathBuf>,
+    /// The command that produced the input, as a shell line
+    /// (`go test -json -race -tags integration ./...`), run in the current
+    /// directory: retries repeat it there, changing only which tests run
+    /// and the files it would overwrite. Without it, retries run
+    /// `go test -json -count=1 {run} {package}` in the package's module and
+    /// say so.
+    #[arg(long, value_name = "COMMAND")]
+    test_command: Option<String>,
     #[command(flatten)]
     opts: Options,
 }
@@ -214,9 +222,10 @@ struct Options {
     /// to N times; a leak gone on a rerun is flaky.
     #[arg(long, value_name = "N")]
     retries: Option<u32>,
-    /// Rerun command, with {run}, {package} and {test} [default for `check`:
-    /// `go test -json -count=1 {run} {package}` in --root; `run` reruns its
-    /// own command].
+    /// Rerun command, with {run}, {count}, {package} and {test}; turns
+    /// retries on [default for `check`: its --test-command, else
+    /// `go test -json -count={count} {run} {package}` in the package's
+    /// module; `run` reruns its own command].
     #[arg(long, value_name = "COMMAND")]
     retry_command: Option<String>,
     #[command(flatten)]
@@ -516,29 +525,90 @@ fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Dest)>> {
 }
 
 /// The retry settings: the policy's `retry:` section, with `--retries`
-/// and `--retry-command` taking precedence. `None`: no retries.
+/// and `--retry-command` taking precedence; either flag alone turns
+/// retries on with the defaults of `retry:`. `None`: no retries.
 fn retry_config(args: &Options, policy: &leakgate::policy::Policy) -> Option<RetryConfig> {
     let mut config = policy.retry.clone();
     if let Some(attempts) = args.retries {
         config.get_or_insert_with(RetryConfig::default).attempts = attempts;
     }
     if let Some(command) = &args.retry_command {
-        if let Some(c) = config.as_mut() {
-            c.command = Some(command.clone());
-        }
+        let c = config.get_or_insert_with(|| {
+            let c = RetryConfig::default();
+            eprintln!(
+                "leakgate: --retry-command without --retries or a retry: section: up to {} retries (the default)",
+                c.attempts
+            );
+            c
+        });
+        c.command = Some(command.clone());
     }
     config.filter(|c| c.attempts > 0)
 }
 
+/// How `check` reruns: the policy's or `--retry-command`'s template, else
+/// `--test-command`, else the default template; in the current directory
+/// when `--test-command` says the tests ran there, else in each package's
+/// module. What had to be assumed is said on stderr and in every plan.
+fn check_invocation(check: &CheckArgs, config: &RetryConfig, repo: &Repo) -> Result<Invocation> {
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let module_dir = RerunDir::ModuleOf {
+        root: repo.root().to_path_buf(),
+        modules: repo.modules().to_vec(),
+        fallback: cwd.clone(),
+    };
+    let given =
+        match &check.test_command {
+            Some(text) => Some(rerun::split_shell_command(text).ok_or_else(|| {
+                miette!("--test-command {text:?}: unbalanced quotes or no command")
+            })?),
+            None => None,
+        };
+    let invocation = match (&config.command, given) {
+        (Some(template), given) => Invocation {
+            command: Base::Template(template.clone()),
+            dir: Some(if given.is_some() {
+                RerunDir::Fixed(cwd.clone())
+            } else {
+                module_dir
+            }),
+            env: given.map(|g| g.env).unwrap_or_default(),
+            assumed: None,
+        },
+        (None, Some(g)) if rerun::is_go_test(&g.argv) => Invocation {
+            command: Base::GoTest(g.argv),
+            dir: Some(RerunDir::Fixed(cwd.clone())),
+            env: g.env,
+            assumed: None,
+        },
+        (None, _) => Invocation {
+            command: Base::Template(DEFAULT_COMMAND.to_string()),
+            dir: Some(module_dir),
+            env: Vec::new(),
+            assumed: Some(format!(
+                "{}: reruns assumed `{DEFAULT_COMMAND}` in the package's module directory, without the first run's flags (-race, -tags, …) or environment; give --test-command with the command the tests ran with (or retry.command)",
+                if check.test_command.is_some() {
+                    "--test-command is not a plain `go test` line"
+                } else {
+                    "the command that produced the input is not known"
+                }
+            )),
+        },
+    };
+    if let Some(a) = &invocation.assumed {
+        eprintln!("leakgate: note: {a}");
+    }
+    Ok(invocation)
+}
+
 /// Reruns through `leakgate::run`, telling stderr about each attempt.
 fn attempt_runner<'a>(
-    cwd: Option<PathBuf>,
     config: &RetryConfig,
     repo: &'a Repo,
     interrupt: &Arc<AtomicBool>,
 ) -> AttemptRunner<'a> {
     AttemptRunner {
-        cwd,
+        cwd: None,
         timeout: config.timeout,
         repo,
         interrupt: Arc::clone(interrupt),
@@ -562,19 +632,17 @@ fn check(check: CheckArgs) -> Result<i32> {
         None => leakgate::analyze(&inputs, format, &repo, &policy)?,
         Some(config) => {
             let findings = leakgate::collect(&inputs, format, &repo)?;
-            let template = config
-                .command
-                .clone()
-                .unwrap_or_else(|| DEFAULT_COMMAND.to_string());
+            let invocation = check_invocation(&check, &config, &repo)?;
+            // A known `go test` command shows whether -failfast could have
+            // stopped tests after a failure, as for `run`.
+            if let Base::GoTest(argv) = &invocation.command {
+                if !rerun::uses_failfast(argv) {
+                    policy.verdict.no_failfast = true;
+                }
+            }
             let interrupt = run::interrupt_flag().into_diagnostic()?;
-            let mut runner = attempt_runner(Some(root.clone()), &config, &repo, &interrupt);
-            leakgate::judge_with_retries(
-                findings,
-                &policy,
-                &config,
-                &Base::Template(template),
-                &mut runner,
-            )
+            let mut runner = attempt_runner(&config, &repo, &interrupt);
+            leakgate::judge_with_retries_as(findings, &policy, &config, &invocation, &mut runner)
         }
     };
     write_reports(args, &reports, &analysis)
@@ -630,12 +698,25 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let out = out?;
     let analysis = match retry_config(check, &policy) {
         Some(config) => {
-            let base = match &config.command {
-                Some(template) => Base::Template(template.clone()),
-                None => Base::GoTest(argv),
+            // Reruns repeat the command where it ran, with leakgate's (and
+            // so its) environment.
+            let invocation = Invocation {
+                command: match &config.command {
+                    Some(template) => Base::Template(template.clone()),
+                    None => Base::GoTest(argv),
+                },
+                dir: Some(RerunDir::Fixed(std::env::current_dir().into_diagnostic()?)),
+                env: Vec::new(),
+                assumed: None,
             };
-            let mut runner = attempt_runner(None, &config, &repo, &interrupt);
-            leakgate::judge_with_retries(out.findings, &policy, &config, &base, &mut runner)
+            let mut runner = attempt_runner(&config, &repo, &interrupt);
+            leakgate::judge_with_retries_as(
+                out.findings,
+                &policy,
+                &config,
+                &invocation,
+                &mut runner,
+            )
         }
         None => leakgate::judge(out.findings, &policy),
     };

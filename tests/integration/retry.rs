@@ -88,6 +88,14 @@ impl Scratch {
         self.dir.path().join(name)
     }
 
+    /// A policy that says the runs never use `-failfast` (a saved stream
+    /// does not show it), with `retry:` as given.
+    fn no_failfast_policy(&self) -> String {
+        let p = self.path("policy.yml");
+        std::fs::write(&p, "version: 1\nverdict:\n  no_failfast: true\n").unwrap();
+        format!("--config={}", p.display())
+    }
+
     /// `leakgate SUB --report=json=… ARGS` in `cwd`.
     fn leakgate(&self, cwd: &Path, args: &[&str]) -> Run {
         let report = self.path("report.json");
@@ -270,7 +278,7 @@ fn run_reruns_keep_build_tags_and_leave_output_files_alone() {
     let s = Scratch::new();
     let cover = s.path("cover.out");
     let cover_flag = format!("-coverprofile={}", cover.display());
-    let cpu = s.path("cpu.out");
+    let mem = s.path("mem.out");
     let r = s.leakgate(
         &module(),
         &[
@@ -283,8 +291,8 @@ fn run_reruns_keep_build_tags_and_leave_output_files_alone() {
             "-tags",
             "integration",
             &cover_flag,
-            "-cpuprofile",
-            cpu.to_str().unwrap(),
+            "-memprofile",
+            mem.to_str().unwrap(),
             "./tagged",
         ],
     );
@@ -294,11 +302,11 @@ fn run_reruns_keep_build_tags_and_leave_output_files_alone() {
     let cmd = command(leak);
     assert!(cmd.contains("-tags integration"), "{cmd}");
     assert!(!cmd.contains("cover.out"), "{cmd}");
-    assert!(!cmd.contains("cpu.out"), "{cmd}");
+    assert!(!cmd.contains("mem.out"), "{cmd}");
     assert!(std::fs::read_to_string(&cover)
         .unwrap()
         .starts_with("mode: "));
-    // -cpuprofile makes go test leave the test binary in the directory.
+    // -memprofile makes go test leave the test binary in the directory.
     let _ = std::fs::remove_file(module().join("tagged.test"));
 }
 
@@ -309,12 +317,14 @@ fn check_retries_in_the_directory_of_the_run_and_says_what_it_assumed() {
     }
     let s = Scratch::new();
     let saved = s.go_test("saved.json", &["-json", "./crosstest", "./crossflaky"]);
+    let policy = s.no_failfast_policy();
     // As in the action: the repository root is the workspace, the tests ran
     // in a subdirectory (a module of its own), and check runs there too.
     let r = s.leakgate(
         &module(),
         &[
             "check",
+            &policy,
             saved.to_str().unwrap(),
             "--retries",
             "2",
@@ -339,12 +349,14 @@ fn check_from_elsewhere_reruns_in_the_packages_module() {
     }
     let s = Scratch::new();
     let saved = s.go_test("saved.json", &["-json", "./crossflaky"]);
+    let policy = s.no_failfast_policy();
     let elsewhere = s.path("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let r = s.leakgate(
         &elsewhere,
         &[
             "check",
+            &policy,
             saved.to_str().unwrap(),
             "--retries",
             "1",
@@ -397,9 +409,10 @@ fn check_with_the_test_command_keeps_its_flags_and_outputs() {
     // Without the tag the rerun has no such test: never flaky.
     let s = Scratch::new();
     let saved = s.go_test("saved.json", &["-json", "-tags", "integration", "./tagged"]);
+    let policy = s.no_failfast_policy();
     let r = s.leakgate(
         &module(),
-        &["check", saved.to_str().unwrap(), "--retries", "1"],
+        &["check", &policy, saved.to_str().unwrap(), "--retries", "1"],
     );
     assert_eq!(r.code(), 1, "{}", r.stderr());
     let leak = r.leak("/tagged", Some("TestIntegrationLeaksOnce"));
@@ -414,10 +427,12 @@ fn check_retry_command_alone_turns_retries_on() {
     }
     let s = Scratch::new();
     let saved = s.go_test("saved.json", &["-json", "./crossflaky"]);
+    let policy = s.no_failfast_policy();
     let r = s.leakgate(
         &module(),
         &[
             "check",
+            &policy,
             saved.to_str().unwrap(),
             "--retry-command",
             "go test -json -count=1 {run} {package}",
@@ -500,7 +515,11 @@ fn run_action_check(inputs: &[(&str, &str)], scratch: &Scratch) -> (Option<i32>,
     (
         out.status.code(),
         step_outputs(&std::fs::read_to_string(&output).unwrap_or_default()),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -536,7 +555,21 @@ fn action_with_a_working_directory_retries_there_with_the_run_command() {
     );
     assert_eq!(code, Some(0), "{err}\n{outputs}");
     assert!(outputs.contains("verdict=pass\n"), "{outputs}");
-    assert!(outputs.contains("flaky=2\n"), "{outputs}");
+    // One distinct leak (both goroutines come from marker.SlowShutdown),
+    // reported by two tests, both flaky.
+    assert!(outputs.contains("flaky=1\n"), "{outputs}");
+    let report = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("report="))
+        .unwrap();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let leaks = report["leaks"].as_array().unwrap();
+    assert_eq!(leaks.len(), 2, "{report:#}");
+    for leak in leaks {
+        assert_flaky(leak);
+        let cmd = command(leak);
+        assert!(cmd.contains("-tags integration"), "{cmd}");
+    }
 
     let s = Scratch::new();
     let (code, outputs, err) = run_action_check(
