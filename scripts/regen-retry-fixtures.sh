@@ -9,15 +9,23 @@
 #   <case>.json   go test -json -count=1 <flags> <packages>  (stderr discarded)
 #   <case>.txt    go test -v -count=1 <flags> <packages> 2>&1
 #
-# plus README.md with the exit codes. Non-zero exits are expected.
+# plus gotestsum-rerun-fails.json: gotestsum --rerun-fails=2 --jsonfile over
+# crosstest, crossflaky and mainloop (gotestsum reruns a failed test alone and a
+# package-level failure with -run ^$, and exits 0), and README.md with the exit
+# codes. Non-zero exits are expected.
 #
-# Environment: GO_TOOLCHAINS (default: the local go), values for GOTOOLCHAIN.
+# Environment: GO_TOOLCHAINS (default: the local go), values for GOTOOLCHAIN;
+# GOTESTSUM_VERSION (default v1.13.0); LEAKGATE_TOOLS_DIR, where gotestsum is
+# installed (default ${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools, shared
+# with the other regen scripts).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MOD="$ROOT/testdata/retry"
 OUT="$MOD/fixtures"
 GO_TOOLCHAINS="${GO_TOOLCHAINS:-local}"
+GOTESTSUM_VERSION="${GOTESTSUM_VERSION:-v1.13.0}"
+TOOLS="${LEAKGATE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools}"
 
 # name | go test flags | packages
 CASES=(
@@ -33,6 +41,10 @@ CASES=(
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/leakgate-retry.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 log() { printf '==> %s\n' "$*" >&2; }
+
+mkdir -p "$TOOLS"
+(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "gotest.tools/gotestsum@$GOTESTSUM_VERSION")
+GOTESTSUM="$TOOLS/gotestsum"
 
 cd "$MOD"
 for tc in $GO_TOOLCHAINS; do
@@ -71,6 +83,19 @@ for tc in $GO_TOOLCHAINS; do
 		set -e
 		echo "| \`$name\` | \`go test -count=1 ${fl[*]} ${pk[*]}\` | $rc_json | $rc_v |" >>"$TMP/$short.md"
 	done
+	log "$short gotestsum --rerun-fails"
+	markers="$TMP/markers-gotestsum"
+	mkdir -p "$markers"
+	set +e
+	LEAKGATE_RETRY_MARKERS="$markers" "$GOTESTSUM" --format standard-quiet --rerun-fails=2 \
+		--packages "./crosstest ./crossflaky ./mainloop" --jsonfile "$dir/gotestsum-rerun-fails.json" \
+		-- -count=1 >/dev/null 2>&1
+	rc=$?
+	set -e
+	{
+		echo
+		echo "\`gotestsum-rerun-fails.json\`: \`$("$GOTESTSUM" --version) --rerun-fails=2 --packages \"./crosstest ./crossflaky ./mainloop\" --jsonfile ... -- -count=1\` exited $rc."
+	} >>"$TMP/$short.md"
 done
 unset GOTOOLCHAIN
 {

@@ -585,3 +585,37 @@ fn action_with_a_working_directory_retries_there_with_the_run_command() {
     assert!(outputs.contains("flaky=0\n"), "{outputs}");
     assert!(outputs.contains("new=1\n"), "{outputs}");
 }
+
+/// gotestsum `--rerun-fails` (a real capture: `scripts/regen-retry-fixtures.sh`)
+/// reruns a failed test alone and a package-level failure with `-run ^$`,
+/// which runs nothing, and exits 0. Those reruns are not what led to the
+/// reports: none of them makes a leak flaky, the gate fails.
+#[test]
+fn gotestsum_reruns_never_fix_a_leak() {
+    let capture = module().join("fixtures/go1.26/gotestsum-rerun-fails.json");
+    let text = std::fs::read_to_string(&capture).unwrap();
+    // The capture is what it says: second runs of TestChecks alone and of
+    // mainloop without a test.
+    assert_eq!(
+        text.matches(r#""Action":"start","Package":"example.com/leakgate/retry/crosstest"}"#)
+            .count(),
+        2
+    );
+    assert_eq!(
+        text.matches(r#""Action":"start","Package":"example.com/leakgate/retry/mainloop"}"#)
+            .count(),
+        2
+    );
+    let s = Scratch::new();
+    let r = s.leakgate(
+        &module(),
+        &["check", capture.to_str().unwrap(), "--root", ROOT],
+    );
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let leaks = r.report["leaks"].as_array().unwrap();
+    assert_eq!(leaks.len(), 3, "{:#}", r.report);
+    for leak in leaks {
+        assert_eq!(leak["status"], "new", "{leak:#}");
+    }
+    assert!(r.leak("/mainloop", None)["status"] == "new");
+}
