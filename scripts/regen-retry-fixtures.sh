@@ -34,6 +34,7 @@ CASES=(
 	"ownflaky||./ownflaky"
 	"ownloop||./ownloop"
 	"mainloop||./mainloop"
+	"parallel||./parallel"
 	"tagged|-tags integration|./tagged"
 	"all|-tags integration|./..."
 )

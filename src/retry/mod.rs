@@ -1380,6 +1380,48 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_report_by_a_parallel_test_reruns_the_whole_package() {
+        // Real capture: TestSlowCheck (parallel) reports a loop that
+        // TestStartsLoop, parallel and after it, started; the report lists
+        // the framework's own goroutine (testing.tRunner.func1).
+        let f = retry_fixture("parallel.json");
+        let records = plan_default(&f);
+        let rerun = rerun_of(record(&records, "/parallel", Some("TestSlowCheck")));
+        assert_eq!(rerun.target.selection, Selection::Package);
+        assert_eq!(rerun.must_run, ["TestSlowCheck", "TestStartsLoop"]);
+        assert!(rerun.why.contains("in parallel"), "{}", rerun.why);
+    }
+
+    #[test]
+    fn the_same_goroutine_in_another_state_is_the_same_leak() {
+        // The poller of crosstest, caught `sleep` by go test and `runnable`
+        // by gotestsum's run of the same package (real captures).
+        let a = retry_fixture("crosstest.json");
+        let b = retry_fixture("gotestsum-rerun-fails.json");
+        let poller = |f: &Findings| {
+            f.leaks
+                .iter()
+                .find(|l| {
+                    l.package
+                        .as_deref()
+                        .is_some_and(|p| p.ends_with("/crosstest"))
+                })
+                .unwrap()
+                .goroutines[0]
+                .clone()
+        };
+        let (pa, pb) = (poller(&a), poller(&b));
+        assert_eq!(identity(&pa), identity(&pb));
+        for g in [&pa, &pb] {
+            let c = classify::classify(&g.goroutine);
+            assert!(
+                c.retryable && ["sleep", "running"].contains(&c.rule),
+                "{c:?}"
+            );
+        }
+    }
+
     /// Replays captured outputs as attempts, keyed by a word of the rerun's
     /// `-run` pattern (or the package).
     struct Replay {

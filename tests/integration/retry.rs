@@ -254,6 +254,29 @@ fn run_leaks_of_the_reporting_test_itself() {
 }
 
 #[test]
+fn run_a_loop_started_by_a_later_parallel_test_is_real() {
+    if !have_go() {
+        return;
+    }
+    let s = Scratch::new();
+    let r = s.leakgate(
+        &module(),
+        &["run", "--retries", "1", "--", "go", "test", "./parallel"],
+    );
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let leak = r.leak("/parallel", Some("TestSlowCheck"));
+    assert_real(leak, 1);
+    // TestStartsLoop started after the reporter: only the whole package
+    // runs it again.
+    let plan = &leak["retry"]["plan"];
+    assert!(plan["tests"].is_null(), "{plan:#}");
+    assert_eq!(
+        plan["must_run"],
+        serde_json::json!(["TestSlowCheck", "TestStartsLoop"])
+    );
+}
+
+#[test]
 fn run_a_package_level_loop_is_real() {
     if !have_go() {
         return;
