@@ -139,11 +139,11 @@ impl When {
 /// ```yaml
 /// retry:
 ///   attempts: 2          # extra runs at most, per failing test or package
-///   when:                # default: the startup-phase classifier
+///   when:                # default: the classifier (classify.rs)
 ///     state: [runnable, running]
 ///   flaky: pass          # pass | fail
 ///   timeout: 5m          # per rerun
-///   command: go test -json -count=1 {run} {package}
+///   command: go test -json -count={count} {run} {package}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -157,9 +157,12 @@ pub struct RetryConfig {
     /// Time limit of one rerun (`5m`, `90s`).
     #[serde(deserialize_with = "duration")]
     pub timeout: Duration,
-    /// The rerun command, a template with `{run}`, `{package}` and
-    /// `{test}`. `None`: `leakgate run` reruns the user's own `go test`
-    /// command line, `check` uses [`rerun::DEFAULT_COMMAND`].
+    /// The rerun command, a template with `{run}` (`-run` and the tests
+    /// that led to the report, nothing for a whole package), `{count}`,
+    /// `{package}` and `{test}` (the reporting test). `None`: `leakgate
+    /// run` reruns the user's own `go test` command line, `check` its
+    /// `--test-command`, else [`rerun::DEFAULT_COMMAND`] in the package's
+    /// module directory (and says so).
     pub command: Option<String>,
 }
 
