@@ -16,9 +16,9 @@
 //!   through [`scan`] (goleak reports, synctest, panics, timeouts), which
 //!   parses goroutines with [`stack`], and resolves files with [`paths`];
 //! * [`policy`] marks each leak report new or allowed;
-//! * [`retry`] reruns new leaks that look transient (through [`run`], which
-//!   also runs the first `go test` for `leakgate run`) and marks the ones
-//!   that went away flaky;
+//! * [`retry`] plans reruns of what led to new leaks that may be flakes,
+//!   runs them (through [`run`], which also runs the first `go test` for
+//!   `leakgate run`), and derives which ones were flaky from the attempts;
 //! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
 //! * [`report`] renders the [`verdict::Analysis`].
 //!

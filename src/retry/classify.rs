@@ -328,7 +328,7 @@ pub fn classify_report(leak: &Leak, decide: &dyn Fn(&LeakedGoroutine) -> Class) 
     let reason = if rules.is_empty() {
         "only test-harness goroutines: the test alone may not leak".to_string()
     } else {
-        format!("every goroutine looks transient ({})", rules.join(", "))
+        format!("every goroutine is worth a rerun ({})", rules.join(", "))
     };
     ReportClass {
         retryable: true,

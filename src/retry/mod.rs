@@ -829,7 +829,7 @@ fn decide(
         classes
             .first()
             .map(|c| c.reason.as_str())
-            .unwrap_or("every goroutine looks transient")
+            .unwrap_or("every goroutine is worth a rerun")
     );
     let dropped = base.command.dropped();
     if !dropped.is_empty() {
