@@ -181,7 +181,8 @@ struct CheckArgs {
     /// The command that produced the input, as a shell line
     /// (`go test -json -race -tags integration ./...`), run in the current
     /// directory: retries repeat it there, changing only which tests run
-    /// and the files it would overwrite. Without it, retries run
+    /// and the files it would overwrite; without -failfast in it, a failed
+    /// last test stopped nothing. Without it, retries run
     /// `go test -json -count=1 {run} {package}` in the package's module and
     /// say so.
     #[arg(long, value_name = "COMMAND")]
@@ -628,18 +629,21 @@ fn check(check: CheckArgs) -> Result<i32> {
     let repo = Repo::discover(&root);
     let mut policy = load_policy(&root, &args.policy)?;
     policy.strict = args.strict;
+    // A known `go test` command shows whether -failfast could have stopped
+    // tests after a failure, as for `run`.
+    let tested = check
+        .test_command
+        .as_deref()
+        .and_then(rerun::split_shell_command)
+        .filter(|c| rerun::is_go_test(&c.argv));
+    if tested.is_some_and(|c| !rerun::uses_failfast(&c.argv)) {
+        policy.verdict.no_failfast = true;
+    }
     let analysis = match retry_config(args, &policy) {
         None => leakgate::analyze(&inputs, format, &repo, &policy)?,
         Some(config) => {
             let findings = leakgate::collect(&inputs, format, &repo)?;
             let invocation = check_invocation(&check, &config, &repo)?;
-            // A known `go test` command shows whether -failfast could have
-            // stopped tests after a failure, as for `run`.
-            if let Base::GoTest(argv) = &invocation.command {
-                if !rerun::uses_failfast(argv) {
-                    policy.verdict.no_failfast = true;
-                }
-            }
             let interrupt = run::interrupt_flag().into_diagnostic()?;
             let mut runner = attempt_runner(&config, &repo, &interrupt);
             leakgate::judge_with_retries_as(findings, &policy, &config, &invocation, &mut runner)
