@@ -35,6 +35,7 @@ CASES=(
 	"ownloop||./ownloop"
 	"mainloop||./mainloop"
 	"parallel||./parallel"
+	"secondrun|-count=2|./secondrun"
 	"tagged|-tags integration|./tagged"
 	"all|-tags integration|./..."
 )

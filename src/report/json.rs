@@ -229,7 +229,7 @@ fn retry_plan(r: &RetryRecord) -> RetryPlan<'_> {
             reporter: p.target.test(),
             tests: match &p.target.selection {
                 Selection::Tests { tests, .. } => Some(tests),
-                Selection::Package => None,
+                Selection::Package { .. } => None,
             },
             count: p.target.count(),
             command: crate::retry::rerun::display(&p.argv),

@@ -110,7 +110,7 @@ mod tests {
         let t = Target {
             package: "example.com/m/a".to_string(),
             reporter: None,
-            selection: crate::retry::rerun::Selection::Package,
+            selection: crate::retry::rerun::Selection::Package { count: 1 },
         };
         let argv: Vec<String> = ["go", "test", "-count=1", "example.com/m/a"]
             .iter()

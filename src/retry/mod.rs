@@ -619,12 +619,23 @@ fn choose_target(
             names
         })
         .unwrap_or_default();
+    // A whole package runs as many times as what led to the report: up to
+    // the reporting test's attempt, or every run of a -count loop for a
+    // package-level check.
+    let count = match test {
+        Some(_) => first.node.attempt.max(1),
+        None => tests
+            .and_then(|t| t.get(&run))
+            .and_then(|t| t.iter().map(|(_, _, a)| *a).max())
+            .unwrap_or(1)
+            .max(1),
+    };
     let whole = |why: String| {
         (
             Target {
                 package: package.to_string(),
                 reporter: test.map(str::to_string),
-                selection: Selection::Package,
+                selection: Selection::Package { count },
             },
             ran.clone(),
             why,
@@ -1081,7 +1092,7 @@ fn judge_attempt(
             tests.last().map(String::as_str).unwrap_or("")
         ),
         Selection::Tests { .. } => "passed: no leak".to_string(),
-        Selection::Package => "passed: no leak (the whole package ran)".to_string(),
+        Selection::Package { .. } => "passed: no leak (the whole package ran)".to_string(),
     };
     attempt
 }
@@ -1342,7 +1353,7 @@ mod tests {
         let f = retry_fixture("mainloop.json");
         let records = plan_default(&f);
         let rerun = rerun_of(record(&records, "/mainloop", None));
-        assert_eq!(rerun.target.selection, Selection::Package);
+        assert_eq!(rerun.target.selection, Selection::Package { count: 1 });
         assert_eq!(rerun.must_run, ["TestStartsLoop"]);
         assert!(
             !rerun.argv.iter().any(|a| a.contains("run")),
@@ -1361,7 +1372,7 @@ mod tests {
         ));
         let records = plan(&f, &new_statuses(&f), &RetryConfig::default(), &shuffled);
         let rerun = rerun_of(record(&records, "/crosstest", Some("TestChecks")));
-        assert_eq!(rerun.target.selection, Selection::Package);
+        assert_eq!(rerun.target.selection, Selection::Package { count: 1 });
         assert!(
             rerun.argv.contains(&"-shuffle".to_string()),
             "{:?}",
@@ -1379,8 +1390,32 @@ mod tests {
             .filter(|r| planned(r))
             .collect();
         for r in parallel {
-            assert_eq!(rerun_of(r).target.selection, Selection::Package, "{r:?}");
+            assert!(
+                matches!(rerun_of(r).target.selection, Selection::Package { .. }),
+                "{r:?}"
+            );
         }
+    }
+
+    #[test]
+    fn a_report_in_the_second_run_of_a_count_loop_reruns_it_twice() {
+        // Real capture of `go test -count=2`: the leak is in run 2.
+        let f = retry_fixture("secondrun.json");
+        let records = plan_default(&f);
+        let rerun = rerun_of(record(&records, "/secondrun", Some("TestLeaksOnSecondRun")));
+        assert_eq!(
+            rerun.target.selection,
+            Selection::Tests {
+                tests: vec!["TestLeaksOnSecondRun".to_string()],
+                count: 2
+            }
+        );
+        assert!(
+            rerun.argv.contains(&"-count=2".to_string()),
+            "{:?}",
+            rerun.argv
+        );
+        assert!(rerun.why.contains("-count=2"), "{}", rerun.why);
     }
 
     #[test]
@@ -1391,7 +1426,7 @@ mod tests {
         let f = retry_fixture("parallel.json");
         let records = plan_default(&f);
         let rerun = rerun_of(record(&records, "/parallel", Some("TestSlowCheck")));
-        assert_eq!(rerun.target.selection, Selection::Package);
+        assert_eq!(rerun.target.selection, Selection::Package { count: 1 });
         assert_eq!(rerun.must_run, ["TestSlowCheck", "TestStartsLoop"]);
         assert!(rerun.why.contains("in parallel"), "{}", rerun.why);
     }

@@ -36,8 +36,13 @@ pub enum Selection {
         /// `-count`: the reporting test's attempt in its package run.
         count: u32,
     },
-    /// The whole package, with the user's own `-run`/`-skip`.
-    Package,
+    /// The whole package, with the user's own `-run`/`-skip`, `count`
+    /// times: the reporting test's attempt, or for a package-level check
+    /// the most runs any test had (the first run's `-count`).
+    Package {
+        /// `-count`.
+        count: u32,
+    },
 }
 
 /// What to rerun.
@@ -67,7 +72,7 @@ impl Target {
     pub fn run_pattern(&self) -> Option<String> {
         match &self.selection {
             Selection::Tests { tests, .. } => Some(tests_pattern(tests)),
-            Selection::Package => None,
+            Selection::Package { .. } => None,
         }
     }
 
@@ -75,7 +80,7 @@ impl Target {
     pub fn count(&self) -> u32 {
         match &self.selection {
             Selection::Tests { count, .. } => (*count).max(1),
-            Selection::Package => 1,
+            Selection::Package { count } => (*count).max(1),
         }
     }
 }
@@ -568,7 +573,7 @@ mod tests {
         Target {
             package: "example.com/m/pkg".to_string(),
             reporter: None,
-            selection: Selection::Package,
+            selection: Selection::Package { count: 1 },
         }
     }
 
@@ -749,6 +754,23 @@ mod tests {
         let out = from_go_test(&v("go test ./..."), &pkg()).unwrap();
         assert_eq!(out, v("go test -count=1 -json example.com/m/pkg"));
         assert!(!out.iter().any(|a| a.contains("^$")));
+    }
+
+    #[test]
+    fn a_package_rerun_repeats_the_count_loop() {
+        let target = Target {
+            package: "example.com/m/pkg".to_string(),
+            reporter: None,
+            selection: Selection::Package { count: 3 },
+        };
+        assert_eq!(
+            from_go_test(&v("go test -count 3 -run TestX ./..."), &target).unwrap(),
+            v("go test -count=3 -json -run TestX example.com/m/pkg")
+        );
+        assert_eq!(
+            from_template(DEFAULT_COMMAND, &target).unwrap(),
+            v("go test -json -count=3 example.com/m/pkg")
+        );
     }
 
     #[test]

@@ -277,6 +277,32 @@ fn run_a_loop_started_by_a_later_parallel_test_is_real() {
 }
 
 #[test]
+fn run_a_leak_of_the_second_run_of_a_count_loop_is_real() {
+    if !have_go() {
+        return;
+    }
+    let s = Scratch::new();
+    let r = s.leakgate(
+        &module(),
+        &[
+            "run",
+            "--retries",
+            "1",
+            "--",
+            "go",
+            "test",
+            "-count=2",
+            "./secondrun",
+        ],
+    );
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let leak = r.leak("/secondrun", Some("TestLeaksOnSecondRun"));
+    assert_real(leak, 1);
+    assert_eq!(leak["retry"]["plan"]["count"], 2, "{leak:#}");
+    assert!(command(leak).contains("-count=2"), "{}", command(leak));
+}
+
+#[test]
 fn run_a_package_level_loop_is_real() {
     if !have_go() {
         return;
