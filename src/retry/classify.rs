@@ -218,10 +218,14 @@ pub enum Origin {
 /// The top-level test function `function` belongs to, when it is one
 /// (`pkg.TestA`, `pkg.TestA.func1.2`, `pkg.FuzzB`); a `Test` prefix must
 /// be followed by nothing or a non-lowercase letter, as `go test` requires.
+/// `TestMain` is not a test: it runs around all of them.
 pub fn test_function(function: &str) -> Option<&str> {
     let last = function.rsplit('/').next().unwrap_or(function);
     let (_, rest) = last.split_once('.')?;
     let name = rest.split('.').next().unwrap_or(rest);
+    if name == "TestMain" {
+        return None;
+    }
     ["Test", "Fuzz", "Example", "Benchmark"]
         .iter()
         .any(|p| {

@@ -1346,6 +1346,7 @@ mod tests {
         assert_eq!(classify::test_function("ex.com/a.Testify"), None);
         assert_eq!(classify::test_function("ex.com/a.(*T).Run"), None);
         assert_eq!(classify::test_function("ex.com/a.Test_x"), Some("Test_x"));
+        assert_eq!(classify::test_function("ex.com/a.TestMain.func1"), None);
     }
 
     #[test]
