@@ -485,6 +485,9 @@ impl Messages {
     }
 }
 
+/// Test maps of ended packages kept for reuse, at most.
+const SPARE_TEST_MAPS: usize = 8;
+
 /// Streams of passed tests kept for reuse, at most.
 const SPARE_STREAMS: usize = 32;
 
@@ -665,59 +668,159 @@ struct Running {
     last_passed_child: Option<u64>,
 }
 
-/// A package's running tests by name. The test looked up last is kept
-/// out of the map: a test's output lines mostly come one after another, so
-/// most lookups compare one string instead of hashing one.
+/// A package's tests by name: the running one of each name, and how many
+/// runs of it started (attempt numbers). Names are interned in one string
+/// per package run (no allocation per test, and the storage is reused by
+/// the next package); the entry looked up last is checked first, since a
+/// test's output lines mostly come one after another.
 #[derive(Default)]
 struct Tests {
-    map: FxHashMap<String, Running>,
-    hot: Option<(String, Running)>,
+    /// Every name, one after another.
+    names: String,
+    entries: Vec<Entry>,
+    /// Indices into `entries`, by the hash of their name.
+    index: hashbrown::HashTable<u32>,
+    hot: Option<u32>,
+}
+
+/// One test name of a package run.
+struct Entry {
+    /// Where its name is in [`Tests::names`].
+    start: usize,
+    len: usize,
+    /// Runs of it that started (or ended unannounced).
+    runs: u32,
+    /// Its run that is going on.
+    running: Option<Running>,
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 impl Tests {
-    fn is_hot(&self, name: &str) -> bool {
-        self.hot.as_ref().is_some_and(|(n, _)| same(n, name))
+    fn name_of<'a>(names: &'a str, e: &Entry) -> &'a str {
+        names.get(e.start..e.start + e.len).unwrap_or("")
     }
 
-    fn contains_key(&self, name: &str) -> bool {
-        self.is_hot(name) || self.map.contains_key(name)
-    }
-
-    /// Adds a test that is not there yet (it becomes the hot one).
-    fn insert(&mut self, name: String, value: Running) -> &mut Running {
-        if let Some((k, v)) = self.hot.take() {
-            self.map.insert(k, v);
+    /// The index of `name`'s entry, or its hash when it has none.
+    fn lookup(&mut self, name: &str) -> Result<u32, u64> {
+        if let Some(h) = self.hot {
+            if let Some(e) = self.entries.get(h as usize) {
+                if same(Self::name_of(&self.names, e), name) {
+                    return Ok(h);
+                }
+            }
         }
-        &mut self.hot.insert((name, value)).1
+        let hash = name_hash(name);
+        let (names, entries) = (&self.names, &self.entries);
+        let i = *self
+            .index
+            .find(hash, |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|e| Self::name_of(names, e) == name)
+            })
+            .ok_or(hash)?;
+        self.hot = Some(i);
+        Ok(i)
+    }
+
+    /// The index of `name`'s entry.
+    fn find(&mut self, name: &str) -> Option<u32> {
+        self.lookup(name).ok()
+    }
+
+    /// The entry of `name`, made if new.
+    fn entry_or_new(&mut self, name: &str) -> &mut Entry {
+        let i = match self.lookup(name) {
+            Ok(i) => i,
+            Err(hash) => {
+                let i = self.entries.len() as u32;
+                let start = self.names.len();
+                self.names.push_str(name);
+                self.entries.push(Entry {
+                    start,
+                    len: name.len(),
+                    runs: 0,
+                    running: None,
+                });
+                let (names, entries) = (&self.names, &self.entries);
+                self.index.insert_unique(hash, i, |&j| {
+                    entries
+                        .get(j as usize)
+                        .map_or(0, |e| name_hash(Self::name_of(names, e)))
+                });
+                self.hot = Some(i);
+                i
+            }
+        };
+        &mut self.entries[i as usize]
+    }
+
+    fn get(&mut self, name: &str) -> Option<&mut Entry> {
+        let i = self.find(name)?;
+        self.entries.get_mut(i as usize)
+    }
+
+    /// Starts a run of `name`, unless one is going on (then `false`).
+    fn start(&mut self, name: &str, make: impl FnOnce(u32) -> Running) -> bool {
+        let e = self.entry_or_new(name);
+        if e.running.is_some() {
+            return false;
+        }
+        e.runs += 1;
+        e.running = Some(make(e.runs));
+        true
+    }
+
+    /// A result without a start (JUnit, summaries): its attempt number.
+    fn unannounced(&mut self, name: &str) -> u32 {
+        let e = self.entry_or_new(name);
+        e.runs += 1;
+        e.runs
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut Running> {
-        if !self.is_hot(name) {
-            let entry = self.map.remove_entry(name)?;
-            if let Some((k, v)) = self.hot.replace(entry) {
-                self.map.insert(k, v);
-            }
-        }
-        self.hot.as_mut().map(|(_, v)| v)
+        self.get(name)?.running.as_mut()
     }
 
-    /// Like `get_mut`, without making it the hot one.
+    /// Like `get_mut`, without making it the one looked up first.
     fn peek_mut(&mut self, name: &str) -> Option<&mut Running> {
-        if self.is_hot(name) {
-            return self.hot.as_mut().map(|(_, v)| v);
-        }
-        self.map.get_mut(name)
+        let hot = self.hot;
+        let r = self.find(name);
+        self.hot = hot;
+        self.entries.get_mut(r? as usize)?.running.as_mut()
     }
 
-    fn remove_entry(&mut self, name: &str) -> Option<(String, Running)> {
-        if self.is_hot(name) {
-            return self.hot.take();
-        }
-        self.map.remove_entry(name)
+    /// Ends the running `name`.
+    fn finish(&mut self, name: &str) -> Option<Running> {
+        self.get(name)?.running.take()
     }
 
-    fn drain(&mut self) -> impl Iterator<Item = (String, Running)> + '_ {
-        self.hot.take().into_iter().chain(self.map.drain())
+    /// The tests still running, by name.
+    fn drain_running(&mut self) -> Vec<(String, Running)> {
+        let names = std::mem::take(&mut self.names);
+        let out = self
+            .entries
+            .drain(..)
+            .filter_map(|e| {
+                let name = Self::name_of(&names, &e).to_string();
+                Some((name, e.running?))
+            })
+            .collect();
+        self.names = names;
+        self.clear();
+        out
+    }
+
+    /// Empty, keeping its storage.
+    fn clear(&mut self) {
+        self.names.clear();
+        self.entries.clear();
+        self.index.clear();
+        self.hot = None;
     }
 }
 
@@ -725,8 +828,6 @@ impl Tests {
 struct Pkg {
     node: PackageRun,
     tests: Tests,
-    /// The last attempt of each test name that ended.
-    attempts: FxHashMap<String, u32>,
     /// Its passed and skipped tests so far, for the store.
     passed: Encoder,
     /// What is known of them.
@@ -735,16 +836,6 @@ struct Pkg {
 }
 
 impl Pkg {
-    /// A test attempt of this name ended.
-    fn ended(&mut self, name: String, attempt: u32) {
-        match self.attempts.get_mut(name.as_str()) {
-            Some(n) => *n = attempt,
-            None => {
-                self.attempts.insert(name, attempt);
-            }
-        }
-    }
-
     /// A test passed or was skipped: it goes to the store, and its running
     /// parent learns that a subtest of its passed.
     fn passed_test(
@@ -764,7 +855,7 @@ impl Pkg {
             b.passed += 1;
         }
         b.last_seq = b.last_seq.max(end_seq);
-        match name.rsplit_once('/') {
+        match memchr::memrchr(b'/', name.as_bytes()).map(|i| (&name[..i], &name[i + 1..])) {
             None => {
                 b.last_top_start = Some(b.last_top_start.map_or(start_seq, |s| s.max(start_seq)))
             }
@@ -815,6 +906,9 @@ pub struct Collector<'r> {
     /// pointer instead of the whole scanner state each time.
     #[allow(clippy::vec_box)]
     spare: Vec<Box<Stream>>,
+    /// Test tables of ended packages, cleared, for the next packages (they
+    /// keep their capacity: no rehashing as each package's tests arrive).
+    spare_tests: Vec<Tests>,
 }
 
 impl<'r> Collector<'r> {
@@ -835,6 +929,7 @@ impl<'r> Collector<'r> {
             next_run: 0,
             leaks_seen: 0,
             spare: Vec::new(),
+            spare_tests: Vec::new(),
         }
     }
 
@@ -891,8 +986,7 @@ impl<'r> Collector<'r> {
                 own: Evidence::default(),
                 build: None,
             },
-            tests: Tests::default(),
-            attempts: FxHashMap::default(),
+            tests: self.spare_tests.pop().unwrap_or_default(),
             passed: Encoder::default(),
             passed_block: PassedBlock::default(),
             output: Stream {
@@ -941,7 +1035,7 @@ impl<'r> Collector<'r> {
             };
             let at = pkg.node.start;
             let mut running: Vec<String> = Vec::new();
-            let mut tests: Vec<(String, Running)> = pkg.tests.drain().collect();
+            let mut tests: Vec<(String, Running)> = pkg.tests.drain_running();
             tests.sort_by(|a, b| a.1.start_seq.cmp(&b.1.start_seq).then(a.0.cmp(&b.0)));
             for (name, mut r) in tests {
                 running.push(name.clone());
@@ -1046,37 +1140,32 @@ impl<'r> Collector<'r> {
         let seq = self.tree.events;
         let fresh = self.spare.pop();
         let pkg = self.pkg(key, at);
-        if pkg.tests.contains_key(test) {
+        let mut fresh = Some(fresh.unwrap_or_default());
+        let started = pkg.tests.start(test, |attempt| Running {
+            stream: fresh.take().unwrap_or_default(),
+            start: at,
+            start_seq: seq,
+            attempt,
+            last_passed_child: None,
+        });
+        if !started {
+            // Already running (a repeated `run` line): the stream goes back.
             if let Some(s) = fresh {
                 self.spare.push(s);
             }
-            return;
         }
-        let attempt = pkg.attempts.get(test).map_or(1, |n| n + 1);
-        pkg.tests.insert(
-            test.to_string(),
-            Running {
-                stream: fresh.unwrap_or_default(),
-                start: at,
-                start_seq: seq,
-                attempt,
-                last_passed_child: None,
-            },
-        );
     }
 
     fn test_end(&mut self, key: &str, test: &str, outcome: Outcome, elapsed: Option<f64>, at: Loc) {
         let seq = self.tree.events;
         self.result_read(at);
         let pkg = self.pkg(key, at);
-        let Some((name, mut r)) = pkg.tests.remove_entry(test) else {
+        let Some(mut r) = pkg.tests.finish(test) else {
             // A result for a test that never said `run` (JUnit, summaries).
-            let attempt = pkg.attempts.get(test).map_or(1, |n| n + 1);
-            let name = test.to_string();
+            let attempt = pkg.tests.unannounced(test);
             if outcome == Outcome::Fail {
-                pkg.ended(name.clone(), attempt);
                 pkg.node.tests.push(TestRun {
-                    name,
+                    name: test.to_string(),
                     attempt,
                     outcome: Some(outcome),
                     elapsed,
@@ -1088,16 +1177,14 @@ impl<'r> Collector<'r> {
                     last_passed_child: None,
                 });
             } else {
-                pkg.passed_test(&name, attempt, outcome, elapsed, seq, seq);
-                pkg.ended(name, attempt);
+                pkg.passed_test(test, attempt, outcome, elapsed, seq, seq);
             }
             return;
         };
         if outcome != Outcome::Fail {
             // Only its name, outcome and duration are kept (in the store);
             // its buffers are reused by the next test.
-            pkg.passed_test(&name, r.attempt, outcome, elapsed, r.start_seq, seq);
-            pkg.ended(name, r.attempt);
+            pkg.passed_test(test, r.attempt, outcome, elapsed, r.start_seq, seq);
             if self.spare.len() < SPARE_STREAMS {
                 r.stream.reset();
                 self.spare.push(r.stream);
@@ -1112,9 +1199,8 @@ impl<'r> Collector<'r> {
             .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
             .count();
         let pkg = self.pkg(key, at);
-        pkg.ended(name.clone(), r.attempt);
         pkg.node.tests.push(TestRun {
-            name,
+            name: test.to_string(),
             attempt: r.attempt,
             outcome: Some(outcome),
             elapsed,
@@ -1153,7 +1239,7 @@ impl<'r> Collector<'r> {
             pkg.node.name = Some(n.to_string());
         }
         // Unfinished tests: a crash, a timeout, os.Exit or a signal.
-        let mut unfinished: Vec<(String, Running)> = pkg.tests.drain().collect();
+        let mut unfinished: Vec<(String, Running)> = pkg.tests.drain_running();
         unfinished.sort_by(|a, b| a.1.start_seq.cmp(&b.1.start_seq).then(a.0.cmp(&b.0)));
         for (test, mut r) in unfinished {
             r.stream.finish(at);
@@ -1246,6 +1332,11 @@ impl<'r> Collector<'r> {
             .count();
         self.leaks_seen += own_leaks;
         self.tree.packages.push(pkg.node);
+        let mut tests = pkg.tests;
+        if self.spare_tests.len() < SPARE_TEST_MAPS && tests.names.capacity() <= 1 << 20 {
+            tests.clear();
+            self.spare_tests.push(tests);
+        }
     }
 }
 
