@@ -369,59 +369,142 @@ pub struct Findings {
     pub passed: Arc<crate::passed::Store>,
 }
 
+/// One test attempt as [`Findings::for_each_test`] gives it: borrowed, so a
+/// run's million passed tests cost no allocation each.
+#[derive(Debug, Clone, Copy)]
+pub struct TestItem<'a> {
+    /// Package import path.
+    pub package: Option<&'a str>,
+    /// The input it was read from.
+    pub input: usize,
+    /// Its package run.
+    pub run: u32,
+    /// Full test name.
+    pub test: &'a str,
+    /// Its attempt in its package run.
+    pub attempt: u32,
+    /// How it ended.
+    pub outcome: TestOutcome,
+    /// Seconds.
+    pub elapsed: Option<f64>,
+    /// The number of the event that started it.
+    pub seq: u64,
+    /// The record of a failed or unfinished attempt (`None`: it passed or
+    /// was skipped, and is in the store).
+    pub record: Option<&'a TestRecord>,
+}
+
+impl<'a> TestItem<'a> {
+    fn passed(p: &'a PackageRecord, t: crate::passed::PassedRef<'a>) -> Self {
+        TestItem {
+            package: p.package.as_deref(),
+            input: p.node.input,
+            run: p.node.run,
+            test: t.name,
+            attempt: t.attempt,
+            outcome: if t.skipped {
+                TestOutcome::Skip
+            } else {
+                TestOutcome::Pass
+            },
+            elapsed: t.elapsed,
+            seq: t.start_seq,
+            record: None,
+        }
+    }
+
+    fn failed(p: &'a PackageRecord, r: &'a TestRecord) -> Self {
+        TestItem {
+            package: p.package.as_deref(),
+            input: r.node.input,
+            run: r.node.run,
+            test: &r.test,
+            attempt: r.node.attempt,
+            outcome: r.outcome,
+            elapsed: r.elapsed,
+            seq: r.seq,
+            record: Some(r),
+        }
+    }
+}
+
 impl Findings {
-    /// Every test attempt of the run, passed or not: package run by
-    /// package run, each in order of start. Reads the passed ones back from
-    /// [`Findings::passed`] one package run at a time.
-    pub fn all_tests(&self) -> impl Iterator<Item = std::io::Result<TestRecord>> + '_ {
+    /// Calls `f` with every test attempt of the run, passed or not: package
+    /// run by package run, each in order of start. The passed ones are read
+    /// back from [`Findings::passed`] one package run at a time.
+    pub fn for_each_test(
+        &self,
+        mut f: impl FnMut(&TestItem<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let mut failed = self.tests.iter().peekable();
-        self.packages.iter().flat_map(move |p| {
+        for p in &self.packages {
             let mine: Vec<&TestRecord> = std::iter::from_fn(|| {
                 failed.next_if(|t| t.node.input == p.node.input && t.node.run == p.node.run)
             })
             .collect();
-            let shared: Option<Arc<str>> = p.package.as_deref().map(Into::into);
-            let mut passed: Vec<std::io::Result<TestRecord>> = Vec::new();
-            for &b in &p.passed {
-                match self.passed.read(b) {
-                    Ok(tests) => passed.extend(tests.map(|t| {
-                        let test: Arc<str> = t.name.into();
-                        Ok(TestRecord {
-                            seq: t.start_seq,
-                            node: NodeKey {
-                                input: p.node.input,
-                                run: p.node.run,
-                                test: Some(test.clone()),
-                                attempt: t.attempt,
-                            },
-                            package: shared.clone(),
-                            test,
-                            outcome: if t.skipped {
-                                TestOutcome::Skip
-                            } else {
-                                TestOutcome::Pass
-                            },
-                            elapsed: t.elapsed,
-                        })
-                    })),
-                    Err(e) => passed.push(Err(e)),
-                }
+            let blocks = p
+                .passed
+                .iter()
+                .map(|&b| self.passed.read(b).map(|d| (d, b.count)))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            let mut passed = Vec::new();
+            for (d, count) in &blocks {
+                passed.extend(d.refs(*count)?);
             }
             // (Stored in order of end.)
-            passed.sort_by_key(|r| r.as_ref().map_or(0, |t| t.seq));
-            // Merge by start.
-            let mut out: Vec<std::io::Result<TestRecord>> =
-                Vec::with_capacity(mine.len() + passed.len());
+            passed.sort_by_key(|t| t.start_seq);
             let mut passed = passed.into_iter().peekable();
-            for t in mine {
-                while let Some(p) = passed.next_if(|p| p.as_ref().map_or(true, |p| p.seq < t.seq)) {
-                    out.push(p);
+            for r in mine {
+                while let Some(t) = passed.next_if(|t| t.start_seq < r.seq) {
+                    f(&TestItem::passed(p, t))?;
                 }
-                out.push(Ok(t.clone()));
+                f(&TestItem::failed(p, r))?;
             }
-            out.extend(passed);
-            out
-        })
+            for t in passed {
+                f(&TestItem::passed(p, t))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every test attempt of the run as records (see
+    /// [`Findings::for_each_test`]); holds them all at once.
+    pub fn all_tests(&self) -> impl Iterator<Item = std::io::Result<TestRecord>> + '_ {
+        let mut out: Vec<std::io::Result<TestRecord>> = Vec::new();
+        let mut shared: Option<(usize, u32, Option<Arc<str>>)> = None;
+        let res = self.for_each_test(|t| {
+            if let Some(r) = t.record {
+                out.push(Ok(r.clone()));
+                return Ok(());
+            }
+            let package = match &shared {
+                Some((i, run, p)) if *i == t.input && *run == t.run => p.clone(),
+                _ => {
+                    let p: Option<Arc<str>> = t.package.map(Into::into);
+                    shared = Some((t.input, t.run, p.clone()));
+                    p
+                }
+            };
+            let test: Arc<str> = t.test.into();
+            out.push(Ok(TestRecord {
+                seq: t.seq,
+                node: NodeKey {
+                    input: t.input,
+                    run: t.run,
+                    test: Some(test.clone()),
+                    attempt: t.attempt,
+                },
+                package,
+                test,
+                outcome: t.outcome,
+                elapsed: t.elapsed,
+            }));
+            Ok(())
+        });
+        if let Err(e) = res {
+            out.push(Err(e));
+        }
+        out.into_iter()
     }
 }
 

@@ -102,43 +102,80 @@ pub struct Decoder {
     at: usize,
 }
 
-impl Decoder {
-    fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = *self.bytes.get(self.at)?;
-            self.at += 1;
-            v |= u64::from(b & 0x7f).checked_shl(shift)?;
-            if b < 0x80 {
-                return Some(v);
-            }
-            shift += 7;
-        }
-    }
+/// A passed or skipped test attempt, borrowed from its block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassedRef<'a> {
+    /// Full test name.
+    pub name: &'a str,
+    /// Its attempt in its package run (1-based).
+    pub attempt: u32,
+    /// `false` for passed, `true` for skipped.
+    pub skipped: bool,
+    /// Seconds, when stated.
+    pub elapsed: Option<f64>,
+    /// The number of the event that started it (order in the run).
+    pub start_seq: u64,
+}
 
-    fn next_test(&mut self) -> Option<PassedTest> {
-        let flags = *self.bytes.get(self.at)?;
-        self.at += 1;
-        let attempt = u32::try_from(self.varint()?).ok()?;
-        let start_seq = self.varint()?;
-        let elapsed = if flags & 2 != 0 {
-            let raw = self.bytes.get(self.at..self.at + 8)?;
-            self.at += 8;
-            Some(f64::from_bits(u64::from_le_bytes(raw.try_into().ok()?)))
-        } else {
-            None
-        };
-        let len = usize::try_from(self.varint()?).ok()?;
-        let raw = self.bytes.get(self.at..self.at.checked_add(len)?)?;
-        self.at += len;
-        Some(PassedTest {
-            name: String::from_utf8_lossy(raw).into_owned(),
-            attempt,
-            skipped: flags & 1 != 0,
-            elapsed,
-            start_seq,
-        })
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f).checked_shl(shift)?;
+        if b < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+    }
+}
+
+/// The test at `at`, and `at` moved past it.
+fn read_one<'a>(bytes: &'a [u8], at: &mut usize) -> Option<PassedRef<'a>> {
+    let flags = *bytes.get(*at)?;
+    *at += 1;
+    let attempt = u32::try_from(read_varint(bytes, at)?).ok()?;
+    let start_seq = read_varint(bytes, at)?;
+    let elapsed = if flags & 2 != 0 {
+        let raw = bytes.get(*at..*at + 8)?;
+        *at += 8;
+        Some(f64::from_bits(u64::from_le_bytes(raw.try_into().ok()?)))
+    } else {
+        None
+    };
+    let len = usize::try_from(read_varint(bytes, at)?).ok()?;
+    let raw = bytes.get(*at..at.checked_add(len)?)?;
+    *at += len;
+    Some(PassedRef {
+        // Written from a `&str`.
+        name: std::str::from_utf8(raw).ok()?,
+        attempt,
+        skipped: flags & 1 != 0,
+        elapsed,
+        start_seq,
+    })
+}
+
+impl Decoder {
+    /// Every test of the block, borrowed; an error if the block does not
+    /// decode to its count (the store was damaged).
+    pub fn refs(&self, count: u32) -> io::Result<Vec<PassedRef<'_>>> {
+        let mut at = 0;
+        let mut out = Vec::with_capacity(count as usize);
+        while at < self.bytes.len() {
+            match read_one(&self.bytes, &mut at) {
+                Some(t) => out.push(t),
+                None => break,
+            }
+        }
+        if out.len() != count as usize {
+            return Err(io::Error::other(format!(
+                "the passed-test store holds {} of a block's {count} tests",
+                out.len()
+            )));
+        }
+        Ok(out)
     }
 }
 
@@ -146,7 +183,14 @@ impl Iterator for Decoder {
     type Item = PassedTest;
 
     fn next(&mut self) -> Option<PassedTest> {
-        self.next_test()
+        let t = read_one(&self.bytes, &mut self.at)?;
+        Some(PassedTest {
+            name: t.name.to_string(),
+            attempt: t.attempt,
+            skipped: t.skipped,
+            elapsed: t.elapsed,
+            start_seq: t.start_seq,
+        })
     }
 }
 

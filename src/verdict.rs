@@ -443,6 +443,15 @@ impl View {
     }
 
     /// How a test attempt ends at the gate.
+    pub fn gate_of(&self, t: &crate::findings::TestItem<'_>) -> Gate {
+        match t.record {
+            Some(r) => self.gate(r),
+            None if t.outcome == TestOutcome::Skip => Gate::Skip,
+            None => Gate::Pass,
+        }
+    }
+
+    /// How a test attempt ends at the gate.
     pub fn gate(&self, t: &TestRecord) -> Gate {
         match t.outcome {
             TestOutcome::Pass => Gate::Pass,

@@ -109,24 +109,23 @@ fn write_tests(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let input_path = |i: usize| a.findings.inputs.get(i).map(|x| x.path.as_str());
     out.write_all(b"  \"tests\": [")?;
     let mut first = true;
-    for t in a.findings.all_tests() {
-        let t = t?;
+    a.findings.for_each_test(|t| {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         serde_json::to_writer(
             &mut *out,
             &TestAttempt {
-                package: t.package.as_deref(),
-                test: &t.test,
-                attempt: t.node.attempt,
+                package: t.package,
+                test: t.test,
+                attempt: t.attempt,
                 outcome: t.outcome.name(),
-                gate: a.view.gate(&t).name(),
+                gate: a.view.gate_of(t).name(),
                 elapsed: t.elapsed,
-                input: input_path(t.node.input),
+                input: input_path(t.input),
             },
         )
-        .map_err(io::Error::from)?;
-    }
+        .map_err(io::Error::from)
+    })?;
     out.write_all(if first { b"]" } else { b"\n  ]" })
 }
 
