@@ -42,6 +42,7 @@ pub mod findings;
 pub mod fuzzing;
 pub mod hook;
 pub mod ingest;
+pub mod matching;
 pub mod passed;
 pub mod paths;
 pub mod policy;

@@ -25,9 +25,10 @@ use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
 use super::config::{self, PolicyError};
-use super::matcher::{Scratch, Subject};
-use super::{Field, Pattern, Policy};
+use super::Policy;
 use crate::findings::{Findings, Leak, LeakedGoroutine};
+use crate::matching::matcher::{Scratch, Subject};
+use crate::matching::{Field, Pattern};
 
 /// One rule to write.
 #[derive(Debug, Clone, PartialEq, Eq)]

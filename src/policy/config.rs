@@ -20,7 +20,8 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceS
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
-use super::{matcher, states, Field, Pattern, PatternError, PatternKind, Policy, Rule, FILE_NAME};
+use super::{Policy, Rule, FILE_NAME};
+use crate::matching::{matcher, states, Field, Pattern, PatternError, PatternKind};
 
 /// The only version of the file format.
 pub const VERSION: u32 = 1;

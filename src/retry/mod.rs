@@ -93,8 +93,8 @@ pub struct When {
 
 impl When {
     /// The function and package patterns, as allow-rule patterns.
-    pub fn patterns(&self) -> Vec<crate::policy::Pattern> {
-        use crate::policy::{Field, Pattern};
+    pub fn patterns(&self) -> Vec<crate::matching::Pattern> {
+        use crate::matching::{Field, Pattern};
         [
             (Field::TopFunction, &self.top_function),
             (Field::AnyFunction, &self.any_function),
@@ -112,9 +112,9 @@ impl When {
         let state_ok = self.state.is_empty() || self.state.contains(&g.goroutine.state.status);
         let patterns = self.patterns();
         let functions_ok = patterns.is_empty()
-            || crate::policy::matcher::Matcher::new(&[patterns.as_slice()])
+            || crate::matching::matcher::Matcher::new(&[patterns.as_slice()])
                 .map(|m| {
-                    let s = crate::policy::subject(leak, g);
+                    let s = crate::matching::subject(leak, g);
                     !m.matching(&s, &mut Default::default()).is_empty()
                 })
                 .unwrap_or(false);
