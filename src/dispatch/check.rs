@@ -1,0 +1,102 @@
+//! `leakgate check`: judge Go test output that already exists.
+
+use leakgate::paths::{self, Repo};
+use leakgate::retry::rerun::{self, DEFAULT_COMMAND};
+use leakgate::retry::{Base, Invocation, RerunDir, RetryConfig};
+use leakgate::run;
+use miette::{miette, IntoDiagnostic, Result};
+
+use super::reports::{report_specs, write_reports};
+use super::{attempt_runner, format_of, input_list, load_policy, retry_config};
+use crate::CheckArgs;
+
+/// How `check` reruns: the policy's or `--retry-command`'s template, else
+/// `--test-command`, else the default template; in the current directory
+/// when `--test-command` says the tests ran there, else in each package's
+/// module. What had to be assumed is said on stderr and in every plan.
+pub(crate) fn check_invocation(
+    check: &CheckArgs,
+    config: &RetryConfig,
+    repo: &Repo,
+) -> Result<Invocation> {
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let module_dir = RerunDir::ModuleOf {
+        root: repo.root().to_path_buf(),
+        modules: repo.modules().to_vec(),
+        fallback: cwd.clone(),
+    };
+    let given =
+        match &check.test_command {
+            Some(text) => Some(rerun::split_shell_command(text).ok_or_else(|| {
+                miette!("--test-command {text:?}: unbalanced quotes or no command")
+            })?),
+            None => None,
+        };
+    let invocation = match (&config.command, given) {
+        (Some(template), given) => Invocation {
+            command: Base::Template(template.clone()),
+            dir: Some(if given.is_some() {
+                RerunDir::Fixed(cwd.clone())
+            } else {
+                module_dir
+            }),
+            env: given.map(|g| g.env).unwrap_or_default(),
+            assumed: None,
+        },
+        (None, Some(g)) if rerun::is_go_test(&g.argv) => Invocation {
+            command: Base::GoTest(g.argv),
+            dir: Some(RerunDir::Fixed(cwd.clone())),
+            env: g.env,
+            assumed: None,
+        },
+        (None, _) => Invocation {
+            command: Base::Template(DEFAULT_COMMAND.to_string()),
+            dir: Some(module_dir),
+            env: Vec::new(),
+            assumed: Some(format!(
+                "{}: reruns assumed `{DEFAULT_COMMAND}` in the package's module directory, without the first run's flags (-race, -tags, …) or environment; give --test-command with the command the tests ran with (or retry.command)",
+                if check.test_command.is_some() {
+                    "--test-command is not a plain `go test` line"
+                } else {
+                    "the command that produced the input is not known"
+                }
+            )),
+        },
+    };
+    if let Some(a) = &invocation.assumed {
+        eprintln!("leakgate: note: {a}");
+    }
+    Ok(invocation)
+}
+
+pub(crate) fn check(check: CheckArgs) -> Result<i32> {
+    let args = &check.opts;
+    let format = format_of(args.format);
+    let reports = report_specs(args)?;
+    let inputs = input_list(&check.inputs)?;
+    let root = args.root.clone().unwrap_or_else(paths::default_root);
+    let repo = Repo::discover(&root);
+    let mut policy = load_policy(&root, &args.policy)?;
+    policy.strict = args.strict;
+    // A known `go test` command shows whether -failfast could have stopped
+    // tests after a failure, as for `run`.
+    let tested = check
+        .test_command
+        .as_deref()
+        .and_then(rerun::split_shell_command)
+        .filter(|c| rerun::is_go_test(&c.argv));
+    if tested.is_some_and(|c| !rerun::uses_failfast(&c.argv)) {
+        policy.verdict.no_failfast = true;
+    }
+    let analysis = match retry_config(args, &policy) {
+        None => leakgate::analyze(&inputs, format, &repo, &policy)?,
+        Some(config) => {
+            let findings = leakgate::collect(&inputs, format, &repo)?;
+            let invocation = check_invocation(&check, &config, &repo)?;
+            let interrupt = run::interrupt_flag().into_diagnostic()?;
+            let mut runner = attempt_runner(&config, &repo, &interrupt);
+            leakgate::judge_with_retries_as(findings, &policy, &config, &invocation, &mut runner)
+        }
+    };
+    write_reports(args, &reports, &analysis)
+}

@@ -1,0 +1,24 @@
+//! `leakgate init`: a commented starter policy.
+
+use leakgate::exit;
+use leakgate::paths;
+use leakgate::policy::{self, config};
+use miette::{miette, IntoDiagnostic, Result, WrapErr};
+
+use crate::InitArgs;
+
+pub(crate) fn init(args: InitArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let path = args.config.unwrap_or_else(|| root.join(policy::FILE_NAME));
+    if path.exists() && !args.force {
+        return Err(miette!(
+            "{} already exists; --force overwrites it",
+            path.display()
+        ));
+    }
+    std::fs::write(&path, config::STARTER)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(exit::PASS)
+}

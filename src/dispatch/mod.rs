@@ -1,0 +1,103 @@
+//! One module per command: `main.rs` parses the command line and
+//! dispatches here.
+
+pub(crate) mod baseline;
+pub(crate) mod check;
+pub(crate) mod config;
+pub(crate) mod hook;
+pub(crate) mod init;
+pub(crate) mod reports;
+pub(crate) mod run;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use leakgate::ingest::{Format, FormatChoice};
+use leakgate::paths::Repo;
+use leakgate::policy;
+use leakgate::report;
+use leakgate::retry::RetryConfig;
+use leakgate::run::AttemptRunner;
+use leakgate::Input;
+use miette::{miette, Result};
+
+use crate::{FormatArg, Options, PolicyArgs};
+
+pub(crate) fn input_list(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let inputs: Vec<Input> = if paths.is_empty() {
+        vec![Input::Stdin]
+    } else {
+        paths
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::File(p.clone())
+                }
+            })
+            .collect()
+    };
+    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        return Err(miette!("standard input (-) can be read only once"));
+    }
+    Ok(inputs)
+}
+
+pub(crate) fn load_policy(root: &std::path::Path, args: &PolicyArgs) -> Result<policy::Policy> {
+    let today = args.today.unwrap_or_else(policy::today);
+    policy::config::load(root, args.config.as_deref(), today).map_err(miette::Report::new)
+}
+
+pub(crate) fn format_of(format: FormatArg) -> FormatChoice {
+    match format {
+        FormatArg::Auto => FormatChoice::Auto,
+        FormatArg::GoJson => FormatChoice::Fixed(Format::GoJson),
+        FormatArg::Junit => FormatChoice::Fixed(Format::Junit),
+        FormatArg::Text => FormatChoice::Fixed(Format::Text),
+    }
+}
+
+/// The retry settings: the policy's `retry:` section, with `--retries`
+/// and `--retry-command` taking precedence; either flag alone turns
+/// retries on with the defaults of `retry:`. `None`: no retries.
+pub(crate) fn retry_config(
+    args: &Options,
+    policy: &leakgate::policy::Policy,
+) -> Option<RetryConfig> {
+    let mut config = policy.retry.clone();
+    if let Some(attempts) = args.retries {
+        config.get_or_insert_with(RetryConfig::default).attempts = attempts;
+    }
+    if let Some(command) = &args.retry_command {
+        let c = config.get_or_insert_with(|| {
+            let c = RetryConfig::default();
+            eprintln!(
+                "leakgate: --retry-command without --retries or a retry: section: up to {} retries (the default)",
+                c.attempts
+            );
+            c
+        });
+        c.command = Some(command.clone());
+    }
+    config.filter(|c| c.attempts > 0)
+}
+
+/// Reruns through `leakgate::run`, telling stderr about each attempt.
+pub(crate) fn attempt_runner<'a>(
+    config: &RetryConfig,
+    repo: &'a Repo,
+    interrupt: &Arc<AtomicBool>,
+) -> AttemptRunner<'a> {
+    AttemptRunner {
+        cwd: None,
+        timeout: config.timeout,
+        repo,
+        interrupt: Arc::clone(interrupt),
+        on_start: Box::new(|target, argv, n, of| {
+            eprintln!("{}", report::progress::attempt_line(target, argv, n, of))
+        }),
+        on_progress: Box::new(|_| {}),
+    }
+}
