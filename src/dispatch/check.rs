@@ -6,8 +6,9 @@ use leakgate::retry::{Base, Invocation, RerunDir, RetryConfig};
 use leakgate::run;
 use miette::{miette, IntoDiagnostic, Result};
 
-use super::reports::{report_specs, write_reports};
-use super::{attempt_runner, format_of, input_list, load_policy, retry_config};
+use super::reports::write_reports;
+use super::settings::{CommandLine, Env, Settings};
+use super::{attempt_runner, input_list, load_policy};
 use crate::CheckArgs;
 
 /// How `check` reruns: the policy's or `--retry-command`'s template, else
@@ -70,33 +71,26 @@ pub(crate) fn check_invocation(
 }
 
 pub(crate) fn check(check: CheckArgs) -> Result<i32> {
-    let args = &check.opts;
-    let format = format_of(args.format);
-    let reports = report_specs(args)?;
+    let cli = CommandLine::check(&check)?;
     let inputs = input_list(&check.inputs)?;
-    let root = args.root.clone().unwrap_or_else(paths::default_root);
+    let root = check.opts.root.clone().unwrap_or_else(paths::default_root);
     let repo = Repo::discover(&root);
-    let mut policy = load_policy(&root, &args.policy)?;
-    policy.strict = args.strict;
-    // A known `go test` command shows whether -failfast could have stopped
-    // tests after a failure, as for `run`.
-    let tested = check
-        .test_command
-        .as_deref()
-        .and_then(rerun::split_shell_command)
-        .filter(|c| rerun::is_go_test(&c.argv));
-    if tested.is_some_and(|c| !rerun::uses_failfast(&c.argv)) {
-        policy.verdict.no_failfast = true;
-    }
-    let analysis = match retry_config(args, &policy) {
+    let mut policy = load_policy(&root, &check.opts.policy)?;
+    let settings = Settings::layered(&policy, Env::read(), cli);
+    settings.print_warnings();
+    settings.print_notes();
+    policy.strict = settings.strict;
+    policy.verdict.no_failfast = settings.no_failfast;
+    let format = settings.format;
+    let analysis = match &settings.retry {
         None => leakgate::analyze(&inputs, format, &repo, &policy)?,
         Some(config) => {
             let findings = leakgate::collect(&inputs, format, &repo)?;
-            let invocation = check_invocation(&check, &config, &repo)?;
+            let invocation = check_invocation(&check, config, &repo)?;
             let interrupt = run::interrupt_flag().into_diagnostic()?;
-            let mut runner = attempt_runner(&config, &repo, &interrupt);
-            leakgate::judge_with_retries_as(findings, &policy, &config, &invocation, &mut runner)
+            let mut runner = attempt_runner(config, &repo, &interrupt);
+            leakgate::judge_with_retries_as(findings, &policy, config, &invocation, &mut runner)
         }
     };
-    write_reports(args, &reports, &analysis)
+    write_reports(&settings, &analysis)
 }

@@ -1,6 +1,6 @@
 //! `leakgate hook`: install, uninstall and run the pre-push check.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use leakgate::exit;
 use leakgate::policy;
@@ -8,6 +8,7 @@ use leakgate::report::{self, ReportKind, Style};
 use leakgate::run;
 use miette::{IntoDiagnostic, Result};
 
+use super::settings::Env;
 use crate::HookCommand;
 
 pub(crate) fn hook(cmd: HookCommand) -> Result<i32> {
@@ -36,11 +37,9 @@ pub(crate) fn hook(cmd: HookCommand) -> Result<i32> {
                 today: today.unwrap_or_else(policy::today),
                 interrupt: run::interrupt_flag().into_diagnostic()?,
             };
-            let color = std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let style = Style {
                 verbose: false,
-                color,
+                color: Env::read().terminal_color(),
             };
             let result = hook::check_push(&cwd, &check, &refs, &mut |n| match n {
                 hook::Note::Line(line) => eprintln!("{line}"),

@@ -8,6 +8,9 @@ use miette::{miette, IntoDiagnostic, Result, WrapErr};
 use crate::InitArgs;
 
 pub(crate) fn init(args: InitArgs) -> Result<i32> {
+    if args.root.is_some() && args.config.is_some() {
+        eprintln!("leakgate: warning: --root is unused: --config names the file to write");
+    }
     let root = args.root.unwrap_or_else(paths::default_root);
     let path = args.config.unwrap_or_else(|| root.join(policy::FILE_NAME));
     if path.exists() && !args.force {

@@ -8,6 +8,7 @@ pub(crate) mod hook;
 pub(crate) mod init;
 pub(crate) mod reports;
 pub(crate) mod run;
+pub(crate) mod settings;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -22,7 +23,7 @@ use leakgate::run::AttemptRunner;
 use leakgate::Input;
 use miette::{miette, Result};
 
-use crate::{FormatArg, Options, PolicyArgs};
+use crate::{FormatArg, PolicyArgs};
 
 pub(crate) fn input_list(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let inputs: Vec<Input> = if paths.is_empty() {
@@ -57,31 +58,6 @@ pub(crate) fn format_of(format: FormatArg) -> FormatChoice {
         FormatArg::Junit => FormatChoice::Fixed(Format::Junit),
         FormatArg::Text => FormatChoice::Fixed(Format::Text),
     }
-}
-
-/// The retry settings: the policy's `retry:` section, with `--retries`
-/// and `--retry-command` taking precedence; either flag alone turns
-/// retries on with the defaults of `retry:`. `None`: no retries.
-pub(crate) fn retry_config(
-    args: &Options,
-    policy: &leakgate::policy::Policy,
-) -> Option<RetryConfig> {
-    let mut config = policy.retry.clone();
-    if let Some(attempts) = args.retries {
-        config.get_or_insert_with(RetryConfig::default).attempts = attempts;
-    }
-    if let Some(command) = &args.retry_command {
-        let c = config.get_or_insert_with(|| {
-            let c = RetryConfig::default();
-            eprintln!(
-                "leakgate: --retry-command without --retries or a retry: section: up to {} retries (the default)",
-                c.attempts
-            );
-            c
-        });
-        c.command = Some(command.clone());
-    }
-    config.filter(|c| c.attempts > 0)
 }
 
 /// Reruns through `leakgate::run`, telling stderr about each attempt.

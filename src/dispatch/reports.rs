@@ -1,13 +1,13 @@
 //! Report destinations and writing the reports of `check` and `run`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use leakgate::report::{self, Context, ReportKind, Style};
+use leakgate::report::{self, ReportKind, Style};
 use leakgate::verdict::Analysis;
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
 
-use crate::{ColorArg, Options};
+use super::settings::Settings;
 
 /// Where a report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,54 +49,19 @@ pub(crate) fn parse_report(spec: &str) -> Result<(ReportKind, Dest)> {
     Ok((kind, dest))
 }
 
-pub(crate) fn report_specs(args: &Options) -> Result<Vec<(ReportKind, Dest)>> {
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        reports.push(parse_report(spec)?);
-    }
-    let to_stdout = reports.iter().filter(|(_, d)| *d == Dest::Stdout).count();
-    if to_stdout > 1 {
-        return Err(miette!(
-            "only one report can go to standard output; give the others a path (KIND=PATH)"
-        ));
-    }
-    if !reports.iter().any(|(k, _)| *k == ReportKind::Terminal) {
-        reports.insert(0, (ReportKind::Terminal, Dest::Stderr));
-    }
-    Ok(reports)
-}
-
-pub(crate) fn write_reports(
-    args: &Options,
-    reports: &[(ReportKind, Dest)],
-    analysis: &Analysis,
-) -> Result<i32> {
-    let mut reports = reports.to_vec();
-    let mut ctx = Context::from_env();
-    ctx.max_annotations = args.max_annotations;
-    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
-        .filter(|_| ctx.github_actions)
-        .map(PathBuf::from);
-    ci_defaults(&mut reports, &ctx, step_summary.as_deref());
-    ctx.json_report = reports
-        .iter()
-        .find_map(|(k, d)| (*k == ReportKind::Json).then(|| d.file()).flatten())
-        .map(|p| p.display().to_string());
-    let color_ok = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    for (kind, dest) in &reports {
-        let stderr_terminal = *dest == Dest::Stderr;
-        let color = match args.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => color_ok && stderr_terminal && std::io::stderr().is_terminal(),
-        };
+/// Writes the reports `settings` name, and in GitHub Actions the step
+/// outputs; the verdict's exit code.
+pub(crate) fn write_reports(settings: &Settings, analysis: &Analysis) -> Result<i32> {
+    let mut ctx = settings.ctx.clone();
+    ctx.now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for (kind, dest) in &settings.reports {
         let style = Style {
-            verbose: args.verbose,
-            color: color && *kind == ReportKind::Terminal,
+            verbose: settings.verbose,
+            color: settings.color_for(*kind, dest),
         };
-        let append = *kind == ReportKind::Markdown
-            && dest.file().is_some()
-            && dest.file() == step_summary.as_deref();
+        let append = settings.appends(*kind, dest);
         // Reports are written as they are rendered (a JSON report lists
         // every test: no copy of it is held in memory).
         let render = |out: &mut dyn Write| -> std::io::Result<()> {
@@ -123,17 +88,15 @@ pub(crate) fn write_reports(
             }
         }
     }
-    if ctx.github_actions {
-        if let Some(out) = std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()) {
-            let text = report::github::step_outputs(
-                analysis,
-                ctx.json_report.as_deref(),
-                &report::random_token(),
-            );
-            write_file(std::path::Path::new(&out), text.as_bytes(), true)
-                .into_diagnostic()
-                .wrap_err("cannot write the step outputs to $GITHUB_OUTPUT")?;
-        }
+    if let Some(out) = &settings.github_output {
+        let text = report::github::step_outputs(
+            analysis,
+            ctx.json_report.as_deref(),
+            &report::random_token(),
+        );
+        write_file(out, text.as_bytes(), true)
+            .into_diagnostic()
+            .wrap_err("cannot write the step outputs to $GITHUB_OUTPUT")?;
     }
     Ok(analysis.verdict.exit_code())
 }
@@ -184,37 +147,4 @@ pub(crate) fn write_file(
     } else {
         std::fs::write(path, bytes)
     }
-}
-
-/// CI defaults: in GitHub Actions, annotations (to standard output, or
-/// standard error when a report already takes it; the runner reads both)
-/// and the job summary; annotations go last, after the terminal report has
-/// closed its `::stop-commands::` block.
-pub(crate) fn ci_defaults(
-    reports: &mut Vec<(ReportKind, Dest)>,
-    ctx: &Context,
-    step_summary: Option<&std::path::Path>,
-) {
-    if ctx.github_actions {
-        if !reports.iter().any(|(k, _)| *k == ReportKind::Github) {
-            let stdout_taken = reports.iter().any(|(_, d)| *d == Dest::Stdout);
-            reports.push((
-                ReportKind::Github,
-                if stdout_taken {
-                    Dest::Stderr
-                } else {
-                    Dest::Stdout
-                },
-            ));
-        }
-        if let Some(summary) = step_summary {
-            match reports.iter_mut().find(|(k, _)| *k == ReportKind::Markdown) {
-                Some((_, d @ Dest::Stdout)) => *d = Dest::File(summary.to_path_buf()),
-                Some(_) => {}
-                None => reports.push((ReportKind::Markdown, Dest::File(summary.to_path_buf()))),
-            }
-        }
-    }
-    // Stable: keeps the order given, GitHub annotations last.
-    reports.sort_by_key(|(k, _)| *k == ReportKind::Github);
 }
