@@ -36,16 +36,7 @@ pub(crate) fn parse_report(spec: &str) -> Result<(ReportKind, Dest)> {
         Some((k, p)) => (k, Dest::File(PathBuf::from(p))),
         None => (spec, Dest::Stdout),
     };
-    let kind = <ReportKind as clap::ValueEnum>::from_str(kind, true).map_err(|_| {
-        let names: Vec<&str> = <ReportKind as clap::ValueEnum>::value_variants()
-            .iter()
-            .map(|k| k.name())
-            .collect();
-        miette!(
-            "unknown report kind {kind:?}; known kinds: {}",
-            names.join(", ")
-        )
-    })?;
+    let kind: ReportKind = kind.parse().map_err(|e| miette!("{e}"))?;
     Ok((kind, dest))
 }
 

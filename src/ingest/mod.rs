@@ -34,10 +34,9 @@ pub const DETECT_BYTES: usize = 64 * 1024;
 pub const MAX_WARNINGS: usize = 20;
 
 /// An input format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// `go test -json`.
-    #[value(name = "go-json")]
     GoJson,
     /// JUnit XML.
     Junit,
@@ -46,6 +45,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::GoJson, Format::Junit, Format::Text];
+
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -53,6 +55,23 @@ impl Format {
             Format::Junit => "junit",
             Format::Text => "text",
         }
+    }
+}
+
+/// A format's name that is none of [`Format::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?}; known formats: {names}", names = Format::ALL.map(Format::name).join(", "))]
+pub struct UnknownFormat(pub String);
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    /// A format by its name, in any ASCII case (`go-json`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }
 
@@ -540,6 +559,18 @@ pub(crate) fn loc(index: usize, line: u64) -> Loc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_by_name() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>(), Ok(f));
+        }
+        assert_eq!("GO-JSON".parse::<Format>(), Ok(Format::GoJson));
+        assert_eq!(
+            "xml".parse::<Format>().map_err(|e| e.to_string()),
+            Err("unknown format \"xml\"; known formats: go-json, junit, text".to_string())
+        );
+    }
 
     #[test]
     fn detects_formats() {

@@ -37,7 +37,7 @@ use crate::stack;
 use crate::verdict::{Analysis, DistinctLeak};
 
 /// The kinds of report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportKind {
     /// For a person: distinct leaks with their origin, then a summary line.
     Terminal,
@@ -56,6 +56,17 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
+    /// Every kind, in the order the command line lists them.
+    pub const ALL: [ReportKind; 7] = [
+        ReportKind::Terminal,
+        ReportKind::Json,
+        ReportKind::Github,
+        ReportKind::Markdown,
+        ReportKind::Junit,
+        ReportKind::Codequality,
+        ReportKind::Sarif,
+    ];
+
     /// Name on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -67,6 +78,23 @@ impl ReportKind {
             ReportKind::Codequality => "codequality",
             ReportKind::Sarif => "sarif",
         }
+    }
+}
+
+/// A report kind's name that is none of [`ReportKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report kind {0:?}; known kinds: {names}", names = ReportKind::ALL.map(ReportKind::name).join(", "))]
+pub struct UnknownReportKind(pub String);
+
+impl std::str::FromStr for ReportKind {
+    type Err = UnknownReportKind;
+
+    /// A kind by its name, in any ASCII case (`json`, `JSON`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReportKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownReportKind(s.to_string()))
     }
 }
 
@@ -457,4 +485,21 @@ pub fn stack_text(g: &LeakedGoroutine, verbose: bool, max: usize) -> String {
         s.push_str(&format!("created by {}\n    {}\n", c.function, place));
     }
     s
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_name() {
+        for k in ReportKind::ALL {
+            assert_eq!(k.name().parse::<ReportKind>(), Ok(k));
+        }
+        assert_eq!("JSON".parse::<ReportKind>(), Ok(ReportKind::Json));
+        assert_eq!(
+            "html".parse::<ReportKind>().map_err(|e| e.to_string()),
+            Err("unknown report kind \"html\"; known kinds: terminal, json, github, markdown, junit, codequality, sarif".to_string())
+        );
+    }
 }
