@@ -1058,20 +1058,30 @@ impl<'r> Collector<'r> {
             pkg.store_passed(&mut self.tree.passed);
             pkg.output.finish(at);
             pkg.node.own = pkg.output.evidence();
-            let label = pkg.node.display_name().unwrap_or("(unnamed)").to_string();
-            let message = if running.is_empty() {
-                format!(
-                    "package {label} started and never reported a result: the output ends early"
-                )
-            } else {
-                running.sort();
-                format!(
-                    "package {label} never reported a result; still running: {}",
-                    running.join(", ")
-                )
+            // Named where the input ends: the last line read of it.
+            let end = self
+                .tree
+                .inputs
+                .get(at.input)
+                .map_or(0, |i| i.lines)
+                .max(at.line);
+            let what = match pkg.node.display_name() {
+                Some(name) => format!("package {name}"),
+                None => "an unnamed package".to_string(),
             };
+            let mut message = format!(
+                "the input ends before {what} reported a result (started at line {})",
+                at.line
+            );
+            if !running.is_empty() {
+                running.sort();
+                message.push_str(&format!("; still running: {}", running.join(", ")));
+            }
             self.tree.problems.push(Problem {
-                at: Some(at),
+                at: Some(Loc {
+                    input: at.input,
+                    line: end,
+                }),
                 message,
             });
             self.tree.packages.push(pkg.node);

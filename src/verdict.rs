@@ -12,7 +12,13 @@
 //!   test and its subtests, or the whole package) fails the gate, unless
 //!   the policy's `verdict:` section waives its condition. So an allowed
 //!   leak never passes a test, a parent or a package that the output does
-//!   not prove had no other failure.
+//!   not prove had no other failure;
+//! * incomplete input (an input cut short, a package run without a result,
+//!   no results at all) never passes: it fails on a failing leak report or
+//!   a failure the input states (not a test the end of the input cut off,
+//!   [`Findings::cut_off`], nor a conditional one), and is an error
+//!   otherwise. Either way the reasons say where the input ends
+//!   ([`Analysis::incomplete`]).
 
 use std::collections::HashMap;
 
@@ -139,6 +145,10 @@ pub struct Analysis {
     pub verdict: Verdict,
     /// Why, in a few lines (the first is the headline).
     pub reasons: Vec<String>,
+    /// Where the input is incomplete or cannot be judged in full (also
+    /// among `reasons`), each naming the input and the line where it ends.
+    /// Not empty: the verdict is `Error`, or `Fail` on what the input shows.
+    pub incomplete: Vec<String>,
     /// Whether the policy was the embedded default.
     pub default_policy: bool,
     /// What retrying did, one record per test or package with a new leak
@@ -274,10 +284,13 @@ pub fn judge_with(
     flaky: FlakyMode,
     settings: VerdictSettings,
 ) -> Analysis {
-    let mut reasons = Vec::new();
+    // Why the input cannot be judged in full: an input that is incomplete
+    // (a cut line, an unclosed XML root, a run that was stopped), a package
+    // run that never reported a result, no results at all.
+    let mut incomplete = Vec::new();
     for input in &findings.inputs {
         if let Some(why) = &input.incomplete {
-            reasons.push(format!("{} is incomplete: {why}", input.path));
+            incomplete.push(format!("{} is incomplete: {why}", input.path));
         }
     }
     for p in &findings.problems {
@@ -291,66 +304,84 @@ pub fn judge_with(
                     }
                 })
                 .unwrap_or_default();
-        reasons.push(format!("{place}{}", p.message));
+        incomplete.push(format!("{place}{}", p.message));
     }
     let gating = gating_failures(&findings, &statuses, flaky, settings);
-    let verdict = if !reasons.is_empty() {
-        Verdict::Error
+    let new_leaks = statuses
+        .iter()
+        .filter(|s| matches!(s, LeakStatus::New))
+        .count();
+    let flaky_failing = statuses
+        .iter()
+        .filter(|s| matches!(s, LeakStatus::Flaky { .. }) && fails(s, flaky))
+        .count();
+    // In incomplete input only what the input states fails the run: a
+    // failing leak report, or a failure that is neither conditional (the
+    // rest of the output could have explained it) nor a test the end of
+    // the input cut off. Anything less cannot be judged: never a pass.
+    let failed = if incomplete.is_empty() {
+        !gating.is_empty() || new_leaks > 0 || flaky_failing > 0
     } else {
-        let new_leaks = statuses
-            .iter()
-            .filter(|s| matches!(s, LeakStatus::New))
-            .count();
-        let flaky_failing = statuses
-            .iter()
-            .filter(|s| matches!(s, LeakStatus::Flaky { .. }) && fails(s, flaky))
-            .count();
-        if gating.is_empty() && new_leaks == 0 && flaky_failing == 0 {
-            Verdict::Pass
-        } else {
-            if new_leaks > 0 {
-                reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
-            }
-            if flaky_failing > 0 {
+        new_leaks > 0
+            || flaky_failing > 0
+            || findings
+                .failures
+                .iter()
+                .any(|f| gating.contains(&f.id) && f.condition.is_none() && !findings.cut_off(f))
+    };
+    let mut reasons = Vec::new();
+    let verdict = if !failed && !incomplete.is_empty() {
+        reasons.extend(incomplete.iter().cloned());
+        Verdict::Error
+    } else if !failed {
+        Verdict::Pass
+    } else {
+        if new_leaks > 0 {
+            reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
+        }
+        if flaky_failing > 0 {
+            reasons.push(format!(
+                "{flaky_failing} flaky leak report{} (retry.flaky: fail)",
+                plural(flaky_failing)
+            ));
+        }
+        let others = gating.len();
+        if others > 0 {
+            reasons.push(format!("{others} other failure{}", plural(others)));
+        }
+        for f in findings.failures.iter().filter(|f| gating.contains(&f.id)) {
+            if let Some(c) = f.condition {
+                let who = match &f.test {
+                    Some(t) => format!(
+                        "{} {t}",
+                        f.package.as_deref().unwrap_or("(unnamed package)")
+                    ),
+                    None => format!(
+                        "{} (package level)",
+                        f.package.as_deref().unwrap_or("(unnamed package)")
+                    ),
+                };
+                let waive = c
+                    .setting()
+                    .map(|s| format!(" (if that cannot happen in this repository, say so with `verdict: {{{s}: true}}` in .leakgate.yml)"))
+                    .unwrap_or_default();
                 reasons.push(format!(
-                    "{flaky_failing} flaky leak report{} (retry.flaky: fail)",
-                    plural(flaky_failing)
+                    "{who}: only allowed leaks were found, but it cannot pass: {}{waive}",
+                    c.why()
                 ));
             }
-            let others = gating.len();
-            if others > 0 {
-                reasons.push(format!("{others} other failure{}", plural(others)));
-            }
-            for f in findings.failures.iter().filter(|f| gating.contains(&f.id)) {
-                if let Some(c) = f.condition {
-                    let who = match &f.test {
-                        Some(t) => format!(
-                            "{} {t}",
-                            f.package.as_deref().unwrap_or("(unnamed package)")
-                        ),
-                        None => format!(
-                            "{} (package level)",
-                            f.package.as_deref().unwrap_or("(unnamed package)")
-                        ),
-                    };
-                    let waive = c
-                        .setting()
-                        .map(|s| format!(" (if that cannot happen in this repository, say so with `verdict: {{{s}: true}}` in .leakgate.yml)"))
-                        .unwrap_or_default();
-                    reasons.push(format!(
-                        "{who}: only allowed leaks were found, but it cannot pass: {}{waive}",
-                        c.why()
-                    ));
-                }
-            }
-            Verdict::Fail
         }
+        // The run failed on what the input shows; it also says where
+        // the input is incomplete.
+        reasons.extend(incomplete.iter().cloned());
+        Verdict::Fail
     };
     let mut a = Analysis {
         findings,
         statuses,
         verdict,
         reasons,
+        incomplete,
         default_policy,
         retries,
         flaky,

@@ -263,6 +263,18 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
             failures: 0,
         });
     }
+    // Failed on what an incomplete input shows: say where it ends.
+    for note in a.incomplete.iter().filter(|_| a.verdict != Verdict::Error) {
+        out.push(Annotation {
+            level: Level::Warning,
+            file: None,
+            line: None,
+            title: "leakgate judged an incomplete input".to_string(),
+            message: note.clone(),
+            leaks: 0,
+            failures: 0,
+        });
+    }
     let distinct = a.distinct_leaks();
     let mut spots: Vec<Spot<'_, '_>> = Vec::new();
     for d in &distinct {

@@ -203,6 +203,12 @@ pub fn write_limited(
             let _ = writeln!(doc, "- {}", inline(r));
         }
         doc.push('\n');
+    } else if !a.incomplete.is_empty() {
+        // Failed on what an incomplete input shows: say where it ends.
+        for r in &a.incomplete {
+            let _ = writeln!(doc, "- ⚠️ {}", inline(r));
+        }
+        doc.push('\n');
     }
     let sections = [
         (Class::New, "New leaks"),

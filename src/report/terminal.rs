@@ -571,6 +571,11 @@ fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
         for r in &a.reasons {
             writeln!(out, "{} {}", paint.p(RED, "error:"), clean(r))?;
         }
+    } else {
+        // Failed on what an incomplete input shows: say where it ends.
+        for r in &a.incomplete {
+            writeln!(out, "{} {}", paint.p(YELLOW, "warning:"), clean(r))?;
+        }
     }
     writeln!(
         out,

@@ -1,10 +1,37 @@
 //! A gate fails closed: input that cannot be judged is exit 2 with a message
-//! naming the input (and line), never a pass.
+//! naming the input (and line), never a pass. Incomplete input in which a
+//! new leak or another failure is found fails the run (exit 1), and still
+//! says where the input ends.
 
 use crate::common::*;
 
 fn all_json() -> Vec<u8> {
     std::fs::read(fixture("go1.26-goleak1.3.0/all.json")).unwrap()
+}
+
+/// The exit code incomplete input must give, from what its JSON report
+/// found: 1 when a leak report is new or a failure the input states gates
+/// (not a test the end of the input cut off), else 2.
+fn incomplete_code(r: &serde_json::Value) -> i32 {
+    let new_leak = r["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["status"] == "new");
+    let stated = r["failures"].as_array().unwrap().iter().any(|f| {
+        f["gating"] == true
+            && f["condition"].is_null()
+            && !(f["kind"] == "incomplete"
+                && f["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("the output ends early"))
+    });
+    if new_leak || stated {
+        1
+    } else {
+        2
+    }
 }
 
 fn write_tmp(name: &str, data: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -49,7 +76,7 @@ fn only_non_test_output_is_an_error() {
 }
 
 #[test]
-fn stream_cut_mid_line_is_an_error_naming_the_line() {
+fn stream_cut_mid_line_names_the_line_and_never_passes() {
     let data = all_json();
     // Cut in the middle of every 50th line.
     let starts: Vec<usize> = std::iter::once(0)
@@ -60,22 +87,37 @@ fn stream_cut_mid_line_is_an_error_naming_the_line() {
                 .map(|(i, _)| i + 1),
         )
         .collect();
+    let mut codes = std::collections::BTreeSet::new();
     for (n, w) in starts.windows(2).enumerate().step_by(50) {
         let cut = w[0] + (w[1] - w[0]) / 2;
         let (_d, p) = write_tmp("cut.json", &data[..cut]);
         let run = check(&[&p], &[]);
-        assert_eq!(run.code, 2, "cut in line {}: {}", n + 1, run.stderr);
         let r = run.json();
-        assert_eq!(r["verdict"], "error");
+        assert_eq!(
+            run.code,
+            incomplete_code(&r),
+            "cut in line {}: {}",
+            n + 1,
+            run.stderr
+        );
+        assert_eq!(r["verdict"], if run.code == 1 { "fail" } else { "error" });
         assert_eq!(r["inputs"][0]["complete"], false);
         let why = r["inputs"][0]["incomplete_reason"].as_str().unwrap();
         assert!(why.contains(&format!("line {}", n + 1)), "{why}");
         assert!(run.stderr.contains("cut.json"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("line {}", n + 1)),
+            "{}",
+            run.stderr
+        );
+        codes.insert(run.code);
     }
+    // Cuts before the first failure, and after it.
+    assert_eq!(codes, [1, 2].into_iter().collect());
 }
 
 #[test]
-fn package_that_never_ended_is_an_error() {
+fn package_that_never_ended_is_named_beside_its_failures() {
     let data = all_json();
     let text = String::from_utf8(data).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -89,41 +131,60 @@ fn package_that_never_ended_is_an_error() {
         })
         .map(|l| format!("{l}\n"))
         .collect();
+    let end = kept.lines().count();
     let (_d, p) = write_tmp("nofinal.json", kept.as_bytes());
     let run = check(&[&p], &[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("fiftyworkers started and never reported a result"),
-        "{}",
-        run.stderr
+    // The run's new leaks and TestAdd fail it; where the input is
+    // incomplete is said all the same.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let named = format!(
+        "nofinal.json:{end}: the input ends before package example.com/leakgate/fixtures/fiftyworkers reported a result"
     );
-    assert!(run.stderr.contains("nofinal.json:"), "{}", run.stderr);
-    // The leaks it printed are still reported.
+    assert!(run.stderr.contains(&named), "{named}\n{}", run.stderr);
     let r = run.json();
+    assert!(r["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().contains(&named)));
+    // The leaks it printed are still reported.
     assert!(leak_keys(&r).contains(&("fiftyworkers".into(), "TestFiftyWorkersLeaked".into())));
 }
 
 #[test]
-fn output_cut_at_a_line_boundary_mid_run_is_an_error() {
+fn output_cut_at_a_line_boundary_mid_run_never_passes() {
     let text = String::from_utf8(all_json()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    for frac in [3, 2] {
-        let kept: String = lines[..lines.len() / frac]
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect();
+    // Just after the first test started (no failure yet), a third and a
+    // half of the run.
+    let first_run = 1 + lines
+        .iter()
+        .position(|l| l.contains("\"Action\":\"run\""))
+        .unwrap();
+    for (n, want) in [(first_run, 2), (lines.len() / 3, 1), (lines.len() / 2, 1)] {
+        let kept: String = lines[..n].iter().map(|l| format!("{l}\n")).collect();
         let run = check_stdin(kept.as_bytes(), &[]);
-        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(run.code, want, "{n} lines: {}", run.stderr);
+        assert_eq!(run.code, incomplete_code(&run.json()), "{n} lines");
+        assert!(
+            run.stderr
+                .contains(&format!("-:{n}: the input ends before")),
+            "{n} lines: {}",
+            run.stderr
+        );
     }
 }
 
 #[test]
-fn text_and_junit_cut_short_are_errors() {
+fn text_and_junit_cut_short_never_pass() {
     let txt = std::fs::read(fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
     let run = check_stdin(&txt[..txt.len() / 2], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, incomplete_code(&run.json()));
+    let run = check_stdin(&txt[..40], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let xml = std::fs::read(fixture("go1.26-goleak1.3.0/all.gotestsum.xml")).unwrap();
+    // Cut XML is not read at all.
     let (_d, p) = write_tmp("cut.xml", &xml[..xml.len() / 2]);
     let run = check(&[&p], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);

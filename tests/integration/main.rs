@@ -11,6 +11,7 @@ mod fail_closed;
 mod fuzz_regressions;
 mod hook;
 mod hostile;
+mod incomplete;
 mod live;
 mod live_run;
 mod memory;
