@@ -74,6 +74,44 @@ pub struct Frame {
     pub inlined: bool,
 }
 
+impl Frame {
+    /// A frame known only by its function's name (goleak's "top function"
+    /// when the frames were cut off): no position.
+    pub fn named(function: &str) -> Frame {
+        Frame {
+            function: normalize_function(function),
+            ..Frame::default()
+        }
+    }
+}
+
+impl State {
+    /// The state as printed, without the wait duration (`, N minutes`, which
+    /// is [`State::wait_minutes`]): `select, 1 minutes` → `select`;
+    /// `chan receive, 3 minutes, locked to thread` → `chan receive, locked to
+    /// thread`. What the goroutine waits for, told once.
+    pub fn without_wait(&self) -> std::borrow::Cow<'_, str> {
+        if self.wait_minutes.is_none() {
+            return std::borrow::Cow::Borrowed(&self.raw);
+        }
+        let mut out = String::with_capacity(self.raw.len());
+        for (i, part) in self.raw.split(", ").enumerate() {
+            let is_wait = i > 0
+                && part
+                    .strip_suffix(" minutes")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if is_wait {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(part);
+        }
+        std::borrow::Cow::Owned(out)
+    }
+}
+
 /// The `created by` line of a goroutine.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreatedBy {
@@ -584,6 +622,50 @@ mod tests {
         ] {
             assert!(parse_header(line).is_none(), "{line}");
         }
+    }
+
+    #[test]
+    fn state_without_wait_tells_the_wait_once() {
+        for (text, shown, minutes) in [
+            ("select, 1 minutes", "select", Some(1)),
+            ("chan send, 12 minutes", "chan send", Some(12)),
+            (
+                "chan receive, 3 minutes, locked to thread",
+                "chan receive, locked to thread",
+                Some(3),
+            ),
+            ("IO wait", "IO wait", None),
+            (
+                "chan receive] {worker: w1}",
+                "chan receive] {worker: w1}",
+                None,
+            ),
+            (
+                "chan receive (durable), synctest bubble 1",
+                "chan receive (durable), synctest bubble 1",
+                None,
+            ),
+        ] {
+            let s = parse_state(text);
+            assert_eq!(s.without_wait(), shown, "{text}");
+            assert_eq!(s.wait_minutes, minutes, "{text}");
+            assert_eq!(s.raw, text, "raw stays as printed");
+        }
+        let h = parse_header("goroutine 8 [select, 2 minutes]:").unwrap();
+        assert_eq!(
+            (h.state.without_wait().as_ref(), h.state.status.as_str()),
+            ("select", "select")
+        );
+    }
+
+    #[test]
+    fn named_frames() {
+        assert_eq!(Frame::named("panic").function, "runtime.gopanic");
+        let f = Frame::named("pkg.F");
+        assert_eq!(
+            (f.function.as_str(), f.file.as_str(), f.line),
+            ("pkg.F", "", 0)
+        );
     }
 
     #[test]
