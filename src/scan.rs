@@ -24,6 +24,15 @@
 //! or, from `VerifyTestMain`, unindented after the package's `PASS` line and
 //! introduced by `goleak: Errors on successful test run: ` (master: no space
 //! after the colon, or `unsuccessful`).
+//!
+//! Pasted and logged excerpts of it are read too: an entry header standing
+//! alone opens a report (an excerpt that starts inside the list, with or
+//! without its `[`); a header cut short (`[Goroutine 12 in state chan rec`)
+//! is an entry as far as it goes; the top function goleak names stands for
+//! the first frame when the frames are cut; and the report is found under
+//! any common prefix every line shares (testify's `Error:` column, klog's
+//! `err=<` block, Gomega's indentation, leading spaces or TABs), under
+//! Markdown quote markers (`> `), and with blank lines between its lines.
 
 use crate::stack::{self, Goroutine};
 
@@ -247,6 +256,8 @@ impl Default for Scanner {
 }
 
 const FOUND: &str = "found unexpected goroutines:";
+/// How goleak's entry header ends.
+const ENTRY_END: &str = " on top of the stack:";
 const TESTMAIN_PREFIX: &str = "goleak: Errors on ";
 
 impl Scanner {
@@ -272,6 +283,12 @@ impl Scanner {
     /// finding started and completed on this line).
     pub fn line(&mut self, line: &str, out: &mut Vec<Found>) {
         let line = line.strip_suffix('\r').unwrap_or(line);
+        // A report pasted into a Markdown quote (`> ` before every line,
+        // `>` alone on its blank ones; `> > ` when quoted again).
+        let line = match line.as_bytes().first() {
+            Some(b'>') => strip_quote_markers(line),
+            _ => line,
+        };
         match &mut self.mode {
             Mode::Idle => self.idle_line(line, out),
             Mode::Report(st) => {
@@ -315,14 +332,37 @@ impl Scanner {
         if cannot_start_anything(content) {
             return;
         }
-        if let Some(rest) = find_testmain(content) {
+        // testify and klog indent wrapped text with TABs.
+        let goleak_content = content.trim_start_matches(['\t', ' ']);
+        if let Some(rest) = find_testmain(goleak_content) {
             let rest = rest.trim_start();
             if rest.starts_with(FOUND) {
                 self.start_report(ReportOrigin::VerifyTestMain, None);
             } else {
-                out.push(Found::GoleakError(content.trim_end().to_string()));
+                out.push(Found::GoleakError(goleak_content.trim_end().to_string()));
             }
             return;
+        }
+        // An excerpt that starts inside goleak's list: an entry header
+        // standing alone opens a report.
+        let goleak_trimmed = goleak_content.trim_end();
+        if goleak_trimmed.ends_with(ENTRY_END) {
+            let header = entry_header(goleak_trimmed).filter(|h| parse_entry_header(h).is_some());
+            if let Some(header) = header {
+                let ws = line.len() - goleak_content.len();
+                let mut prefix = &line[..ws];
+                // A later entry carries one space of goleak's own (the
+                // slice's separator) before `Goroutine`.
+                if !goleak_content.starts_with('[') {
+                    prefix = prefix.strip_suffix(' ').unwrap_or(prefix);
+                }
+                self.start_report(ReportOrigin::Other, None);
+                if let Mode::Report(st) = &mut self.mode {
+                    st.body_prefix = Some(prefix.to_string());
+                    st.entry.push(header.to_string());
+                }
+                return;
+            }
         }
         // A report opens with FOUND at the end of the line: a cheap test
         // before the search (which finds the first FOUND, as before).
@@ -506,7 +546,7 @@ fn report_line(st: &mut ReportState, line: &str) -> Option<Done> {
         flush_entry(st);
         return Some(Done::Closed);
     }
-    if let Some(header) = entry_header(content) {
+    if let Some(header) = entry_header(content).or_else(|| cut_entry_header(content)) {
         flush_entry(st);
         st.entry.push(header.to_string());
         return None;
@@ -529,14 +569,70 @@ fn entry_header(content: &str) -> Option<&str> {
         .strip_prefix('[')
         .or_else(|| content.strip_prefix(' '))
         .unwrap_or(content);
-    if c.starts_with("Goroutine ")
-        && c.ends_with(" on top of the stack:")
-        && c.contains(" in state ")
-    {
+    if c.starts_with("Goroutine ") && c.ends_with(ENTRY_END) && c.contains(" in state ") {
         Some(c)
     } else {
         None
     }
+}
+
+/// Recognizes an entry header cut short (the last line of an excerpt cut
+/// in the middle of `[Goroutine 12 in state chan rec`): `Goroutine`, an id,
+/// then the start of ` in state …`. Returns the text from `Goroutine`.
+fn cut_entry_header(content: &str) -> Option<&str> {
+    let c = content
+        .strip_prefix('[')
+        .or_else(|| content.strip_prefix(' '))
+        .unwrap_or(content);
+    let rest = c.strip_prefix("Goroutine ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let rest = &rest[digits..];
+    (rest.is_empty() || rest.starts_with(" in state ") || " in state ".starts_with(rest))
+        .then_some(c)
+}
+
+/// Parses an entry header as far as it goes: the whole header, or one cut
+/// short ([`cut_entry_header`]). The top function is `None` when the cut
+/// came before it.
+fn parse_entry_header_lenient(text: &str) -> Option<(u64, &str, Option<&str>)> {
+    if let Some((id, state, top)) = parse_entry_header(text) {
+        return Some((id, state, Some(top)));
+    }
+    let rest = text.strip_prefix("Goroutine ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let id: u64 = rest[..digits].parse().ok()?;
+    let Some(rest) = rest[digits..].strip_prefix(" in state ") else {
+        return Some((id, "", None));
+    };
+    match rest.rsplit_once(", with ") {
+        Some((state, top)) => {
+            // `pkg.F on top of the st`: a function name has no spaces.
+            let top = top.split(' ').next().unwrap_or_default();
+            Some((id, state, (!top.is_empty()).then_some(top)))
+        }
+        None => {
+            // `chan send, 1 minutes, wi`: drop the start of `, with`.
+            let mut state = rest;
+            for cut in [", with", ", wit", ", wi", ", w", ", ", ","] {
+                if let Some(s) = state.strip_suffix(cut) {
+                    state = s;
+                    break;
+                }
+            }
+            Some((id, state, None))
+        }
+    }
+}
+
+/// `> > text` → `text`; `>` → ``.
+fn strip_quote_markers(mut line: &str) -> &str {
+    while let Some(rest) = line.strip_prefix('>') {
+        line = rest.strip_prefix(' ').unwrap_or(rest);
+    }
+    line
 }
 
 /// Parses the goleak entry header `Goroutine N in state S, with F on top of
@@ -561,7 +657,7 @@ fn flush_entry(st: &mut ReportState) {
         st.report.dropped += 1;
         return;
     }
-    let Some((id, state_text, _top)) = parse_entry_header(&entry[0]) else {
+    let Some((id, state_text, top)) = parse_entry_header_lenient(&entry[0]) else {
         return;
     };
     let mut body: &[String] = &entry[1..];
@@ -585,7 +681,24 @@ fn flush_entry(st: &mut ReportState) {
     if st.report.layout.is_none() {
         st.report.layout = Some(layout);
     }
-    let (frames, elided, created_by) = stack::parse_body(body.iter().map(String::as_str));
+    let (mut frames, elided, created_by) = stack::parse_body(body.iter().map(String::as_str));
+    // goleak names the top function itself: it stands for the first frame
+    // when the frames are missing or cut, and for a first frame whose
+    // arguments were mangled (`f(0x14a5[34](https://…)c0)` in a paste).
+    if let Some(top) = top.filter(|t| !t.is_empty()) {
+        match frames.first_mut() {
+            None => frames.push(stack::Frame::named(top)),
+            Some(f) => {
+                if f.function != top
+                    && f.function
+                        .strip_prefix(top)
+                        .is_some_and(|r| r.starts_with('('))
+                {
+                    f.function = top.to_string();
+                }
+            }
+        }
+    }
     st.report.goroutines.push(Goroutine {
         id,
         state,
@@ -697,6 +810,18 @@ fn finish_dump(mut st: DumpState, out: &mut Vec<Found>) {
     }
 }
 
+/// Whether `line`, read outside any report, opens goleak text: a
+/// `found unexpected goroutines:` line, `goleak: Errors on … test run:`, or
+/// one of goleak's entry headers standing alone (an excerpt that starts
+/// inside the list). For readers deciding whether text outside any test or
+/// package is a package's output.
+pub fn opens_goleak_text(line: &str) -> bool {
+    let mut s = Scanner::new();
+    let mut out = Vec::new();
+    s.line(line, &mut out);
+    s.in_report() || out.iter().any(|f| matches!(f, Found::GoleakError(_)))
+}
+
 /// Scans a whole text at once (tests and tools).
 pub fn scan_text(text: &str) -> Vec<Found> {
     let mut s = Scanner::new();
@@ -802,7 +927,9 @@ m.T.func1()\n\t/m/m_test.go:15 +0x19\ncreated by m.T in goroutine 7\n\t/m/m_test
 
     #[test]
     fn goleak_usage_error_is_not_a_leak() {
-        let f = scan_text("goleak: Errors on unsuccessful test run: RunOnFailure can only be passed to VerifyTestMain\n");
+        let f = scan_text(
+            "goleak: Errors on unsuccessful test run: RunOnFailure can only be passed to VerifyTestMain\n",
+        );
         assert!(matches!(&f[..], [Found::GoleakError(_)]));
     }
 
@@ -844,10 +971,12 @@ FAIL";
                 stuck: vec![],
             }]
         );
-        let f = scan_text("panic: deadlock: main bubble goroutine has exited but blocked goroutines remain [recovered, repanicked]\n\n\
+        let f = scan_text(
+            "panic: deadlock: main bubble goroutine has exited but blocked goroutines remain [recovered, repanicked]\n\n\
 goroutine 19 [running]:\ntesting.tRunner.func1.2({0x1, 0x2})\n\t/t.go:1 +0x1\n\n\
 goroutine 22 [chan receive (durable), synctest bubble 1]:\nx.TestBubbleLeak.func1.1()\n\t/x_test.go:13 +0x19\n\
-created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n");
+created by x.TestBubbleLeak.func1 in goroutine 21\n\t/x_test.go:13 +0x5f\n",
+        );
         match &f[..] {
             [Found::Panic(_), Found::SynctestLeak { goroutines }] => {
                 assert_eq!(goroutines.len(), 1);
@@ -1090,6 +1219,353 @@ testing.tRunner(0x1, 0x2)\n\t/t.go:1 +0x1\ncreated by testing.(*T).Run in gorout
         assert_eq!(test_function_name("testing.tRunner.func1"), None);
         assert_eq!(test_function_name("testing.runTests.func1"), None);
         assert_eq!(test_function_name("main.Test"), Some("Test"));
+    }
+
+    /// The list of V130 (from `[Goroutine` to `]`) without the testing
+    /// package's indentation.
+    fn v130_list() -> Vec<&'static str> {
+        V130.lines()
+            .filter_map(|l| l.strip_prefix("        "))
+            .collect()
+    }
+
+    /// (id, status, wait, top function, frames' functions, creator, `go`
+    /// statement line) of each goroutine.
+    type Seen = (
+        u64,
+        String,
+        Option<u64>,
+        Option<String>,
+        Vec<String>,
+        Option<(String, u32)>,
+    );
+
+    fn seen(found: Vec<Found>) -> Vec<Seen> {
+        found
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::Leak(l) => Some(l.goroutines),
+                _ => None,
+            })
+            .flatten()
+            .map(|g| {
+                (
+                    g.id,
+                    g.state.status.clone(),
+                    g.state.wait_minutes,
+                    g.top_function().map(str::to_string),
+                    g.frames.iter().map(|f| f.function.clone()).collect(),
+                    g.created_by.map(|c| (c.function, c.line)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn excerpt_starting_inside_the_list() {
+        let all = seen(scan_text(V130));
+        assert_eq!(all.len(), 2);
+        // From the opening `[`: no `found unexpected goroutines:` line.
+        let from_open = v130_list().join("\n");
+        assert_eq!(seen(scan_text(&from_open)), all);
+        // Indented as `go test` printed it, from the first entry.
+        let indented: Vec<&str> = V130.lines().skip(2).collect();
+        assert_eq!(seen(scan_text(&indented.join("\n"))), all);
+        // From the second entry: no `[`, goleak's separator space kept.
+        let second: Vec<&str> = V130.lines().skip(7).collect();
+        assert!(
+            second[0].starts_with("         Goroutine 7 "),
+            "{}",
+            second[0]
+        );
+        assert_eq!(seen(scan_text(&second.join("\n"))), all[1..]);
+        let bare: Vec<&str> = v130_list().into_iter().skip(5).collect();
+        assert!(bare[0].starts_with(" Goroutine 7 "), "{}", bare[0]);
+        assert_eq!(seen(scan_text(&bare.join("\n"))), all[1..]);
+        let r = only_leak(scan_text(&bare.join("\n")));
+        assert_eq!(
+            (r.origin, r.location, r.truncated),
+            (ReportOrigin::Other, None, false)
+        );
+        // goleak 1.2: the entry repeats the runtime header.
+        let v121: Vec<&str> = V121.lines().skip(8).collect();
+        assert!(v121[0].starts_with("         Goroutine 20 "), "{}", v121[0]);
+        let g = seen(scan_text(&v121.join("\n")));
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].0, g[0].1.as_str()), (20, "select"));
+        assert_eq!(
+            g[0].5,
+            Some(("example.com/leakdemo/leaky.StartServer".into(), 28))
+        );
+    }
+
+    #[test]
+    fn a_lone_header_line_is_not_enough_to_be_anything_else() {
+        // Text that mentions goleak's words without its header is no report.
+        for text in [
+            "Goroutine 7 in state select on top of the stack:\n",
+            "see Goroutine 7 in state select, with f on top of the stack:\n",
+            "Goroutine x in state select, with f on top of the stack:\n",
+        ] {
+            assert!(scan_text(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn top_function_from_goleaks_header_when_frames_are_cut() {
+        // Cut right after the header, and in the middle of the first frame.
+        for cut in [3, 4] {
+            let text: Vec<&str> = V130.lines().take(cut).collect();
+            let mut text = text.join("\n");
+            if cut == 4 {
+                text.truncate(text.len() - 20);
+            }
+            let r = only_leak(scan_text(&text));
+            assert!(r.truncated);
+            assert_eq!(r.goroutines.len(), 1, "{text}");
+            let g = &r.goroutines[0];
+            assert_eq!(
+                g.top_function(),
+                Some("example.com/leakdemo/leaky.BlockOnChan.func1")
+            );
+            assert_eq!((g.frames[0].file.as_str(), g.frames[0].line), ("", 0));
+            assert_eq!(g.created_by, None);
+        }
+        // No frames at all, and no `created by`: kept with what it has.
+        let r = only_leak(scan_text(
+            "found unexpected goroutines:\n[Goroutine 9 in state select, with pkg.loop on top of the stack:\n\
+ Goroutine 10 in state chan send, with pkg.send on top of the stack:\npkg.send()\n\t/p/s.go:3 +0x1\n]\n",
+        ));
+        assert!(!r.truncated);
+        let g: Vec<(u64, Option<&str>, usize)> = r
+            .goroutines
+            .iter()
+            .map(|g| (g.id, g.top_function(), g.frames.len()))
+            .collect();
+        assert_eq!(g, [(9, Some("pkg.loop"), 1), (10, Some("pkg.send"), 1)]);
+        assert_eq!(r.goroutines[1].frames[0].line, 3);
+        // goleak says `panic`, the frame list says runtime.gopanic.
+        let r = only_leak(scan_text(
+            "found unexpected goroutines:\n[Goroutine 9 in state running, with panic on top of the stack:\n]\n",
+        ));
+        assert_eq!(r.goroutines[0].top_function(), Some("runtime.gopanic"));
+        // An empty top function (`with  on top`) names nothing.
+        let r = only_leak(scan_text(
+            "found unexpected goroutines:\n[Goroutine 9 in state running, with  on top of the stack:\n]\n",
+        ));
+        assert_eq!(r.goroutines[0].frames, []);
+    }
+
+    #[test]
+    fn mangled_first_frame_is_goleaks_top_function() {
+        // A Markdown link pasted into the argument list (open-telemetry
+        // collector-contrib PR 30494).
+        let text = "found unexpected goroutines:\n\
+[Goroutine 3 in state chan receive, with k8s.io/klog.(*loggingT).flushDaemon on top of the stack:\n\
+k8s.io/klog.(*loggingT).flushDaemon(0x14a5[34](https://github.com/x#step:8:35)c0)\n\
+\t/home/runner/go/pkg/mod/k8s.io/klog@v1.0.0/klog.go:1010 +0x8b\n]\n";
+        let r = only_leak(scan_text(text));
+        let f = &r.goroutines[0].frames[0];
+        assert_eq!(f.function, "k8s.io/klog.(*loggingT).flushDaemon");
+        assert_eq!(f.line, 1010);
+        // A first frame that is another function is left alone.
+        let text = "found unexpected goroutines:\n[Goroutine 3 in state select, with a.F on top of the stack:\n\
+a.G()\n\t/a.go:1 +0x1\n]\n";
+        assert_eq!(
+            only_leak(scan_text(text)).goroutines[0].top_function(),
+            Some("a.G")
+        );
+    }
+
+    #[test]
+    fn header_cut_mid_name_is_kept_as_far_as_it_goes() {
+        let head: Vec<&str> = V130.lines().take(7).collect();
+        let head = head.join("\n");
+        for (tail, id, status, top) in [
+            (
+                "         Goroutine 12 in state chan rec",
+                12,
+                "chan rec",
+                None,
+            ),
+            (
+                "         Goroutine 12 in state chan send, with github.com/aqua/te",
+                12,
+                "chan send",
+                Some("github.com/aqua/te"),
+            ),
+            (
+                "         Goroutine 12 in state chan send, 1 minutes, wi",
+                12,
+                "chan send",
+                None,
+            ),
+            (
+                "         Goroutine 12 in state select, with a.F on top of the st",
+                12,
+                "select",
+                Some("a.F"),
+            ),
+            ("         Goroutine 12 in st", 12, "", None),
+            ("         Goroutine 12", 12, "", None),
+        ] {
+            let r = only_leak(scan_text(&format!("{head}\n{tail}")));
+            assert!(r.truncated);
+            assert_eq!(r.goroutines.len(), 2, "{tail}");
+            let g = &r.goroutines[1];
+            assert_eq!(
+                (g.id, g.state.status.as_str(), g.top_function()),
+                (id, status, top),
+                "{tail}"
+            );
+            assert_eq!(g.created_by, None);
+        }
+        let r = only_leak(scan_text(&format!(
+            "{head}\n         Goroutine 12 in state chan send, 1 minutes, wi"
+        )));
+        assert_eq!(r.goroutines[1].state.wait_minutes, Some(1));
+        // Not a cut header: kept as the entry's body.
+        let r = only_leak(scan_text(&format!(
+            "{head}\n         Goroutines 12\n        ]"
+        )));
+        assert_eq!(r.goroutines.len(), 1);
+    }
+
+    #[test]
+    fn wait_is_its_own_field() {
+        let text = "found unexpected goroutines:\n\
+[Goroutine 13 in state chan send, 1 minutes, with a.F on top of the stack:\na.F()\n\t/a.go:1 +0x1\n\
+ Goroutine 14 in state select, 3 minutes, locked to thread, with a.G on top of the stack:\n\
+goroutine 14 [select, 3 minutes, locked to thread]:\na.G()\n\t/a.go:2 +0x1\n]\n";
+        let r = only_leak(scan_text(text));
+        let s = &r.goroutines[0].state;
+        assert_eq!(
+            (s.status.as_str(), s.wait_minutes, s.without_wait().as_ref()),
+            ("chan send", Some(1), "chan send")
+        );
+        let s = &r.goroutines[1].state;
+        assert_eq!((s.status.as_str(), s.wait_minutes), ("select", Some(3)));
+        assert_eq!(s.without_wait(), "select, locked to thread");
+        assert!(s.locked_to_thread);
+    }
+
+    /// Each wrapper around the same goleak report (the layouts klog,
+    /// Gomega, testify, GitHub quotes and CI logs give it; built here from
+    /// V130's list by the rules of each format, since these tools are not
+    /// run by the test suite) gives the same goroutines as the plain report.
+    #[test]
+    fn wrapped_reports_give_the_same_goroutines() {
+        let plain = format!(
+            "goleak: Errors on successful test run: found unexpected goroutines:\n{}\n",
+            v130_list().join("\n")
+        );
+        let want = seen(scan_text(&plain));
+        assert_eq!(want.len(), 2);
+        let indent = |prefix: &str| -> String {
+            v130_list()
+                .iter()
+                .map(|l| format!("{prefix}{l}\n"))
+                .collect()
+        };
+        let cases = [
+            // klog: `err=<`, the value's lines after a TAB (or 4 spaces), ` >`.
+            (
+                "klog tab",
+                format!(
+                    "E1203 10:00:00.000000   42 main.go:10] \"leak check\" err=<\n\tfound unexpected goroutines:\n{} >\n",
+                    indent("\t")
+                ),
+            ),
+            (
+                "klog spaces",
+                format!(
+                    "E1203 10:00:00.000000   42 main.go:10] \"leak check\" err=<\n    found unexpected goroutines:\n{} >\n",
+                    indent("    ")
+                ),
+            ),
+            // Gomega's Expect(goleak.Find()).To(Succeed()) inside Ginkgo.
+            (
+                "gomega",
+                format!(
+                    "  [FAILED] Expected success, but got an error:\n      <*errors.errorString | 0xc000120f30>: \n      found unexpected goroutines:\n{}      {{\n          s: \"found unexpected goroutines:\\n[Goroutine 6 in state chan receive, with example.com/leakdemo/leaky.BlockOnChan.func1 on top of the stack:\\n...\",\n      }}\n  In [It] at: /src/p/p_test.go:12\n",
+                    indent("      ")
+                ),
+            ),
+            // testify's assert.Fail(t, err.Error()): the text under `Error:`.
+            (
+                "testify",
+                format!(
+                    "    leak_test.go:12: \n        \tError Trace:\t/src/p/leak_test.go:12\n        \tError:      \tfound unexpected goroutines:\n{}        \tTest:       \tTestX\n",
+                    indent("        \t            \t")
+                ),
+            ),
+            // Quoted in a GitHub comment, blank lines as `>`.
+            (
+                "markdown",
+                format!(
+                    "> goleak: Errors on successful test run: found unexpected goroutines:\n{}>\n",
+                    indent("> ")
+                ),
+            ),
+            (
+                "markdown nested",
+                format!(
+                    "> > goleak: Errors on successful test run: found unexpected goroutines:\n{}",
+                    indent("> > ")
+                ),
+            ),
+            // A log viewer that doubles every line break.
+            (
+                "double spaced",
+                plain.lines().map(|l| format!("{l}\n\n")).collect(),
+            ),
+            // Pasted with leading spaces, tab-indented.
+            (
+                "leading spaces",
+                plain.lines().map(|l| format!("   {l}\n")).collect(),
+            ),
+            (
+                "leading tab",
+                plain.lines().map(|l| format!("\t{l}\n")).collect(),
+            ),
+        ];
+        for (name, text) in cases {
+            let found = scan_text(&text);
+            assert_eq!(seen(found.clone()), want, "{name}:\n{text}");
+            let r = only_leak(found);
+            assert!(!r.truncated, "{name}");
+        }
+    }
+
+    #[test]
+    fn what_opens_goleak_text() {
+        for line in [
+            "    integration.go:269: found unexpected goroutines:",
+            "goleak: Errors on successful test run: found unexpected goroutines:",
+            "goleak: Errors on unsuccessful test run: RunOnFailure can only be passed to VerifyTestMain",
+            "[Goroutine 6 in state chan receive, with pkg.F on top of the stack:",
+            "         Goroutine 7 in state select, with pkg.(*S).loop on top of the stack:",
+            "> [Goroutine 6 in state chan receive, with pkg.F on top of the stack:",
+        ] {
+            assert!(opens_goleak_text(line), "{line}");
+        }
+        for line in [
+            "    main_test.go:12: started worker",
+            "goroutine 6 [chan receive]:",
+            "[Goroutine 6 in state chan rec",
+            "panic: boom",
+            "",
+        ] {
+            assert!(!opens_goleak_text(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn quote_markers() {
+        assert_eq!(strip_quote_markers("> a"), "a");
+        assert_eq!(strip_quote_markers(">"), "");
+        assert_eq!(strip_quote_markers("> > \tb"), "\tb");
+        assert_eq!(strip_quote_markers(">> c"), "c");
     }
 
     #[test]
