@@ -163,6 +163,10 @@ struct Expected {
     /// can show, so it says these pass (or fail) on their other evidence
     /// alone; they are listed only to explain a counterexample.
     blind: BTreeSet<Key>,
+    /// Something fails the gate on what the output states (a new leak, an
+    /// unexplained failure, a Go 1.27 `error` line), not only because
+    /// nothing else explains a message: what incomplete input fails on.
+    stated: bool,
 }
 
 /// The reference model: the verdict from first principles, for a run shown
@@ -175,6 +179,7 @@ fn model(run: &Run, fmt: Fmt) -> Expected {
         must: BTreeSet::new(),
         may: BTreeSet::new(),
         blind: BTreeSet::new(),
+        stated: false,
     };
     for (i, tests) in run.packages.iter().enumerate() {
         for t in tests {
@@ -219,7 +224,9 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
     // allowed, or there would be a new one) and no failed subtest. The
     // test failed, so something of its own failed it.
     let unexplained = leaks.is_empty() && !child_failed;
-    let fails = if new_leak || unexplained {
+    let stated = new_leak || unexplained || (fmt == Fmt::Json127 && error);
+    e.stated |= stated;
+    let fails = if stated {
         true
     } else if fmt == Fmt::Json127 {
         // Go 1.27 -json marks `t.Error` lines: they fail the test by
@@ -245,6 +252,18 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
         e.must.insert(key);
     }
     fails || below
+}
+
+/// The model for the same run with the input cut short (a package's result
+/// missing): incomplete input never passes. It fails on what the output
+/// states, and cannot be judged otherwise (only allowed leaks, messages
+/// only the missing rest could prove to be logs, or nothing failed).
+fn model_incomplete(run: &Run, fmt: Fmt) -> Verdict {
+    if model(run, fmt).stated {
+        Verdict::Fail
+    } else {
+        Verdict::Error
+    }
 }
 
 // ---------------------------------------------------------- the rendering
@@ -913,6 +932,35 @@ proptest! {
             prop_assert!(reported.is_subset(&m.may), "extra {:?}{}", reported.difference(&m.may).collect::<Vec<_>>(), explain(&run, fmt, &inputs, &j));
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// 4. Incomplete input (the first input's last package result cut
+    /// off) is judged by [`model_incomplete`], and says where it ends.
+    #[test]
+    fn incomplete_input_is_judged_on_what_it_shows(run in gen_run(), layout in any::<u64>()) {
+        for fmt in FORMATS {
+            let mut inputs = render(&run, fmt, layout);
+            cut_last_result(fmt, &mut inputs[0].1);
+            let j = judge(&run, &inputs);
+            prop_assert_eq!(j.verdict, model_incomplete(&run, fmt), "{}", explain(&run, fmt, &inputs, &j));
+            let end = format!("{}:{}: the input ends before", inputs[0].0, inputs[0].1.lines().count());
+            prop_assert!(j.reasons.iter().any(|r| r.starts_with(&end)), "{end}{}", explain(&run, fmt, &inputs, &j));
+        }
+    }
+}
+
+/// Drops the result of the input's last package: its final event in JSON,
+/// its `PASS`/`FAIL` and `ok`/`FAIL\tpkg` lines in text.
+fn cut_last_result(fmt: Fmt, input: &mut String) {
+    let drop = if fmt == Fmt::Text { 2 } else { 1 };
+    let lines: Vec<&str> = input.lines().collect();
+    *input = lines[..lines.len() - drop]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
 }
 
 /// The renderers against the captures: one test like
