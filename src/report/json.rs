@@ -280,7 +280,7 @@ struct Location<'a> {
 #[derive(Serialize)]
 struct Goroutine<'a> {
     id: u64,
-    state: &'a str,
+    state: std::borrow::Cow<'a, str>,
     status: &'a str,
     wait_minutes: Option<u64>,
     locked_to_thread: bool,
@@ -357,7 +357,7 @@ fn goroutine(g: &LeakedGoroutine) -> Goroutine<'_> {
     let r = &g.goroutine;
     Goroutine {
         id: r.id,
-        state: &r.state.raw,
+        state: r.state.without_wait(),
         status: &r.state.status,
         wait_minutes: r.state.wait_minutes,
         locked_to_thread: r.state.locked_to_thread,
