@@ -99,7 +99,7 @@ gojunit_ver="$(go version -m "$GOJUNIT" | awk '$1 == "mod" {print $2 " " $3}')"
 
 cd "$MOD"
 PKGS=()
-while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v -e '/hangs$' -e '/hostile$' -e '/testifyfind$' | sed "s#^example.com/leakgate/fixtures#.#")
+while IFS= read -r p; do PKGS+=("$p"); done < <(go list ./... | grep -v -e '/hangs$' -e '/hostile$' -e '/testifyfind$' -e '/nonewline$' | sed "s#^example.com/leakgate/fixtures#.#")
 
 # ---------------------------------------------------------------- README header
 README="$TMP/README.md"

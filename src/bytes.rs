@@ -55,12 +55,82 @@ pub(crate) fn json_string_stop(b: &[u8], i: usize) -> Option<usize> {
     return json_string_stop_swar(b, i);
 }
 
+/// Whether `hay` holds a `-` or a `=` (where a `go test` framing line can
+/// start in the middle of a text line; almost no line has either).
+#[inline]
+pub(crate) fn has_dash_or_equals(hay: &[u8]) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if hay.len() >= 16 {
+        return sse2::has_dash_or_equals(hay);
+    }
+    has_dash_or_equals_swar(hay)
+}
+
+/// High bits set on the bytes of `x` that are `-` or `=`, the two bytes
+/// whose `| 0x10` is `=` (a false flag only sits above a true one).
+#[inline(always)]
+fn dash_or_equals(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let y = (x | (ONES * 0x10)) ^ (ONES * u64::from(b'='));
+    y.wrapping_sub(ONES) & !y & HIGH
+}
+
+/// [`has_dash_or_equals`] eight bytes at a time; the last eight overlap
+/// the word before them rather than leaving a tail.
+fn has_dash_or_equals_swar(hay: &[u8]) -> bool {
+    let n = hay.len();
+    if n < 8 {
+        return hay.iter().any(|&c| c | 0x10 == b'=');
+    }
+    let word = |i: usize| {
+        hay.get(i..i + 8)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let mut i = 0;
+    while i + 8 < n {
+        if dash_or_equals(word(i)) != 0 {
+            return true;
+        }
+        i += 8;
+    }
+    dash_or_equals(word(n - 8)) != 0
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use safe_arch::{
         cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, min_u8_m128i, move_mask_i8_m128i,
         set_splat_i8_m128i,
     };
+
+    /// Whether a byte of `x` is `-` or `=`.
+    #[inline(always)]
+    fn dash_or_equals(x: m128i) -> bool {
+        let t = x | set_splat_i8_m128i(0x10);
+        move_mask_i8_m128i(cmp_eq_mask_i8_m128i(t, set_splat_i8_m128i(b'=' as i8))) != 0
+    }
+
+    /// For `hay` of sixteen bytes or more: sixteen at a time, the last
+    /// sixteen overlapping those before.
+    #[inline]
+    pub(super) fn has_dash_or_equals(hay: &[u8]) -> bool {
+        let n = hay.len();
+        let block = |i: usize| -> Option<bool> {
+            Some(dash_or_equals(load_unaligned_m128i(
+                hay.get(i..i + 16)?.try_into().ok()?,
+            )))
+        };
+        let mut i = 0;
+        while i + 16 < n {
+            if block(i) == Some(true) {
+                return true;
+            }
+            i += 16;
+        }
+        n.checked_sub(16).and_then(block) == Some(true)
+    }
 
     /// Bit `k` set when byte `k` of `x` stops a JSON string.
     #[inline(always)]
@@ -170,6 +240,24 @@ mod tests {
 
     /// At the very end of a slice of any length (the proptest's saved
     /// case: a shift overflow in the SWAR tail), there is nothing to find.
+    #[test]
+    fn dash_or_equals_at_every_offset_and_length() {
+        for n in 0..80 {
+            let mut s = vec![b'a'; n];
+            assert!(!has_dash_or_equals(&s), "{n}");
+            assert!(!has_dash_or_equals_swar(&s), "{n}");
+            for i in 0..n {
+                for c in [b'-', b'=', b'\r', 0xbd, 0x3c, 0x2e, 0x1d] {
+                    s[i] = c;
+                    let want = c == b'-' || c == b'=';
+                    assert_eq!(has_dash_or_equals(&s), want, "{c} at {i} of {n}");
+                    assert_eq!(has_dash_or_equals_swar(&s), want, "{c} at {i} of {n}");
+                    s[i] = b'a';
+                }
+            }
+        }
+    }
+
     #[test]
     fn json_string_stop_at_the_end() {
         for len in 0..40 {

@@ -56,6 +56,41 @@ pub enum GtsLine<'a> {
     },
 }
 
+impl<'a> GtsLine<'a> {
+    /// The package the line names, if any.
+    pub fn package(&self) -> Option<&'a str> {
+        match *self {
+            GtsLine::Test { package, .. }
+            | GtsLine::Package { package, .. }
+            | GtsLine::GroupStart { package, .. }
+            | GtsLine::Symbol { package, .. } => Some(package),
+            GtsLine::GroupEnd => None,
+        }
+    }
+
+    /// The same line naming `package` instead.
+    pub fn with_package<'b>(self, package: &'b str) -> GtsLine<'b>
+    where
+        'a: 'b,
+    {
+        match self {
+            GtsLine::Test { test, outcome, .. } => GtsLine::Test {
+                package,
+                test,
+                outcome,
+            },
+            GtsLine::Package { outcome, .. } => GtsLine::Package { package, outcome },
+            GtsLine::GroupStart { test, outcome, .. } => GtsLine::GroupStart {
+                package,
+                test,
+                outcome,
+            },
+            GtsLine::Symbol { outcome, .. } => GtsLine::Symbol { package, outcome },
+            GtsLine::GroupEnd => GtsLine::GroupEnd,
+        }
+    }
+}
+
 fn outcome(word: &str) -> Option<Outcome> {
     match word {
         "PASS" => Some(Outcome::Pass),
@@ -91,8 +126,38 @@ fn strip_duration(s: &str) -> &str {
     }
 }
 
-/// Recognizes a gotestsum line.
+/// Whether `s` can be a package path as gotestsum prints it relative to
+/// the module (`clean`, `internal/pool`, `.` for the module itself).
+fn is_relative_package(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(['-', '/'])
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./~+".contains(&b))
+}
+
+/// Whether `s` is a test function's name, with no package before it:
+/// `Test`, `TestX`, `Test_x/sub` (the `testing` rule: no lower-case
+/// letter right after the prefix).
+fn is_test_name(s: &str) -> bool {
+    ["Test", "Example", "Benchmark", "Fuzz"].iter().any(|p| {
+        s.strip_prefix(p)
+            .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_lowercase()))
+    })
+}
+
+/// Recognizes a gotestsum line. Run from a module's root directory,
+/// gotestsum names packages relative to the module (`PASS clean.TestX`,
+/// `PASS clean`, `EMPTY .`, and a root package's tests without a package:
+/// `PASS TestX (0.00s)`); see [`classify_in`].
 pub fn classify(line: &str) -> Option<GtsLine<'_>> {
+    classify_in(line, false)
+}
+
+/// [`classify`], knowing whether the input already showed gotestsum
+/// lines (`in_gotestsum`): only then is `PASS name` with a name that is
+/// not an import path (`PASS clean`) a package result. `EMPTY name` and
+/// `PASS Package name` are gotestsum's alone, and read either way.
+pub fn classify_in(line: &str, in_gotestsum: bool) -> Option<GtsLine<'_>> {
     let t = line.trim_end();
     if t == "::endgroup::" {
         return Some(GtsLine::GroupEnd);
@@ -126,25 +191,80 @@ pub fn classify(line: &str) -> Option<GtsLine<'_>> {
     }
     let (word, rest) = body.split_once(' ')?;
     let outcome = outcome(word)?;
-    let rest = rest.strip_prefix("Package ").unwrap_or(rest);
+    let keyword = rest.strip_prefix("Package ");
+    let rest = keyword.unwrap_or(rest);
     let subject = strip_duration(rest);
     if subject.is_empty() || subject.contains(' ') || subject.contains('\t') {
         return None;
     }
-    if let Some((package, test)) = split_package_test(subject) {
-        return Some(GtsLine::Test {
-            package,
-            test,
-            outcome,
-        });
+    if keyword.is_none() {
+        if let Some((package, test)) = split_package_test(subject) {
+            if !is_test_name(package) {
+                return Some(GtsLine::Test {
+                    package,
+                    test,
+                    outcome,
+                });
+            }
+        }
+        // The module's own package: its tests are printed bare.
+        if is_test_name(subject) && subject.len() < rest.len() {
+            return Some(GtsLine::Test {
+                package: ".",
+                test: subject,
+                outcome,
+            });
+        }
     }
-    // A package: an import path (a dot in its first element, or a slash).
+    // A package: an import path (a dot in its first element, or a slash),
+    // or a module-relative one where only gotestsum prints it.
     let looks_like_path =
         subject.contains('/') || subject.split('/').next().is_some_and(|f| f.contains('.'));
-    looks_like_path.then_some(GtsLine::Package {
+    let relative = (keyword.is_some() || word == "EMPTY" || in_gotestsum || subject == ".")
+        && is_relative_package(subject);
+    (looks_like_path || relative).then_some(GtsLine::Package {
         package: subject,
         outcome,
     })
+}
+
+/// The import path of a package gotestsum printed relative to `module`
+/// (the module of the directory it ran in): `clean` is `module/clean`,
+/// `.` is `module`. A name that is already an import path under it, or
+/// any name with no module known, stays as printed.
+pub fn full_package<'a>(name: &'a str, module: Option<&str>) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    let Some(module) = module.filter(|m| !m.is_empty()) else {
+        return Cow::Borrowed(name);
+    };
+    if name == "." {
+        return Cow::Owned(module.to_string());
+    }
+    let first = name.split('/').next().unwrap_or(name);
+    let absolute = first.contains('.')
+        || name == module
+        || name
+            .strip_prefix(module)
+            .is_some_and(|r| r.starts_with('/'));
+    if absolute {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("{module}/{name}"))
+    }
+}
+
+/// The module gotestsum named packages relative to: that of the nearest
+/// `go.mod` at or above `dir` (gotestsum's own rule, from the directory it
+/// runs in), read as [`crate::paths::module_path`] reads it.
+pub fn module_at(dir: &std::path::Path) -> Option<String> {
+    let mut dir = Some(dir);
+    while let Some(d) = dir {
+        if let Ok(text) = std::fs::read_to_string(d.join("go.mod")) {
+            return crate::paths::module_path(&text);
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -230,6 +350,93 @@ mod tests {
                 outcome: Outcome::Skip
             })
         );
+    }
+
+    /// From `tests/fixtures/ingest/*/gts-*.out`, gotestsum run in the
+    /// module root; the root package's bare test name is what gotestsum's
+    /// `joinPkgToTestName` prints for package `.`.
+    #[test]
+    fn module_relative_names() {
+        let pkg = |package| {
+            Some(GtsLine::Package {
+                package,
+                outcome: Outcome::Pass,
+            })
+        };
+        assert_eq!(classify("PASS clean"), None);
+        assert_eq!(classify_in("PASS clean", true), pkg("clean"));
+        assert_eq!(
+            classify_in("PASS deephelper/internal/pool", false),
+            pkg("deephelper/internal/pool")
+        );
+        assert_eq!(classify("  PASS Package clean (6ms)"), pkg("clean"));
+        assert_eq!(
+            classify("EMPTY ."),
+            Some(GtsLine::Package {
+                package: ".",
+                outcome: Outcome::Skip
+            })
+        );
+        assert_eq!(
+            classify("  EMPTY Package ."),
+            Some(GtsLine::Package {
+                package: ".",
+                outcome: Outcome::Skip
+            })
+        );
+        assert_eq!(
+            classify("FAIL assertfail.TestAdd (0.00s)"),
+            Some(GtsLine::Test {
+                package: "assertfail",
+                test: "TestAdd",
+                outcome: Outcome::Fail
+            })
+        );
+        assert_eq!(
+            classify("PASS TestRoot/sub.x (0.00s)"),
+            Some(GtsLine::Test {
+                package: ".",
+                test: "TestRoot/sub.x",
+                outcome: Outcome::Pass
+            })
+        );
+        for l in [
+            "PASS TestRoot",
+            "PASS Testify (0.00s)",
+            "FAIL the-build",
+            "PASS a:b",
+        ] {
+            assert_eq!(classify(l), None, "{l}");
+        }
+    }
+
+    #[test]
+    fn relative_names_under_the_module() {
+        let m = Some("example.com/m");
+        assert_eq!(full_package("clean", m), "example.com/m/clean");
+        assert_eq!(full_package("a/b", m), "example.com/m/a/b");
+        assert_eq!(full_package(".", m), "example.com/m");
+        assert_eq!(
+            full_package("example.com/m/clean", m),
+            "example.com/m/clean"
+        );
+        assert_eq!(full_package("github.com/x/y", m), "github.com/x/y");
+        assert_eq!(full_package("clean", None), "clean");
+        assert_eq!(full_package("mono/x", Some("mono")), "mono/x");
+    }
+
+    #[test]
+    fn module_of_the_nearest_gomod() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module example.com/m // c\n\ngo 1.26\n",
+        )
+        .unwrap();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        assert_eq!(module_at(&sub).as_deref(), Some("example.com/m"));
+        assert_eq!(module_at(dir.path()).as_deref(), Some("example.com/m"));
     }
 
     #[test]

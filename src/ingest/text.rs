@@ -204,6 +204,12 @@ struct Converter {
     spare: Vec<String>,
     final_line: Option<Outcome>,
     bazel_target: Option<String>,
+    /// A gotestsum line was read: `PASS name` is then a package result
+    /// even when the name is module-relative.
+    in_gotestsum: bool,
+    /// The module gotestsum's relative names are under, looked for on
+    /// first use (see [`gotestsum::module_at`]).
+    module: Option<Option<String>>,
 }
 
 enum Line<'a> {
@@ -356,6 +362,75 @@ fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
     Line::Plain
 }
 
+/// Where a framing line starts in the middle of `line`, after text a test
+/// printed without a trailing newline: `done--- PASS: TestX (0.00s)`,
+/// `inner done    --- FAIL: TestX/inner (0.01s)` (the spaces before the
+/// marker are its indentation), `partial=== RUN   TestY`. Only test2json's
+/// markers, followed by exactly what `testing` prints (one test name, and
+/// for a result its duration), end the line; and not after a `file.go:12: `
+/// message, which `t.Log` always ends with a newline of its own.
+fn mid_line_framing(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    if !crate::bytes::has_dash_or_equals(b) {
+        return None;
+    }
+    let mut from = 1;
+    while from < b.len() {
+        let i = from + memchr::memchr2(b'-', b'=', &b[from..])?;
+        from = i + 1;
+        let rest = &line[i..];
+        let framing = match classify_framing(rest, rest.trim_end()) {
+            Line::Report {
+                indent: 0,
+                test,
+                outcome: Some(_),
+                elapsed: Some(_),
+            } => !test.contains(char::is_whitespace) && !test.is_empty(),
+            Line::Update { action, test } => {
+                rest.starts_with(UPDATE_PREFIXES[action_index(action)])
+                    && !test.contains(char::is_whitespace)
+            }
+            _ => false,
+        };
+        if !framing {
+            continue;
+        }
+        let head = &line[..i];
+        if looks_like_log_message(head) {
+            return None;
+        }
+        // A report's indentation: the spaces right before it, in fours.
+        let spaces = head.len() - head.trim_end_matches(' ').len();
+        let at = if b[i] == b'-' { i - spaces / 4 * 4 } else { i };
+        return (at > 0).then_some(at);
+    }
+    None
+}
+
+/// What `testing` prints before a test name in an update line.
+const UPDATE_PREFIXES: [&str; 4] = ["=== RUN   ", "=== CONT  ", "=== NAME  ", "=== PAUSE "];
+
+fn action_index(action: &str) -> usize {
+    match action {
+        "RUN" => 0,
+        "CONT" => 1,
+        "NAME" => 2,
+        _ => 3,
+    }
+}
+
+/// `    file_test.go:12: ` at the start of `s`: a `t.Log`/`t.Error` message.
+fn looks_like_log_message(s: &str) -> bool {
+    let t = s.trim_start();
+    let Some(colon) = t.find(": ") else {
+        return false;
+    };
+    let Some((file, line)) = t[..colon].rsplit_once(':') else {
+        return false;
+    };
+    file.ends_with(".go") && !line.is_empty() && line.bytes().all(|c| c.is_ascii_digit())
+}
+
 impl Converter {
     fn new(index: usize) -> Self {
         let mut conv = Converter {
@@ -373,6 +448,8 @@ impl Converter {
             spare: Vec::new(),
             final_line: None,
             bazel_target: None,
+            in_gotestsum: false,
+            module: None,
         };
         conv.refresh_key();
         conv
@@ -541,7 +618,10 @@ impl Converter {
         }
         // gotestsum's lines start with PASS, FAIL, SKIP, EMPTY or `::`.
         let maybe_gotestsum = matches!(first, b'P' | b'F' | b'S' | b'E' | b':' | 0xE2);
-        if let Some(g) = maybe_gotestsum.then(|| gotestsum::classify(line)).flatten() {
+        if let Some(g) = maybe_gotestsum
+            .then(|| gotestsum::classify_in(line, self.in_gotestsum))
+            .flatten()
+        {
             self.gotestsum_line(no, line, g, sink);
             return;
         }
@@ -613,6 +693,10 @@ impl Converter {
                 self.final_line = Some(outcome);
             }
             Line::Plain => {
+                if let Some(at) = mid_line_framing(line) {
+                    self.split_line(no, line, at, sink);
+                    return;
+                }
                 if !self.open {
                     // A failing package's own output can come before any
                     // framing line: VerifyTestMain's report, a panic in
@@ -642,6 +726,27 @@ impl Converter {
                 emit(self.index, &self.key, no, test, line, sink);
             }
         }
+    }
+
+    /// A line that is test output without its newline, then a framing
+    /// line (`done--- PASS: TestX (0.00s)`): `go test -v` prints the result
+    /// right after whatever the test printed last. test2json splits such a
+    /// line at the `^V` marker that `-json` mode puts before framing lines;
+    /// plain text has none, so [`mid_line_framing`] found where the framing
+    /// starts (`at`). The text before it is output of the test running (or,
+    /// with none named yet, of the test the line reports), then the framing
+    /// line is read as if it were a line of its own.
+    fn split_line(&mut self, no: u64, line: &str, at: usize, sink: &mut dyn Sink) {
+        let (head, framing) = line.split_at(at);
+        self.ensure_open(no, sink);
+        if !self.has_current {
+            if let Line::Report { test, .. } = classify_framing(framing, framing.trim_end()) {
+                self.set_current(test);
+            }
+        }
+        let test = self.has_current.then_some(self.current.as_str());
+        emit(self.index, &self.key, no, test, head, sink);
+        self.line(no, framing, sink);
     }
 
     /// gotestsum repeats failed tests after `=== Failed`, as
@@ -705,6 +810,12 @@ impl Converter {
     /// gotestsum's `testname` and `github-actions` lines name the package
     /// of every test and package result.
     fn gotestsum_line(&mut self, no: u64, line: &str, g: GtsLine<'_>, sink: &mut dyn Sink) {
+        self.in_gotestsum = true;
+        let full = g.package().and_then(|p| self.module_relative(p));
+        let g = match &full {
+            Some(p) => g.with_package(p),
+            None => g,
+        };
         match g {
             GtsLine::GroupStart {
                 package,
@@ -768,6 +879,27 @@ impl Converter {
                 }
                 self.package_result(no, line, package, outcome, sink);
             }
+        }
+    }
+
+    /// The import path of a package gotestsum named relative to the
+    /// module it ran in, when it differs from `name`: the module is that of
+    /// the nearest `go.mod` at or above the current directory, where
+    /// gotestsum (and then leakgate) runs in CI. Without one, names stay
+    /// as printed. An import path (a dot in its first element) needs no
+    /// look-up.
+    fn module_relative(&mut self, name: &str) -> Option<String> {
+        if name.split('/').next().is_some_and(|f| f.contains('.')) && name != "." {
+            return None;
+        }
+        let module = self.module.get_or_insert_with(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| gotestsum::module_at(&d))
+        });
+        match gotestsum::full_package(name, module.as_deref()) {
+            Cow::Owned(full) => Some(full),
+            Cow::Borrowed(_) => None,
         }
     }
 
@@ -1128,6 +1260,58 @@ mod tests {
         let ev = run("ok  \tex.com/a\t0.1s\ngoleak: Errors on successful test run: found unexpected goroutines:\n[Goroutine 1 in state x, with f on top of the stack:\n]\nFAIL\tex.com/b\t0.4s\n");
         assert_eq!(ev.iter().filter(|e| *e == "start").count(), 2);
         assert_eq!(ev.last().unwrap(), "pkg ex.com/b Fail");
+    }
+
+    #[test]
+    fn framing_in_the_middle_of_a_line() {
+        for (line, at) in [
+            ("done--- PASS: TestDone (0.00s)", Some(4)),
+            (
+                "inner doneouter done--- PASS: TestSubDone (0.00s)",
+                Some(20),
+            ),
+            ("x    --- FAIL: TestA/b (0.01s)", Some(1)),
+            ("x  --- FAIL: TestA/b (0.01s)", Some(3)),
+            ("partial=== RUN   TestNext", Some(7)),
+            ("partial=== CONT  TestNext", Some(7)),
+            ("a-b=c--- SKIP: TestS (1.50s)", Some(5)),
+            // Not framing: no duration, a name with spaces, BENCH, other
+            // actions, one space too few, at the start, after a t.Log.
+            ("done--- PASS: TestDone", None),
+            ("done--- PASS: a b (0.00s)", None),
+            ("done--- BENCH: BenchmarkX (0.00s)", None),
+            ("done=== PASSX TestA", None),
+            ("done=== RUN  TestA", None),
+            ("--- PASS: TestDone (0.00s)", None),
+            ("    x_test.go:12: got --- FAIL: TestY (0.00s)", None),
+            ("a --- b", None),
+            ("", None),
+        ] {
+            assert_eq!(mid_line_framing(line), at, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn output_then_result_on_one_line() {
+        let ev = run("=== RUN   TestA\ndone--- PASS: TestA (0.00s)\n=== RUN   TestB\nx=== NAME  TestB\nPASS\nok  \tp\t0.1s\n");
+        assert_eq!(
+            ev,
+            vec![
+                "start",
+                "run TestA",
+                "out[TestA] === RUN   TestA",
+                "out[TestA] done",
+                "out[TestA] --- PASS: TestA (0.00s)",
+                "end TestA Pass",
+                "run TestB",
+                "out[TestB] === RUN   TestB",
+                "out[TestB] x",
+                "out[TestB] === NAME  TestB",
+                "out[] PASS",
+                "out[] ok  \tp\t0.1s",
+                "pkg p Pass",
+            ]
+        );
     }
 
     #[test]

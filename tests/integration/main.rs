@@ -21,4 +21,5 @@ mod policy;
 mod properties;
 mod reports;
 mod retry;
+mod text_logs;
 mod verdict;
