@@ -13,6 +13,11 @@
 //! the input says. [`crate::attribution`] turns the finished tree into
 //! findings in one pass.
 //!
+//! Text outside any package (a pasted excerpt that is only a goleak
+//! report, lines a reader cannot place) is scanned too: a goleak report
+//! found there is a report kept, as the package-level evidence of a package
+//! run that no reader named and that never reported a result.
+//!
 //! Identity is by key: a package run is `(input, run)`, a test attempt is
 //! `(package run, test path, attempt)`. A package whose name arrives late
 //! (plain text names a package only on its last line) is a node whose name
@@ -909,6 +914,15 @@ pub struct Collector<'r> {
     /// Test tables of ended packages, cleared, for the next packages (they
     /// keep their capacity: no rehashing as each package's tests arrive).
     spare_tests: Vec<Tests>,
+    /// Text outside any package is scanned too: a goleak report there (an
+    /// excerpt that is only the report, its lines read as no package's)
+    /// is kept, as a package run of its own that no reader named.
+    strays_scan: Scanner,
+    /// What that found in the input being read, where that text began,
+    /// and where its first goleak report began.
+    stray_found: Vec<(Found, Loc)>,
+    stray_start: Option<Loc>,
+    stray_report: Option<Loc>,
 }
 
 impl<'r> Collector<'r> {
@@ -930,6 +944,10 @@ impl<'r> Collector<'r> {
             leaks_seen: 0,
             spare: Vec::new(),
             spare_tests: Vec::new(),
+            strays_scan: Scanner::new(),
+            stray_found: Vec::new(),
+            stray_start: None,
+            stray_report: None,
         }
     }
 
@@ -940,7 +958,66 @@ impl<'r> Collector<'r> {
 
     /// Records a summary of an input that was read.
     pub fn input_done(&mut self, summary: InputSummary) {
+        self.strays_done(summary.lines);
         self.tree.inputs.push(summary);
+    }
+
+    /// The end of an input's text outside any package (its last line is
+    /// `end`): goleak reports found in it become the package-level evidence
+    /// of a package run that no reader named and that reported no result.
+    fn strays_done(&mut self, end: u64) {
+        let Some(start) = self.stray_start.take() else {
+            return;
+        };
+        let mut out = Vec::new();
+        self.strays_scan.finish(&mut out);
+        self.strays_scan = Scanner::new();
+        self.stray_found.extend(out.into_iter().map(|f| (f, start)));
+        let found: Vec<(Found, Loc)> = std::mem::take(&mut self.stray_found)
+            .into_iter()
+            .filter(|(f, _)| matches!(f, Found::Leak(_) | Found::SynctestLeak { .. }))
+            .collect();
+        if found.is_empty() {
+            self.stray_report = None;
+            return;
+        }
+        self.leaks_seen += found.len();
+        let first = self
+            .stray_report
+            .take()
+            .or(found.first().map(|(_, at)| *at))
+            .unwrap_or(start);
+        self.tree.problems.push(Problem {
+            at: Some(Loc {
+                input: start.input,
+                line: end.max(first.line),
+            }),
+            message: format!(
+                "the input ends without a result for the package that printed the goleak report at line {}",
+                first.line
+            ),
+        });
+        let run = self.next_run;
+        self.next_run += 1;
+        self.tree.packages.push(PackageRun {
+            run,
+            input: start.input,
+            key: String::new(),
+            name: None,
+            outcome: None,
+            elapsed: None,
+            replay: false,
+            summary: false,
+            start,
+            end: None,
+            tests: Vec::new(),
+            passed: Vec::new(),
+            own: Evidence {
+                found,
+                ..Evidence::default()
+            },
+            build: None,
+        });
     }
 
     fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
@@ -1020,6 +1097,11 @@ impl<'r> Collector<'r> {
 
     /// The finished tree, without attributing it.
     pub fn finish_tree(mut self) -> RunTree {
+        let end = self
+            .stray_start
+            .and_then(|s| self.tree.inputs.get(s.input))
+            .map_or(0, |i| i.lines);
+        self.strays_done(end);
         let mut open: Vec<(u32, String)> = self
             .pkgs
             .iter()
@@ -1110,6 +1192,17 @@ impl<'r> Collector<'r> {
 
     fn stray(&mut self, text: &str, at: Loc) {
         let t = text.trim_end();
+        if self.stray_start.is_some_and(|s| s.input != at.input) {
+            // (An input read without `input_done`.)
+            self.strays_done(0);
+        }
+        self.stray_start.get_or_insert(at);
+        let mut out = Vec::new();
+        self.strays_scan.line(t, &mut out);
+        if self.stray_report.is_none() && (self.strays_scan.in_report() || !out.is_empty()) {
+            self.stray_report = Some(at);
+        }
+        self.stray_found.extend(out.into_iter().map(|f| (f, at)));
         // Go ≤ 1.23 report build and setup failures as plain text.
         if let Some(rest) = t.strip_prefix("FAIL\t") {
             for marker in [" [build failed]", " [setup failed]"] {
@@ -1576,6 +1669,47 @@ mod tests {
         );
         assert!(ev.messages.iter().all(|m| m.error == (m.at.line % 3 == 0)));
         assert_eq!(ev.more_messages, kept.len() - MAX_MESSAGES);
+    }
+
+    #[test]
+    fn a_goleak_report_outside_any_package_is_kept() {
+        let repo = Repo::bare("/r");
+        let mut c = Collector::new(&repo);
+        let report = [
+            "    a_test.go:9: found unexpected goroutines:",
+            "        [Goroutine 8 in state select, with ex.com/p.loop on top of the stack:",
+            "        ex.com/p.loop()",
+            "        \t/r/p/p.go:27 +0x1",
+            "        created by ex.com/p.Start in goroutine 7",
+            "        \t/r/p/p.go:21 +0x1",
+            "        ]",
+        ];
+        for (i, line) in report.iter().enumerate() {
+            c.event(
+                Loc {
+                    input: 0,
+                    line: i as u64 + 3,
+                },
+                Event::Stray {
+                    text: (*line).into(),
+                },
+            );
+        }
+        let mut summary = InputSummary::new("paste.txt", crate::ingest::Format::Text);
+        summary.lines = 9;
+        c.input_done(summary);
+        let tree = c.finish_tree();
+        assert_eq!(tree.packages.len(), 1);
+        let p = &tree.packages[0];
+        assert_eq!((p.display_name(), p.outcome), (None, None));
+        assert!(
+            matches!(&p.own.found[..], [(Found::Leak(r), at)] if r.goroutines.len() == 1 && at.line == 9)
+        );
+        let ends = tree
+            .problems
+            .iter()
+            .find(|p| p.message.contains("goleak report at line 3"));
+        assert_eq!(ends.and_then(|p| p.at), Some(Loc { input: 0, line: 9 }));
     }
 
     #[test]

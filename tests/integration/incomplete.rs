@@ -75,7 +75,7 @@ fn names_the_end(run: &Run, name: &str) {
     assert!(
         reasons
             .iter()
-            .any(|s| s.starts_with(&at) && s.contains("the input ends before")),
+            .any(|s| s.starts_with(&at) && s.contains("the input ends")),
         "{name}: {reasons:?}"
     );
     assert!(run.stderr.contains(&at), "{name}: {}", run.stderr);
@@ -143,6 +143,28 @@ fn a_fail_block_alone_is_kept_with_its_test_and_fails() {
 }
 
 #[test]
+fn a_goleak_block_alone_is_kept_and_fails() {
+    let name = "goleak-block-alone.txt";
+    let run = check(&[cut(name)], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = run.json();
+    let found = leaks(&r);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Value::Null);
+    assert_eq!(found[0].2, vec![SELECT.to_string(), SELECT.to_string()]);
+    let g = &r["leaks"][0]["goroutines"][0];
+    assert_eq!(g["id"], 8);
+    assert_eq!(g["state"], "select");
+    assert_eq!(
+        g["created_by"]["function"],
+        "example.com/leakgate/fixtures/selectleak.NewMux"
+    );
+    assert_eq!(g["origin"]["file"], "testdata/go/selectleak/mux.go");
+    assert_eq!(g["origin"]["line"], 21);
+    names_the_end(&run, name);
+}
+
+#[test]
 fn a_report_of_a_test_the_input_cuts_off_is_kept_and_fails() {
     let name = "run-and-report.txt";
     let run = check(&[cut(name)], &[]);
@@ -196,6 +218,7 @@ fn only_allowed_leaks_in_incomplete_input_cannot_be_judged() {
     for name in [
         "verifytestmain-alone.txt",
         "fail-block-alone.txt",
+        "goleak-block-alone.txt",
         "run-and-report.txt",
         "json-no-package-result.json",
     ] {
@@ -265,4 +288,31 @@ fn another_failure_in_incomplete_input_fails() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn an_allowed_report_outside_any_package_never_passes() {
+    // A complete package's result line from the captured run, then the
+    // goleak block alone: the report's own package never reported a result.
+    let plain = std::fs::read_to_string(fixture("go1.26-goleak1.3.0/all.plain.txt")).unwrap();
+    let ok = plain
+        .lines()
+        .find(|l| l.starts_with("ok  \texample.com/leakgate/fixtures/clean\t"))
+        .unwrap();
+    let block = std::fs::read_to_string(cut("goleak-block-alone.txt")).unwrap();
+    let input = format!("{ok}\n{block}");
+    let end = input.lines().count();
+    let (_dir, config) = allowing_policy();
+    let run = check_stdin(input.as_bytes(), &[&config]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let r = run.json();
+    assert_eq!(r["leaks"][0]["status"], "allowed");
+    assert!(
+        run.stderr.contains(&format!("-:{end}: the input ends")),
+        "{}",
+        run.stderr
+    );
+    // Without the policy the leak is new: exit 1.
+    let run = check_stdin(input.as_bytes(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
 }
