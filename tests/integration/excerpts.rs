@@ -195,3 +195,84 @@ fn no_lookalike_gives_a_leak() {
         assert!(!kinds.contains(&"leak"), "{name}: {kinds:?}");
     }
 }
+
+/// The goroutines of one run, as the manifest has them.
+fn goroutines_of(run: &crate::common::Run) -> Vec<Shown> {
+    run.json()["leaks"]
+        .as_array()
+        .expect("leaks")
+        .iter()
+        .flat_map(|l| l["goroutines"].as_array().expect("goroutines").iter())
+        .map(from_report)
+        .collect()
+}
+
+/// Real excerpts as people pass them on: quoted in a GitHub comment,
+/// double spaced by a log viewer, pasted with leading spaces or TABs,
+/// or copied from inside the goroutine list (no `goleak: Errors on` line).
+/// Each gives what the excerpt itself gives (the manifest's goroutines).
+#[test]
+fn passed_on_excerpts_give_the_same_goroutines() {
+    let m = manifest();
+    type Variant = fn(&str) -> String;
+    let variants: [(&str, Variant); 8] = [
+        ("markdown quote", |t| {
+            t.lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        ">\n".into()
+                    } else {
+                        format!("> {l}\n")
+                    }
+                })
+                .collect()
+        }),
+        ("nested quote", |t| {
+            t.lines().map(|l| format!("> > {l}\n")).collect()
+        }),
+        ("double spaced", |t| {
+            t.lines().map(|l| format!("{l}\n\n")).collect()
+        }),
+        ("inside the list", |t| {
+            t.lines()
+                .filter(|l| !l.contains("goleak: Errors on"))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        }),
+        ("inside the list, no [", |t| {
+            t.lines()
+                .filter(|l| !l.contains("goleak: Errors on"))
+                .map(|l| format!("{}\n", l.strip_prefix('[').unwrap_or(l)))
+                .collect()
+        }),
+        ("CRLF", |t| t.lines().map(|l| format!("{l}\r\n")).collect()),
+        ("leading spaces", |t| {
+            t.lines().map(|l| format!("  {l}\n")).collect()
+        }),
+        ("leading tab", |t| {
+            t.lines().map(|l| format!("\t{l}\n")).collect()
+        }),
+    ];
+    for name in [
+        "otel-collector-9230.txt",
+        "prometheus-7672.txt",
+        "cilium-28541.txt",
+    ] {
+        let want: Vec<Shown> = m["excerpts"][name]["goroutines"]
+            .as_array()
+            .expect("goroutines")
+            .iter()
+            .map(from_manifest)
+            .collect();
+        let text = std::fs::read_to_string(fixture("excerpts").join(name)).expect("excerpt");
+        for (variant, make) in &variants {
+            let run = crate::common::check_stdin(make(&text).as_bytes(), &[]);
+            assert_eq!(
+                goroutines_of(&run),
+                want,
+                "{name}, {variant}:\n{}",
+                run.stderr
+            );
+        }
+    }
+}
