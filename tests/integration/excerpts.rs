@@ -276,3 +276,94 @@ fn passed_on_excerpts_give_the_same_goroutines() {
         }
     }
 }
+
+/// goleak's text of a VerifyTestMain excerpt (the error after `goleak:
+/// Errors on successful test run: `, through the closing `]`) and what
+/// follows it (the package's result line, if the excerpt has one).
+fn goleak_error_and_rest(text: &str) -> (Vec<&str>, Vec<&str>) {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("goleak: Errors on successful test run: "))
+        .expect("a VerifyTestMain excerpt");
+    let end = lines.iter().position(|l| *l == "]").expect("closed by ]");
+    let mut error =
+        vec![lines[start].trim_start_matches("goleak: Errors on successful test run: ")];
+    error.extend(&lines[start + 1..=end]);
+    (error, lines[end + 1..].to_vec())
+}
+
+/// The same goleak error as the libraries that wrap it print it (built
+/// here by each one's rules from the real excerpt's text, since the test
+/// suite does not run them): klog's `err=<` block, testify's `Error:`
+/// column, Gomega's `Expected success` message. Each gives the goroutines
+/// the excerpt gives.
+#[test]
+fn wrapped_excerpts_give_the_same_goroutines() {
+    let m = manifest();
+    type Wrap = fn(&[&str]) -> String;
+    let wrappers: [(&str, Wrap); 4] = [
+        ("klog, TAB", |e| {
+            let body: String = e.iter().map(|l| format!("\t{l}\n")).collect();
+            format!(
+                "E1203 10:00:00.000000   42 main.go:10] \"leak check failed\" err=<\n{body} >\n"
+            )
+        }),
+        ("klog, 4 spaces", |e| {
+            let body: String = e.iter().map(|l| format!("    {l}\n")).collect();
+            format!(
+                "E1203 10:00:00.000000   42 main.go:10] \"leak check failed\" err=<\n{body} >\n"
+            )
+        }),
+        ("testify", |e| {
+            let body: String = e[1..]
+                .iter()
+                .map(|l| format!("        \t            \t{l}\n"))
+                .collect();
+            format!(
+                "=== RUN   TestX\n    leak_test.go:12: \n        \tError Trace:\t/src/p/leak_test.go:12\n\
+        \tError:      \t{}\n{body}        \tTest:       \tTestX\n--- FAIL: TestX (0.00s)\n",
+                e[0]
+            )
+        }),
+        ("gomega", |e| {
+            let body: String = e.iter().map(|l| format!("      {l}\n")).collect();
+            format!(
+                "=== RUN   TestX\n  [FAILED] Expected success, but got an error:\n      <*errors.errorString | 0xc000120f30>: \n\
+{body}      {{\n          s: \"found unexpected goroutines:\\n[Goroutine ...\",\n      }}\n--- FAIL: TestX (0.00s)\n"
+            )
+        }),
+    ];
+    for name in [
+        "otel-collector-9230.txt",
+        "prometheus-7672.txt",
+        "cilium-28541.txt",
+    ] {
+        let want: Vec<Shown> = m["excerpts"][name]["goroutines"]
+            .as_array()
+            .expect("goroutines")
+            .iter()
+            .map(from_manifest)
+            .collect();
+        let text = std::fs::read_to_string(fixture("excerpts").join(name)).expect("excerpt");
+        let (error, rest) = goleak_error_and_rest(&text);
+        assert!(
+            error[0].starts_with("found unexpected goroutines:"),
+            "{name}"
+        );
+        for (wrapper, wrap) in &wrappers {
+            let mut input = wrap(&error);
+            for l in &rest {
+                input.push_str(l);
+                input.push('\n');
+            }
+            let run = crate::common::check_stdin(input.as_bytes(), &[]);
+            assert_eq!(
+                goroutines_of(&run),
+                want,
+                "{name}, {wrapper}:\n{input}\n{}",
+                run.stderr
+            );
+        }
+    }
+}
