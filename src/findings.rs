@@ -22,6 +22,10 @@ use crate::stack::{self, Goroutine};
 
 pub use crate::tree::{Collector, EXCERPT_HEAD, EXCERPT_LINE_BYTES, EXCERPT_TAIL};
 
+/// How every report names a package the input did not name (an excerpt
+/// without its package lines).
+pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
+
 /// What kind of failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FailureKind {

@@ -57,7 +57,7 @@ use crate::verdict::{Analysis, DistinctLeak, Gate};
 pub const STACK_FRAMES: usize = 20;
 
 /// The package name used when the output named none.
-pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
+pub const UNKNOWN_PACKAGE: &str = crate::findings::UNKNOWN_PACKAGE;
 
 /// The test case of a package-level failure that is not a leak or a build
 /// failure (TestMain's own, a panic outside tests, a package-level

@@ -283,13 +283,13 @@ pub fn seen_again_text(d: &DistinctLeak<'_>) -> Option<String> {
 }
 
 /// The label of a package for people: its import path, or
-/// "(unnamed package)" when the output named none.
+/// "(unknown package)" when the output named none.
 pub fn package_label(package: Option<&str>) -> &str {
     package.unwrap_or(UNNAMED_PACKAGE)
 }
 
 /// The label of a package whose name the output did not give.
-pub const UNNAMED_PACKAGE: &str = "(unnamed package)";
+pub const UNNAMED_PACKAGE: &str = crate::findings::UNKNOWN_PACKAGE;
 
 /// Whether a leak report with this status fails the gate (new, or flaky
 /// under `retry.flaky: fail`), as the verdict judges it.

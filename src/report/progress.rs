@@ -103,7 +103,7 @@ mod tests {
             let line = package_line(&unnamed);
             assert_eq!(
                 line,
-                "leakgate: ok   (unnamed package)  (2 packages done, 1 test failed, 1 leak report so far)"
+                "leakgate: ok   (unknown package)  (2 packages done, 1 test failed, 1 leak report so far)"
             );
             assert!(!line.contains('\u{0}') && !line.contains('\u{FFFD}'));
         }

@@ -850,7 +850,7 @@ fn every_format_places_failures_at_their_location() {
             if f["kind"] == "leak" || f["gating"] != true {
                 continue;
             }
-            let package = f["package"].as_str().unwrap_or("(unnamed package)");
+            let package = f["package"].as_str().unwrap_or("(unknown package)");
             let test = f["test"].as_str();
             let attempt = f["attempt"].as_u64().unwrap_or(0);
             let loc = &f["location"];
