@@ -432,6 +432,16 @@ pub struct ShownFrame<'a> {
     pub place: String,
 }
 
+/// `file:line` of a frame, or a note when the report gave no position
+/// (an excerpt cut after the function line, or goleak's header only).
+fn frame_place(file: &str, line: u32) -> String {
+    if file.is_empty() {
+        "(no position in the report)".to_string()
+    } else {
+        format!("{file}:{line}")
+    }
+}
+
 /// The user's frames (not the standard library's), at most `max`, then
 /// the `created by` line; and how many frames were left out.
 pub fn user_frames(g: &LeakedGoroutine, max: usize) -> (Vec<ShownFrame<'_>>, usize) {
@@ -447,7 +457,7 @@ pub fn user_frames(g: &LeakedGoroutine, max: usize) -> (Vec<ShownFrame<'_>>, usi
         let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
         shown.push(ShownFrame {
             function: &f.function,
-            place: format!("{file}:{}", f.line),
+            place: frame_place(file, f.line),
         });
     }
     let hidden = frames.len() - shown.len();
@@ -464,7 +474,7 @@ pub fn stack_text(g: &LeakedGoroutine, verbose: bool, max: usize) -> String {
     if verbose {
         for (i, f) in g.goroutine.frames.iter().enumerate() {
             let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
-            s.push_str(&format!("{}\n    {}:{}\n", f.function, file, f.line));
+            s.push_str(&format!("{}\n    {}\n", f.function, frame_place(file, f.line)));
         }
     } else {
         let (frames, hidden) = user_frames(g, max);
