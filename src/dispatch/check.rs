@@ -70,6 +70,22 @@ pub(crate) fn check_invocation(
     Ok(invocation)
 }
 
+/// Standard input is a terminal: someone is about to paste a log. Say what
+/// is expected and how to end it (nothing is read until they do).
+fn paste_prompt(inputs: &[leakgate::Input]) {
+    use std::io::IsTerminal;
+    if inputs.contains(&leakgate::Input::Stdin) && std::io::stdin().is_terminal() {
+        let end = if cfg!(windows) {
+            "Ctrl-Z, then Enter"
+        } else {
+            "Ctrl-D"
+        };
+        eprintln!(
+            "leakgate: paste the failing test output (go test -json, go test -v, a CI log or an excerpt of goleak's report), then press {end}"
+        );
+    }
+}
+
 pub(crate) fn check(check: CheckArgs) -> Result<i32> {
     let cli = CommandLine::check(&check)?;
     let inputs = input_list(&check.inputs)?;
@@ -79,6 +95,7 @@ pub(crate) fn check(check: CheckArgs) -> Result<i32> {
     let settings = Settings::layered(&policy, Env::read(), cli);
     settings.print_warnings();
     settings.print_notes();
+    paste_prompt(&inputs);
     policy.strict = settings.strict;
     policy.verdict.no_failfast = settings.no_failfast;
     let format = settings.format;

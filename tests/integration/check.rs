@@ -433,3 +433,55 @@ fn go_1_21_output_from_another_checkout_is_read_the_same() {
         assert_eq!(other_failures(&r), only_test_add(), "{file}");
     }
 }
+
+/// Pasting into a terminal: `check` with standard input on a terminal says
+/// what it expects and how to end, then judges what was pasted (a real
+/// goleak excerpt from a public issue) once the paste ends with Ctrl-D. The
+/// terminal is a pseudo-terminal made by Python's `pty` (Unix only).
+#[cfg(unix)]
+#[test]
+fn a_paste_on_a_terminal_is_prompted_for_and_judged() {
+    let script = r#"
+import os, pty, select, sys, time
+data = open(sys.argv[2], 'rb').read()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], 'check', '--color', 'never'])
+out = b''
+time.sleep(0.3)
+for i in range(0, len(data), 256):
+    os.write(fd, data[i:i + 256].replace(b'\n', b'\r'))
+os.write(fd, b'\r\x04')
+deadline = time.time() + 30
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf-8', 'replace'))
+sys.exit(os.WEXITSTATUS(status))
+"#;
+    let excerpt = fixture("excerpts/prometheus-7672.txt");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_leakgate"))
+        .arg(&excerpt)
+        .current_dir(crate::common::root())
+        .output()
+        .expect("python3 runs (CI installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("paste the failing test output") && text.contains("Ctrl-D"),
+        "{text}"
+    );
+    // The pasted report was read and judged: a new leak, exit 1.
+    assert!(text.contains("LEAK "), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+}
