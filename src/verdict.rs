@@ -354,11 +354,15 @@ pub fn judge_with(
                 let who = match &f.test {
                     Some(t) => format!(
                         "{} {t}",
-                        f.package.as_deref().unwrap_or(crate::findings::UNKNOWN_PACKAGE)
+                        f.package
+                            .as_deref()
+                            .unwrap_or(crate::findings::UNKNOWN_PACKAGE)
                     ),
                     None => format!(
                         "{} (package level)",
-                        f.package.as_deref().unwrap_or(crate::findings::UNKNOWN_PACKAGE)
+                        f.package
+                            .as_deref()
+                            .unwrap_or(crate::findings::UNKNOWN_PACKAGE)
                     ),
                 };
                 let waive = c

@@ -155,7 +155,9 @@ pub fn candidates(findings: &Findings) -> Vec<(Candidate, (usize, usize))> {
             };
             let who = format!(
                 "{} {}",
-                leak.package.as_deref().unwrap_or(crate::findings::UNKNOWN_PACKAGE),
+                leak.package
+                    .as_deref()
+                    .unwrap_or(crate::findings::UNKNOWN_PACKAGE),
                 leak.test.as_deref().unwrap_or("(package level)")
             );
             if let Some((c, _)) = out.iter_mut().find(|(c, _)| {

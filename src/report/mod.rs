@@ -474,7 +474,11 @@ pub fn stack_text(g: &LeakedGoroutine, verbose: bool, max: usize) -> String {
     if verbose {
         for (i, f) in g.goroutine.frames.iter().enumerate() {
             let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
-            s.push_str(&format!("{}\n    {}\n", f.function, frame_place(file, f.line)));
+            s.push_str(&format!(
+                "{}\n    {}\n",
+                f.function,
+                frame_place(file, f.line)
+            ));
         }
     } else {
         let (frames, hidden) = user_frames(g, max);

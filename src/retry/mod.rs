@@ -1098,7 +1098,10 @@ fn judge_attempt(
 }
 
 fn who(r: &RetryRecord) -> String {
-    let p = r.package.as_deref().unwrap_or(crate::findings::UNKNOWN_PACKAGE);
+    let p = r
+        .package
+        .as_deref()
+        .unwrap_or(crate::findings::UNKNOWN_PACKAGE);
     match &r.test {
         Some(t) => format!("{p} {t}"),
         None => p.to_string(),
