@@ -3,12 +3,22 @@
 //! The reader first cleans each line of what CI systems add: GitHub Actions
 //! and GitLab timestamp prefixes, Jenkins `[time]` prefixes, ANSI colour and
 //! cursor sequences, carriage returns and test2json's `^V` marker. Blank
-//! lines (double-spaced logs) carry no meaning and are dropped.
+//! lines (double-spaced logs) carry no meaning and are dropped, and so are
+//! the CI runner's own lines: GitHub Actions' `##[error]`, `##[group]`, …
+//! (a `##[group]` of gotestsum's github-actions format reads as its
+//! `::group::`), GitLab's `section_start:`/`section_end:` markers. An emoji
+//! before a result line (`❌ FAIL\tpkg\t3.3s`) is dropped too. Bazel's
+//! `Executing tests from //p:t` and `Test output for //p:t (shard 1 of 2):`
+//! banners name the package of the test binary output that follows (`p`,
+//! relative to the workspace).
 //!
 //! It then does what `go tool test2json` does: `=== RUN/CONT/NAME/PAUSE`
 //! lines name the test that the following lines belong to; `--- PASS/FAIL/SKIP`
 //! lines end a test, and the lines indented under them (non-verbose output,
-//! 4 spaces per nesting level) are that test's output. Text names a package
+//! 4 spaces per nesting level) are that test's output. A framing line
+//! printed right after output without a newline (`done--- PASS: TestX
+//! (0.00s)`) starts where its marker does, as test2json splits such a line
+//! at `-json` mode's `^V`. Text names a package
 //! only at its end (`ok  \tpkg`, `FAIL\tpkg`), so a package's events carry a
 //! provisional key until [`Event::PackageEnd`] gives the name. Output of a
 //! bare test binary (Bazel, `stress`) ends with `PASS`/`FAIL` and no name.
@@ -245,6 +255,7 @@ fn classify(line: &str) -> Line<'_> {
 }
 
 /// What `line` is; `first` is its [`first_byte`] (a space if none).
+#[inline(always)]
 fn classify_from(line: &str, first: u8) -> Line<'_> {
     // Every kind but `Plain` is told by the first byte that is not white
     // space: look at it before doing any work. (A byte over 0x7f may
@@ -369,11 +380,10 @@ fn classify_framing<'a>(line: &'a str, t: &'a str) -> Line<'a> {
 /// markers, followed by exactly what `testing` prints (one test name, and
 /// for a result its duration), end the line; and not after a `file.go:12: `
 /// message, which `t.Log` always ends with a newline of its own.
+#[cold]
+#[inline(never)]
 fn mid_line_framing(line: &str) -> Option<usize> {
     let b = line.as_bytes();
-    if !crate::bytes::has_dash_or_equals(b) {
-        return None;
-    }
     let mut from = 1;
     while from < b.len() {
         let i = from + memchr::memchr2(b'-', b'=', &b[from..])?;
@@ -405,6 +415,74 @@ fn mid_line_framing(line: &str) -> Option<usize> {
         return (at > 0).then_some(at);
     }
     None
+}
+
+/// The target of a Bazel banner line: `Executing tests from //p:t`,
+/// `==================== Test output for //p:t (shard 2 of 2):`.
+#[cold]
+fn bazel_banner(line: &str) -> Option<&str> {
+    let t = line.trim();
+    if let Some(target) = t.strip_prefix("Executing tests from ") {
+        return Some(target.trim());
+    }
+    let rest = t.trim_start_matches('=').trim_start();
+    if rest.len() == t.len() && !t.starts_with("Test output for ") {
+        return None;
+    }
+    let rest = rest.strip_prefix("Test output for ")?.strip_suffix(':')?;
+    let target = match rest.split_once(" (shard ") {
+        Some((target, shard)) if shard.ends_with(')') => target,
+        _ => rest,
+    };
+    (target.starts_with("//") || target.starts_with('@')).then_some(target.trim())
+}
+
+/// The package a Bazel label names, relative to the workspace, as the
+/// label writes it: `//pkg/foo:foo_test` and `//pkg/foo` are `pkg/foo`.
+/// A label of the workspace root (`//:t`) or another repository
+/// (`@repo//p:t`) stays as printed.
+fn bazel_package(label: &str) -> String {
+    let Some(rest) = label.strip_prefix("//") else {
+        return label.to_string();
+    };
+    let package = rest.split_once(':').map_or(rest, |(p, _)| p);
+    if package.is_empty() {
+        return label.to_string();
+    }
+    package.to_string()
+}
+
+/// GitLab's collapsible-section markers, `section_start:1700000000:name`
+/// (optionally `[collapsed=true]`) and `section_end:1700000000:name`, when
+/// what surrounded them (`\r`, `ESC[0K`) is gone.
+#[cold]
+fn is_gitlab_section(line: &str) -> bool {
+    let t = line.trim();
+    let Some(rest) = t
+        .strip_prefix("section_start:")
+        .or_else(|| t.strip_prefix("section_end:"))
+    else {
+        return false;
+    };
+    let Some((time, name)) = rest.split_once(':') else {
+        return false;
+    };
+    !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty()
+}
+
+/// `line` without a leading symbol (an emoji, `✔`, `✗`, …, with its
+/// variation selector) and the white space after it; `None` if it does not
+/// start with one.
+#[cold]
+fn strip_symbol(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let end = t
+        .char_indices()
+        .find(|&(_, c)| c.is_ascii() || c.is_alphanumeric())
+        .map_or(t.len(), |(i, _)| i);
+    let rest = &t[end..];
+    let body = rest.trim_start();
+    (end > 0 && body.len() < rest.len() && !body.is_empty()).then_some(body)
 }
 
 /// What `testing` prints before a test name in an update line.
@@ -531,7 +609,8 @@ impl Converter {
         sink: &mut dyn Sink,
     ) {
         self.flush(no, 0, sink);
-        let name = name.or_else(|| self.bazel_target.clone());
+        let target = self.bazel_target.take();
+        let name = name.or(target);
         if let Some(n) = &name {
             if !replay && self.seen_packages.len() < 100_000 {
                 self.seen_packages.push(n.clone());
@@ -599,18 +678,48 @@ impl Converter {
     }
 
     fn line(&mut self, no: u64, line: &str, sink: &mut dyn Sink) {
-        // Blank lines are dropped; only a line whose first word starts with
-        // `E` (or a non-ASCII byte) can name a Bazel target.
+        // Blank lines are dropped; CI systems' own lines are told by their
+        // first byte.
         let Some(first) = first_byte(line) else {
             return;
         };
         if !first.is_ascii() && line.trim().is_empty() {
             return;
         }
-        if first == b'E' || !first.is_ascii() {
-            if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
-                self.bazel_target = Some(t.trim().to_string());
+        match first {
+            // Bazel's banners name the target whose output follows.
+            // (Not `=== RUN` and the like.)
+            b'E' | b'=' | b'T' if !line.trim_start().starts_with("=== ") => {
+                if let Some(target) = bazel_banner(line) {
+                    self.bazel_banner(no, target, sink);
+                    return;
+                }
+                // The rule of `=` under a target's output.
+                let t = line.trim();
+                if self.bazel_target.is_some() && t.len() >= 40 && t.bytes().all(|b| b == b'=') {
+                    return;
+                }
             }
+            // GitHub Actions' raw log: `##[group]`, `##[error]`, ….
+            b'#' if self.github_command(no, line, sink) => return,
+            // GitLab's `section_start:…`/`section_end:…` markers.
+            b's' if is_gitlab_section(line) => return,
+            b if !b.is_ascii() => {
+                if let Some(t) = line.trim().strip_prefix("Executing tests from ") {
+                    self.bazel_banner(no, t.trim(), sink);
+                    return;
+                }
+                // A result line behind an emoji (`❌ FAIL\tpkg\t3.3s` from a
+                // Makefile): the line without it.
+                if let Some(rest) = strip_symbol(line) {
+                    let kind = classify_from(rest, first_byte(rest).unwrap_or(b' '));
+                    if !matches!(kind, Line::Plain) {
+                        self.line(no, rest, sink);
+                        return;
+                    }
+                }
+            }
+            _ => {}
         }
         // gotestsum's summary opens with `=== Failed` or `=== Errors`.
         if (self.summary || first == b'=') && self.summary_line(no, line, sink) {
@@ -693,7 +802,8 @@ impl Converter {
                 self.final_line = Some(outcome);
             }
             Line::Plain => {
-                if let Some(at) = mid_line_framing(line) {
+                let maybe_framing = crate::bytes::has_dash_or_equals(line.as_bytes());
+                if let Some(at) = maybe_framing.then(|| mid_line_framing(line)).flatten() {
                     self.split_line(no, line, at, sink);
                     return;
                 }
@@ -728,6 +838,58 @@ impl Converter {
         }
     }
 
+    /// Bazel names the target whose output follows (`Executing tests from
+    /// //pkg/foo:foo_test` in a `test.log`, `==== Test output for
+    /// //pkg/foo:foo_test (shard 2 of 2):` on the console). A test binary's
+    /// output that ended (its bare `PASS`/`FAIL`) belongs to the target
+    /// before; so does the output of the target before that did not end
+    /// (a crash: go test would print `FAIL\tpkg` here, Bazel prints
+    /// everything there was).
+    #[cold]
+    fn bazel_banner(&mut self, no: u64, target: &str, sink: &mut dyn Sink) {
+        if self.open {
+            match self.final_line {
+                Some(outcome) => self.close_block(no, outcome, None, false, sink),
+                None if self.bazel_target.is_some() => {
+                    self.close_block(no, Outcome::Fail, None, false, sink);
+                }
+                None => {}
+            }
+        }
+        self.bazel_target = Some(bazel_package(target));
+    }
+
+    /// A GitHub Actions raw-log command line (`##[group]title`,
+    /// `##[endgroup]`, `##[error]text`, …: what the runner made of workflow
+    /// commands and its own step headers). gotestsum's github-actions
+    /// groups (`::group::FAIL pkg.TestX (0.45s)`) read as themselves; the
+    /// rest is the runner's, not test output, and is dropped. Returns
+    /// whether the line was one.
+    #[cold]
+    fn github_command(&mut self, no: u64, line: &str, sink: &mut dyn Sink) -> bool {
+        let Some(rest) = line.trim_start().strip_prefix("##[") else {
+            return false;
+        };
+        let Some((command, text)) = rest.split_once(']') else {
+            return false;
+        };
+        match command {
+            "group" => {
+                let as_printed = format!("::group::{text}");
+                if let Some(g @ GtsLine::GroupStart { .. }) = gotestsum::classify(&as_printed) {
+                    self.gotestsum_line(no, &as_printed, g, sink);
+                }
+                true
+            }
+            "endgroup" => {
+                self.end_group(no, sink);
+                true
+            }
+            "error" | "warning" | "notice" | "debug" | "command" | "section" => true,
+            _ => false,
+        }
+    }
+
     /// A line that is test output without its newline, then a framing
     /// line (`done--- PASS: TestX (0.00s)`): `go test -v` prints the result
     /// right after whatever the test printed last. test2json splits such a
@@ -736,6 +898,7 @@ impl Converter {
     /// starts (`at`). The text before it is output of the test running (or,
     /// with none named yet, of the test the line reports), then the framing
     /// line is read as if it were a line of its own.
+    #[cold]
     fn split_line(&mut self, no: u64, line: &str, at: usize, sink: &mut dyn Sink) {
         let (head, framing) = line.split_at(at);
         self.ensure_open(no, sink);
@@ -800,7 +963,19 @@ impl Converter {
             }
             return true;
         }
-        if let Some((_, test)) = &self.replay {
+        if let Some((short, test)) = &mut self.replay {
+            // The package's own entry replays go test's result line, which
+            // names the package in full (`FAIL\tgithub.com/p/tsdb\t3.3s`).
+            if let Some(first) = first_byte(line) {
+                if let Line::PackageEnd { package, .. } = classify_from(line, first) {
+                    if package.len() > short.len()
+                        && package.ends_with(short.as_str())
+                        && package[..package.len() - short.len()].ends_with('/')
+                    {
+                        *short = package.to_string();
+                    }
+                }
+            }
             let test = (!test.is_empty()).then_some(test.as_str());
             emit(self.index, &self.key, no, test, line, sink);
         }
@@ -1229,7 +1404,86 @@ mod tests {
     #[test]
     fn bare_binary_output_closes_at_eof() {
         let ev = run("Executing tests from //pkg/foo:foo_test\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n");
-        assert_eq!(ev.last().unwrap(), "pkg //pkg/foo:foo_test Pass");
+        assert_eq!(ev.last().unwrap(), "pkg pkg/foo Pass");
+    }
+
+    #[test]
+    fn bazel_banners_and_labels() {
+        for (line, want) in [
+            (
+                "Executing tests from //pkg/foo:foo_test",
+                Some("//pkg/foo:foo_test"),
+            ),
+            (
+                "==================== Test output for //pkg/foo:foo_test (shard 2 of 2):",
+                Some("//pkg/foo:foo_test"),
+            ),
+            ("==================== Test output for //a:b:", Some("//a:b")),
+            ("Test output for @r//a:b:", Some("@r//a:b")),
+            ("==================== Test output for something:", None),
+            ("=== RUN   TestA", None),
+            ("Test output for //a:b is below", None),
+        ] {
+            assert_eq!(bazel_banner(line), want, "{line}");
+        }
+        assert_eq!(bazel_package("//pkg/foo:foo_test"), "pkg/foo");
+        assert_eq!(bazel_package("//pkg/foo"), "pkg/foo");
+        assert_eq!(bazel_package("//:root_test"), "//:root_test");
+        assert_eq!(bazel_package("@repo//p:t"), "@repo//p:t");
+    }
+
+    #[test]
+    fn bazel_shards_are_package_runs() {
+        let ev = run("==================== Test output for //a/b:b_test (shard 1 of 2):\n=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n================================================================================\n==================== Test output for //a/b:b_test (shard 2 of 2):\n=== RUN   TestB\npanic: boom\n==================== Test output for //c:c_test:\n=== RUN   TestC\n--- FAIL: TestC (0.00s)\nFAIL\n");
+        let ends: Vec<&str> = ev
+            .iter()
+            .map(String::as_str)
+            .filter(|e| e.starts_with("pkg"))
+            .collect();
+        assert_eq!(ends, ["pkg a/b Pass", "pkg a/b Fail", "pkg c Fail"]);
+        assert!(!ev.iter().any(|e| e.contains("====")), "{ev:?}");
+    }
+
+    #[test]
+    fn ci_runner_lines_are_transparent() {
+        let ev = run("##[group]Run go test ./...\n##[endgroup]\n=== RUN   TestA\n##[warning]slow\n    a_test.go:1: hi\nsection_start:1700000000:tests[collapsed=true]\n--- PASS: TestA (0.00s)\nsection_end:1700000001:tests\nPASS\nok  \tp\t0.1s\n##[error]Process completed with exit code 1.\n");
+        assert!(
+            !ev.iter()
+                .any(|e| e.contains("##[") || e.contains("section_")),
+            "{ev:?}"
+        );
+        assert_eq!(ev.last().unwrap(), "pkg p Pass");
+        assert!(!is_gitlab_section("section_start:abc:x"));
+        assert!(!is_gitlab_section("section_start:12:"));
+        // Unknown commands stay.
+        assert_eq!(run("##[foo]bar\n"), ["stray ##[foo]bar"]);
+    }
+
+    #[test]
+    fn emoji_before_result_lines() {
+        assert_eq!(strip_symbol("❌ FAIL\tp\t3.3s"), Some("FAIL\tp\t3.3s"));
+        assert_eq!(strip_symbol("✔️  ok  \tp\t0.1s"), Some("ok  \tp\t0.1s"));
+        assert_eq!(strip_symbol("❌FAIL"), None);
+        assert_eq!(strip_symbol("é FAIL"), None);
+        let ev = run("✅ ok  \tex.com/q\t0.1s\n❌ FAIL\tex.com/p\t3.3s\n🎉 all done\n");
+        assert_eq!(
+            ev,
+            [
+                "start",
+                "out[] ok  \tex.com/q\t0.1s",
+                "pkg ex.com/q Pass",
+                "start",
+                "out[] FAIL\tex.com/p\t3.3s",
+                "pkg ex.com/p Fail",
+                "stray 🎉 all done",
+            ]
+        );
+    }
+
+    #[test]
+    fn summary_entry_takes_the_full_name_from_the_result_line() {
+        let ev = run("=== Failed\n=== FAIL: tsdb  (0.00s)\nPASS\nFAIL\tgithub.com/p/p/tsdb\t174.7s\n\nDONE 1 tests, 1 failure in 1s\n");
+        assert_eq!(ev.last().unwrap(), "pkg github.com/p/p/tsdb Fail replay");
     }
 
     #[test]

@@ -216,3 +216,95 @@ fn gotestsum_module_relative_failing_run_fails() {
         }
     }
 }
+
+/// gotestsum's github-actions format in a GitHub Actions raw log: the
+/// runner prints its `::group::`/`::endgroup::` commands as
+/// `##[group]`/`##[endgroup]`, behind timestamps. The captured output,
+/// decorated line by line so, reads as the captured output does.
+#[test]
+fn gotestsum_github_actions_in_a_raw_log() {
+    let module_dir = root().join("testdata/go");
+    let dir = tempfile::tempdir().unwrap();
+    for tc in TOOLCHAINS {
+        let input = ingest_fixture(tc, "gts-gha-fail.out");
+        let text = std::fs::read_to_string(&input).unwrap();
+        let raw: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let l = l
+                    .replace("::group::", "##[group]")
+                    .replace("::endgroup::", "##[endgroup]");
+                format!("2026-11-28T18:54:{:02}.{:07}Z {l}\n", i % 60, i * 7)
+            })
+            .collect();
+        let decorated = dir.path().join(format!("{tc}-raw.log"));
+        std::fs::write(&decorated, raw).unwrap();
+        let want = check_in(&module_dir, &input).json();
+        let run = check_in(&module_dir, &decorated);
+        assert_eq!(run.code, 1, "{tc}: {}", run.stderr);
+        let r = run.json();
+        assert_eq!(leak_keys(&r), leak_keys(&want), "{tc}");
+        assert_eq!(other_failures(&r), other_failures(&want), "{tc}");
+        assert_eq!(r["counts"], want["counts"], "{tc}");
+        assert_eq!(packages(&r), packages(&want), "{tc}");
+        assert_eq!(
+            r["failures"][0]["output"], want["failures"][0]["output"],
+            "{tc}"
+        );
+    }
+}
+
+/// A Bazel `test.log`: the test binary's own output (the captured `go test
+/// -v` output without go test's `FAIL\tpkg` line, which Bazel does not
+/// print) after Bazel's header naming the target. The package is the
+/// label's, relative to the workspace.
+#[test]
+fn bazel_test_log_names_the_package() {
+    for tc in TOOLCHAINS {
+        let text = std::fs::read_to_string(ingest_fixture(tc, "nonewline-fail.txt")).unwrap();
+        let mut log = String::from(
+            "exec ${PAGER:-/usr/bin/less} \"$0\" || exit 1\nExecuting tests from //nonewline:nonewline_test\n-----------------------------------------------------------------------------\n",
+        );
+        for l in text.lines().filter(|l| !l.starts_with("FAIL\t")) {
+            log.push_str(l);
+            log.push('\n');
+        }
+        let run = check_stdin(log.as_bytes(), &[]);
+        assert_eq!(run.code, 1, "{tc}: {}", run.stderr);
+        let r = run.json();
+        let failures: Vec<_> = r["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["gating"] == true)
+            .map(|f| {
+                (
+                    f["package"].as_str().unwrap(),
+                    f["test"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(failures, [("nonewline", "TestFailsAfterPrint")], "{tc}");
+        assert_eq!(r["counts"]["passed"], 4, "{tc}");
+    }
+}
+
+/// gotestsum's `=== Failed` summary in an excerpt pasted into
+/// prometheus/prometheus#7697 (byte for byte; see
+/// `tests/fixtures/ingest/excerpts/SOURCES.md`): the package's own entry
+/// `=== FAIL: tsdb  (0.00s)` replays go test's `FAIL\tgithub.com/…/tsdb`
+/// line, which names the package in full.
+#[test]
+fn gotestsum_summary_entry_names_the_package_in_full() {
+    let run = check(&[fixture("ingest/excerpts/prometheus-7697.txt")], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = run.json();
+    let leaks: Vec<_> = r["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(leaks, ["github.com/prometheus/prometheus/tsdb"]);
+}
