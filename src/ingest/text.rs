@@ -196,6 +196,9 @@ struct Converter {
     summary: bool,
     /// The summary entry being read: (short package, test).
     replay: Option<(String, String)>,
+    /// The full name of the package `replay` is in, from go test's result
+    /// line replayed in it.
+    replay_full: Option<String>,
     /// Full package names seen in this input, for gotestsum's short names.
     seen_packages: Vec<String>,
     /// Inside gotestsum's `::group::FAIL pkg.TestX` … `::endgroup::`.
@@ -454,10 +457,11 @@ fn bazel_package(label: &str) -> String {
 
 /// GitLab's collapsible-section markers, `section_start:1700000000:name`
 /// (optionally `[collapsed=true]`) and `section_end:1700000000:name`, when
-/// what surrounded them (`\r`, `ESC[0K`) is gone.
+/// what surrounded them (`\r`, `ESC[0K`) is gone; at the start of the line
+/// (indented, it is a test's output).
 #[cold]
 fn is_gitlab_section(line: &str) -> bool {
-    let t = line.trim();
+    let t = line.trim_end();
     let Some(rest) = t
         .strip_prefix("section_start:")
         .or_else(|| t.strip_prefix("section_end:"))
@@ -515,6 +519,7 @@ impl Converter {
             index,
             summary: false,
             replay: None,
+            replay_full: None,
             seen_packages: Vec::new(),
             group: None,
             block: 0,
@@ -802,10 +807,15 @@ impl Converter {
                 self.final_line = Some(outcome);
             }
             Line::Plain => {
-                let maybe_framing = crate::bytes::has_dash_or_equals(line.as_bytes());
-                if let Some(at) = maybe_framing.then(|| mid_line_framing(line)).flatten() {
-                    self.split_line(no, line, at, sink);
-                    return;
+                // Output a test printed without a newline starts at the
+                // line's start: an indented line is `t.Log` text (which
+                // always ends with a newline) or a stack in it.
+                let at_start = !matches!(line.as_bytes().first(), Some(b' ' | b'\t'));
+                if at_start && crate::bytes::has_dash_or_equals(line.as_bytes()) {
+                    if let Some(at) = mid_line_framing(line) {
+                        self.split_line(no, line, at, sink);
+                        return;
+                    }
                 }
                 if !self.open {
                     // A failing package's own output can come before any
@@ -863,11 +873,12 @@ impl Converter {
     /// `##[endgroup]`, `##[error]text`, …: what the runner made of workflow
     /// commands and its own step headers). gotestsum's github-actions
     /// groups (`::group::FAIL pkg.TestX (0.45s)`) read as themselves; the
-    /// rest is the runner's, not test output, and is dropped. Returns
-    /// whether the line was one.
+    /// rest is the runner's, not test output, and is dropped. Only at the
+    /// start of a line: indented, it is a test's output. Returns whether
+    /// the line was one.
     #[cold]
     fn github_command(&mut self, no: u64, line: &str, sink: &mut dyn Sink) -> bool {
-        let Some(rest) = line.trim_start().strip_prefix("##[") else {
+        let Some(rest) = line.strip_prefix("##[") else {
             return false;
         };
         let Some((command, text)) = rest.split_once(']') else {
@@ -963,16 +974,17 @@ impl Converter {
             }
             return true;
         }
-        if let Some((short, test)) = &mut self.replay {
+        if let Some((short, test)) = &self.replay {
             // The package's own entry replays go test's result line, which
-            // names the package in full (`FAIL\tgithub.com/p/tsdb\t3.3s`).
+            // names the package in full (`FAIL\tgithub.com/p/tsdb\t3.3s`):
+            // its name when the input showed none for it before.
             if let Some(first) = first_byte(line) {
                 if let Line::PackageEnd { package, .. } = classify_from(line, first) {
                     if package.len() > short.len()
                         && package.ends_with(short.as_str())
                         && package[..package.len() - short.len()].ends_with('/')
                     {
-                        *short = package.to_string();
+                        self.replay_full = Some(package.to_string());
                     }
                 }
             }
@@ -1153,11 +1165,13 @@ impl Converter {
             );
         }
         let suffix = format!("/{short}");
+        let named = self.replay_full.take();
         let full = self
             .seen_packages
             .iter()
             .find(|p| **p == short || p.ends_with(&suffix))
             .cloned()
+            .or(named)
             .unwrap_or(short);
         self.close_block_as(no, Outcome::Fail, Some(full), false, true, sink);
         self.replay = None;
@@ -1455,6 +1469,7 @@ mod tests {
         assert_eq!(ev.last().unwrap(), "pkg p Pass");
         assert!(!is_gitlab_section("section_start:abc:x"));
         assert!(!is_gitlab_section("section_start:12:"));
+        assert!(!is_gitlab_section("    section_start:12:x"));
         // Unknown commands stay.
         assert_eq!(run("##[foo]bar\n"), ["stray ##[foo]bar"]);
     }
