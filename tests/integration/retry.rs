@@ -68,6 +68,19 @@ impl Run {
     }
 }
 
+/// `leakgate ARGS` in the retry module from a fresh scratch directory,
+/// with the exit code it must give; `None` when Go is missing (outside CI:
+/// `have_go` fails the test under CI).
+fn run_in_module(args: &[&str], code: i32) -> Option<(Scratch, Run)> {
+    if !have_go() {
+        return None;
+    }
+    let s = Scratch::new();
+    let r = s.leakgate(&module(), args);
+    assert_eq!(r.code(), code, "{}", r.stderr());
+    Some((s, r))
+}
+
 /// A scratch directory: marker files and reports.
 struct Scratch {
     dir: tempfile::TempDir,
@@ -179,15 +192,12 @@ fn command(leak: &Value) -> &str {
 
 #[test]
 fn run_a_poller_started_by_an_earlier_test_is_real() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &["run", "--retries", "2", "--", "go", "test", "./crosstest"],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+        1,
+    ) else {
+        return;
+    };
     assert_eq!(r.verdict(), "fail");
     let leak = r.leak("/crosstest", Some("TestChecks"));
     assert_real(leak, 2);
@@ -213,15 +223,12 @@ fn run_a_poller_started_by_an_earlier_test_is_real() {
 
 #[test]
 fn run_a_flaky_once_leak_reported_by_a_later_test_is_flaky() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &["run", "--retries", "2", "--", "go", "test", "./crossflaky"],
-    );
-    assert_eq!(r.code(), 0, "{}", r.stderr());
+        0,
+    ) else {
+        return;
+    };
     let leak = r.leak("/crossflaky", Some("TestChecks"));
     assert_flaky(leak);
     let cmd = command(leak);
@@ -230,12 +237,7 @@ fn run_a_flaky_once_leak_reported_by_a_later_test_is_flaky() {
 
 #[test]
 fn run_leaks_of_the_reporting_test_itself() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &[
             "run",
             "--retries",
@@ -246,8 +248,10 @@ fn run_leaks_of_the_reporting_test_itself() {
             "./ownflaky",
             "./ownloop",
         ],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+        1,
+    ) else {
+        return;
+    };
     assert_flaky(r.leak("/ownflaky", Some("TestLeaksOnce")));
     // A goroutine that sleeps in a loop forever: the classic leak.
     assert_real(r.leak("/ownloop", Some("TestLoops")), 2);
@@ -255,15 +259,12 @@ fn run_leaks_of_the_reporting_test_itself() {
 
 #[test]
 fn run_a_loop_started_by_a_later_parallel_test_is_real() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &["run", "--retries", "1", "--", "go", "test", "./parallel"],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+        1,
+    ) else {
+        return;
+    };
     let leak = r.leak("/parallel", Some("TestSlowCheck"));
     assert_real(leak, 1);
     // TestStartsLoop started after the reporter: only the whole package
@@ -278,12 +279,7 @@ fn run_a_loop_started_by_a_later_parallel_test_is_real() {
 
 #[test]
 fn run_a_leak_of_the_second_run_of_a_count_loop_is_real() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &[
             "run",
             "--retries",
@@ -294,8 +290,10 @@ fn run_a_leak_of_the_second_run_of_a_count_loop_is_real() {
             "-count=2",
             "./secondrun",
         ],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+        1,
+    ) else {
+        return;
+    };
     let leak = r.leak("/secondrun", Some("TestLeaksOnSecondRun"));
     assert_real(leak, 1);
     assert_eq!(leak["retry"]["plan"]["count"], 2, "{leak:#}");
@@ -304,15 +302,12 @@ fn run_a_leak_of_the_second_run_of_a_count_loop_is_real() {
 
 #[test]
 fn run_a_package_level_loop_is_real() {
-    if !have_go() {
-        return;
-    }
-    let s = Scratch::new();
-    let r = s.leakgate(
-        &module(),
+    let Some((_s, r)) = run_in_module(
         &["run", "--retries", "1", "--", "go", "test", "./mainloop"],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+        1,
+    ) else {
+        return;
+    };
     let leak = r.leak("/mainloop", None);
     assert_real(leak, 1);
     let cmd = command(leak);
