@@ -21,21 +21,6 @@ use std::sync::Mutex;
 /// Bytes held in memory before they move to the temporary file.
 pub const SPILL_BYTES: usize = 1 << 20;
 
-/// A passed or skipped test attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PassedTest {
-    /// Full test name.
-    pub name: String,
-    /// Its attempt in its package run (1-based).
-    pub attempt: u32,
-    /// `false` for passed, `true` for skipped.
-    pub skipped: bool,
-    /// Seconds, when stated.
-    pub elapsed: Option<f64>,
-    /// The number of the event that started it (order in the run).
-    pub start_seq: u64,
-}
-
 /// Where one package run's passed tests are in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Block {
@@ -99,7 +84,6 @@ impl Encoder {
 /// Reads the tests of one block back.
 pub struct Decoder {
     bytes: Vec<u8>,
-    at: usize,
 }
 
 /// A passed or skipped test attempt, borrowed from its block.
@@ -179,21 +163,6 @@ impl Decoder {
     }
 }
 
-impl Iterator for Decoder {
-    type Item = PassedTest;
-
-    fn next(&mut self) -> Option<PassedTest> {
-        let t = read_one(&self.bytes, &mut self.at)?;
-        Some(PassedTest {
-            name: t.name.to_string(),
-            attempt: t.attempt,
-            skipped: t.skipped,
-            elapsed: t.elapsed,
-            start_seq: t.start_seq,
-        })
-    }
-}
-
 /// The store: the newest bytes in memory, older ones in a temporary file.
 #[derive(Default)]
 pub struct Store {
@@ -259,7 +228,8 @@ impl Store {
         self.memory.clear();
     }
 
-    /// The tests of a block, in the order they were added.
+    /// The tests of a block ([`Decoder::refs`]), in the order they were
+    /// added.
     pub fn read(&self, block: Block) -> io::Result<Decoder> {
         let mut bytes = vec![0; usize::try_from(block.len).map_err(io::Error::other)?];
         if block.offset >= self.spilled {
@@ -280,7 +250,7 @@ impl Store {
             f.seek(SeekFrom::Start(block.offset))?;
             f.read_exact(&mut bytes)?;
         }
-        Ok(Decoder { bytes, at: 0 })
+        Ok(Decoder { bytes })
     }
 }
 
@@ -288,14 +258,27 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn test(i: u64) -> PassedTest {
-        PassedTest {
-            name: format!("TestN{i}/sub_{}", i % 7),
-            attempt: 1 + (i % 3) as u32,
-            skipped: i.is_multiple_of(5),
-            elapsed: (!i.is_multiple_of(4)).then(|| i as f64 / 100.0),
-            start_seq: i * 1_000_003,
-        }
+    /// (name, attempt, skipped, elapsed, start)
+    type Owned = (String, u32, bool, Option<f64>, u64);
+
+    fn owned(t: PassedRef<'_>) -> Owned {
+        (
+            t.name.to_string(),
+            t.attempt,
+            t.skipped,
+            t.elapsed,
+            t.start_seq,
+        )
+    }
+
+    fn test(i: u64) -> Owned {
+        (
+            format!("TestN{i}/sub_{}", i % 7),
+            1 + (i % 3) as u32,
+            i.is_multiple_of(5),
+            (!i.is_multiple_of(4)).then(|| i as f64 / 100.0),
+            i * 1_000_003,
+        )
     }
 
     #[test]
@@ -308,16 +291,17 @@ mod tests {
             let mut enc = Encoder::default();
             let first = n;
             for _ in 0..(n % 50 + 1) {
-                let t = test(n);
-                enc.push(&t.name, t.attempt, t.skipped, t.elapsed, t.start_seq);
+                let (name, attempt, skipped, elapsed, start) = test(n);
+                enc.push(&name, attempt, skipped, elapsed, start);
                 n += 1;
             }
             blocks.push((first, n, store.append(enc)));
         }
         assert!(store.memory.len() < SPILL_BYTES, "memory is bounded");
         for (first, end, b) in blocks {
-            let got: Vec<PassedTest> = store.read(b).unwrap().collect();
-            let want: Vec<PassedTest> = (first..end).map(test).collect();
+            let d = store.read(b).unwrap();
+            let got: Vec<Owned> = d.refs(b.count).unwrap().into_iter().map(owned).collect();
+            let want: Vec<Owned> = (first..end).map(test).collect();
             assert_eq!(got, want);
             assert_eq!(b.count as usize, want.len());
         }
@@ -327,6 +311,6 @@ mod tests {
     fn an_empty_block_reads_empty() {
         let mut store = Store::default();
         let b = store.append(Encoder::default());
-        assert_eq!(store.read(b).unwrap().count(), 0);
+        assert!(store.read(b).unwrap().refs(0).unwrap().is_empty());
     }
 }

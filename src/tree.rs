@@ -1759,11 +1759,12 @@ mod tests {
         );
         // The passed attempt is in the store.
         assert_eq!(p.passed.len(), 1);
-        let passed: Vec<_> = tree.passed.read(p.passed[0].block).unwrap().collect();
+        let d = tree.passed.read(p.passed[0].block).unwrap();
+        let passed = d.refs(p.passed[0].block.count).unwrap();
         assert_eq!(
             passed
                 .iter()
-                .map(|t| (t.name.as_str(), t.attempt, t.skipped))
+                .map(|t| (t.name, t.attempt, t.skipped))
                 .collect::<Vec<_>>(),
             vec![("TestA", 2, false)]
         );
