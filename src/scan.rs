@@ -810,18 +810,6 @@ fn finish_dump(mut st: DumpState, out: &mut Vec<Found>) {
     }
 }
 
-/// Whether `line`, read outside any report, opens goleak text: a
-/// `found unexpected goroutines:` line, `goleak: Errors on … test run:`, or
-/// one of goleak's entry headers standing alone (an excerpt that starts
-/// inside the list). For readers deciding whether text outside any test or
-/// package is a package's output.
-pub fn opens_goleak_text(line: &str) -> bool {
-    let mut s = Scanner::new();
-    let mut out = Vec::new();
-    s.line(line, &mut out);
-    s.in_report() || out.iter().any(|f| matches!(f, Found::GoleakError(_)))
-}
-
 /// Scans a whole text at once (tests and tools).
 pub fn scan_text(text: &str) -> Vec<Found> {
     let mut s = Scanner::new();
@@ -1535,6 +1523,17 @@ goroutine 14 [select, 3 minutes, locked to thread]:\na.G()\n\t/a.go:2 +0x1\n]\n"
             let r = only_leak(found);
             assert!(!r.truncated, "{name}");
         }
+    }
+
+    /// Whether `line`, read outside any report, opens goleak text: a
+    /// `found unexpected goroutines:` line, `goleak: Errors on … test run:`, or
+    /// one of goleak's entry headers standing alone (an excerpt that starts
+    /// inside the list).
+    fn opens_goleak_text(line: &str) -> bool {
+        let mut s = Scanner::new();
+        let mut out = Vec::new();
+        s.line(line, &mut out);
+        s.in_report() || out.iter().any(|f| matches!(f, Found::GoleakError(_)))
     }
 
     #[test]

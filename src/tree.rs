@@ -175,6 +175,26 @@ pub struct PackageRun {
 }
 
 impl PackageRun {
+    /// A package run that started at `at` and has shown nothing yet.
+    fn started(run: u32, key: String, at: Loc) -> PackageRun {
+        PackageRun {
+            run,
+            input: at.input,
+            key,
+            name: None,
+            outcome: None,
+            elapsed: None,
+            replay: false,
+            summary: false,
+            start: at,
+            end: None,
+            tests: Vec::new(),
+            passed: Vec::new(),
+            own: Evidence::default(),
+            build: None,
+        }
+    }
+
     /// The import path for people (`None` when no reader named it).
     pub fn display_name(&self) -> Option<&str> {
         if let Some(n) = &self.name {
@@ -997,27 +1017,10 @@ impl<'r> Collector<'r> {
                 first.line
             ),
         });
-        let run = self.next_run;
+        let mut node = PackageRun::started(self.next_run, String::new(), start);
         self.next_run += 1;
-        self.tree.packages.push(PackageRun {
-            run,
-            input: start.input,
-            key: String::new(),
-            name: None,
-            outcome: None,
-            elapsed: None,
-            replay: false,
-            summary: false,
-            start,
-            end: None,
-            tests: Vec::new(),
-            passed: Vec::new(),
-            own: Evidence {
-                found,
-                ..Evidence::default()
-            },
-            build: None,
-        });
+        node.own.found = found;
+        self.tree.packages.push(node);
     }
 
     fn pkg(&mut self, key: &str, at: Loc) -> &mut Pkg {
@@ -1047,22 +1050,7 @@ impl<'r> Collector<'r> {
         let run = self.next_run;
         self.next_run += 1;
         let pkg = Pkg {
-            node: PackageRun {
-                run,
-                input: at.input,
-                key: key.to_string(),
-                name: None,
-                outcome: None,
-                elapsed: None,
-                replay: false,
-                summary: false,
-                start: at,
-                end: None,
-                tests: Vec::new(),
-                passed: Vec::new(),
-                own: Evidence::default(),
-                build: None,
-            },
+            node: PackageRun::started(run, key.to_string(), at),
             tests: self.spare_tests.pop().unwrap_or_default(),
             passed: Encoder::default(),
             passed_block: PassedBlock::default(),
