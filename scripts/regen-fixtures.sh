@@ -256,6 +256,9 @@ du -sh "$OUT"/go*-goleak* "$EXAMPLE" >&2
   mkdir -p "$OUT/extra"
   go test -count=1 -json ./testifyfind > "$OUT/extra/testify.json" 2>/dev/null || true
   go test -count=1 -v ./testifyfind > "$OUT/extra/testify.txt" 2>&1 || true
+  # Go 1.27's typed output: the report is on error-continue lines below
+  # testify's `file:line:` error line.
+  GOTOOLCHAIN=go1.27.3 go test -count=1 -json ./testifyfind > "$OUT/extra/testify-go1.27.json" 2>/dev/null || true
 )
 
 # A module that does not build: Go 1.24+ build events, the older text shape

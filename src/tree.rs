@@ -319,6 +319,25 @@ impl Excerpt {
         self.tail.front().map(|(s, m)| (s.as_str(), *m))
     }
 
+    /// The line pushed `back` lines before the last one (0: the last),
+    /// with its meta, while it is still kept.
+    fn recent_mut(&mut self, back: usize) -> Option<(&str, &mut Meta)> {
+        if back < self.tail.len() {
+            let i = self.tail.len() - 1 - back;
+            let (s, m) = self.tail.get_mut(i)?;
+            return Some((s.as_str(), m));
+        }
+        if self.dropped > 0 {
+            return None;
+        }
+        let i = self
+            .head_ends
+            .len()
+            .checked_sub(1 + back - self.tail.len())?;
+        let start = if i == 0 { 0 } else { self.head_ends[i - 1] };
+        Some((&self.head[start..self.head_ends[i]], &mut self.head_meta[i]))
+    }
+
     /// The head's lines, in order.
     fn head_lines(&self) -> impl Iterator<Item = (&str, Meta)> {
         let mut start = 0;
@@ -575,6 +594,9 @@ impl Stream {
         if !out.is_empty() {
             self.found.extend(out.into_iter().map(|f| (f, at)));
         }
+        if !was_in_report && self.scanner.in_report() {
+            self.unwrap_assertion();
+        }
         let in_report = was_in_report || self.scanner.in_report();
         let framing = kind == Some("frame")
             || line.starts_with("=== ")
@@ -600,6 +622,32 @@ impl Stream {
                     self.own_lines.push(s);
                 }
             }
+        }
+    }
+
+    /// A goleak report that starts inside testify's failure block
+    /// (`require.NoError(t, goleak.Find())`): the block's `file:line:`
+    /// line, with nothing after the colon, above `Error Trace:` and
+    /// `Error:` lines, is the report's own message, not another failure.
+    #[cold]
+    fn unwrap_assertion(&mut self) {
+        let mut saw_error = false;
+        for back in 0..16 {
+            let Some((line, meta)) = self.excerpt.recent_mut(back) else {
+                return;
+            };
+            if let Some((_, _, text)) = decoration(line) {
+                if text.trim().is_empty() && saw_error {
+                    meta.no_message = true;
+                    meta.error = false;
+                }
+                return;
+            }
+            let t = line.trim_start();
+            if t.len() == line.len() || !line.contains('\t') {
+                return;
+            }
+            saw_error |= t.starts_with("Error:");
         }
     }
 

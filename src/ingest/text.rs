@@ -217,6 +217,15 @@ struct Converter {
     spare: Vec<String>,
     final_line: Option<Outcome>,
     bazel_target: Option<String>,
+    /// Bazel's verdicts on targets that did not pass (`FAIL: //p:t (see
+    /// …)`, `//p:t   TIMEOUT in 60.0s`): line number, package, line.
+    /// A target whose own output ended in a failure needs no other; the
+    /// rest become failed package runs at the end of the input.
+    bazel_failed: Vec<(u64, String, String)>,
+    /// Ended blocks of Bazel targets, their results held back until the
+    /// input ends (Bazel's summary comes after every target's output):
+    /// line number, block key, outcome, package.
+    bazel_blocks: Vec<(u64, String, Outcome, String)>,
     /// A gotestsum line was read: `PASS name` is then a package result
     /// even when the name is module-relative.
     in_gotestsum: bool,
@@ -455,6 +464,48 @@ fn bazel_package(label: &str) -> String {
     package.to_string()
 }
 
+/// A Bazel status line: the label and whether it says the target did not
+/// pass. `FAIL: //p:t (see …/test.log)`, `TIMEOUT: //p:t (see …)`,
+/// `FLAKY: //p:t (see …)` before a target's output; `//p:t  (cached)
+/// PASSED in 0.1s`, `FAILED in 2 out of 2 in 0.5s`, `TIMEOUT in 60.0s`,
+/// `FLAKY, failed in 1 out of 2 in 0.4s`, `NO STATUS`, `FAILED TO BUILD`,
+/// `INCOMPLETE`, `SKIPPED` in the summary. A flaky target failed at least
+/// once: Bazel's own rerun is not leakgate's retry policy, so it counts.
+#[cold]
+fn bazel_status(line: &str) -> Option<(&str, bool)> {
+    let t = line.trim_end();
+    for prefix in ["FAIL: ", "TIMEOUT: ", "FLAKY: "] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            let label = rest.split_once(' ').map_or(rest, |(l, _)| l);
+            return is_label(label).then_some((label, true));
+        }
+    }
+    let (label, rest) = t.split_once([' ', '\t'])?;
+    if !is_label(label) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let rest = rest.strip_prefix("(cached)").unwrap_or(rest).trim_start();
+    let word = |w: &str| rest == w || rest.starts_with(&format!("{w} "));
+    if word("PASSED") || word("SKIPPED") {
+        return Some((label, false));
+    }
+    let failed = word("FAILED")
+        || word("TIMEOUT")
+        || rest.starts_with("FLAKY,")
+        || word("FLAKY")
+        || rest == "NO STATUS"
+        || rest == "INCOMPLETE"
+        || rest == "FAILED TO BUILD";
+    failed.then_some((label, true))
+}
+
+/// `//p:t`, `//p`, `@repo//p:t`: no spaces, a `//`.
+fn is_label(s: &str) -> bool {
+    (s.starts_with("//") || (s.starts_with('@') && s.contains("//")))
+        && !s.bytes().any(|b| b.is_ascii_whitespace())
+}
+
 /// GitLab's collapsible-section markers, `section_start:1700000000:name`
 /// (optionally `[collapsed=true]`) and `section_end:1700000000:name`, when
 /// what surrounded them (`\r`, `ESC[0K`) is gone; at the start of the line
@@ -531,6 +582,8 @@ impl Converter {
             spare: Vec::new(),
             final_line: None,
             bazel_target: None,
+            bazel_failed: Vec::new(),
+            bazel_blocks: Vec::new(),
             in_gotestsum: false,
             module: None,
         };
@@ -615,7 +668,21 @@ impl Converter {
     ) {
         self.flush(no, 0, sink);
         let target = self.bazel_target.take();
-        let name = name.or(target);
+        if let Some(t) = target.filter(|_| name.is_none() && !replay) {
+            if self.bazel_blocks.len() < 100_000 {
+                if self.seen_packages.len() < 100_000 {
+                    self.seen_packages.push(t.clone());
+                }
+                self.bazel_blocks.push((no, self.key.clone(), outcome, t));
+                self.block += 1;
+                self.refresh_key();
+                self.open = false;
+                self.has_current = false;
+                self.final_line = None;
+                return;
+            }
+            return self.close_block_as(no, outcome, Some(t), failed, replay, sink);
+        }
         if let Some(n) = &name {
             if !replay && self.seen_packages.len() < 100_000 {
                 self.seen_packages.push(n.clone());
@@ -690,6 +757,14 @@ impl Converter {
         };
         if !first.is_ascii() && line.trim().is_empty() {
             return;
+        }
+        // Bazel's verdict on a target, outside a test's output.
+        if matches!(first, b'/' | b'@' | b'F' | b'T') && (!self.open || self.bazel_target.is_some())
+        {
+            if let Some((label, failed)) = bazel_status(line) {
+                self.bazel_status(no, label, failed, line, sink);
+                return;
+            }
         }
         match first {
             // Bazel's banners name the target whose output follows.
@@ -792,6 +867,11 @@ impl Converter {
                 self.set_current(test);
             }
             Line::Final(outcome) => {
+                if !self.open && self.bazel_target.is_some() {
+                    // The whole output of a Bazel target that printed no
+                    // test lines (`go test` without `-v`).
+                    self.ensure_open(no, sink);
+                }
                 if !self.open {
                     sink.event(
                         loc(self.index, no),
@@ -867,6 +947,81 @@ impl Converter {
             }
         }
         self.bazel_target = Some(bazel_package(target));
+    }
+
+    /// A Bazel status line. The target's output before it, if any, is
+    /// over; a status other than a pass is a failure the input shows.
+    #[cold]
+    fn bazel_status(
+        &mut self,
+        no: u64,
+        label: &str,
+        failed: bool,
+        line: &str,
+        sink: &mut dyn Sink,
+    ) {
+        if self.open && self.bazel_target.is_some() {
+            let outcome = self.final_line.unwrap_or(Outcome::Fail);
+            self.close_block(no, outcome, None, false, sink);
+        }
+        if failed && self.bazel_failed.len() < 100_000 {
+            let package = bazel_package(label);
+            if !self.bazel_failed.iter().any(|(_, p, _)| *p == package) {
+                self.bazel_failed
+                    .push((no, package, line.trim().to_string()));
+            }
+        }
+    }
+
+    /// At the end of the input, the results of Bazel targets' output
+    /// blocks. A target Bazel failed whose blocks all ended in `PASS` (a
+    /// `TestMain` that failed after its tests, goleak's `VerifyTestMain`)
+    /// failed in its last block, as `go test` would have said; a target
+    /// Bazel failed whose output is not in the input is a failed package
+    /// run of its own, at its status line.
+    fn bazel_verdicts(&mut self, sink: &mut dyn Sink) {
+        let blocks = std::mem::take(&mut self.bazel_blocks);
+        let failed = std::mem::take(&mut self.bazel_failed);
+        let said_failed: rustc_hash::FxHashSet<&str> =
+            failed.iter().map(|(_, p, _)| p.as_str()).collect();
+        // Per package: its last block, and whether a block showed a failure.
+        let mut targets: rustc_hash::FxHashMap<&str, (usize, bool)> = Default::default();
+        for (i, (_, _, o, p)) in blocks.iter().enumerate() {
+            let t = targets.entry(p.as_str()).or_insert((i, false));
+            t.0 = i;
+            t.1 |= *o == Outcome::Fail;
+        }
+        for (i, (no, key, outcome, package)) in blocks.iter().enumerate() {
+            let (last, shown) = targets[package.as_str()];
+            let outcome = if last == i && !shown && said_failed.contains(package.as_str()) {
+                Outcome::Fail
+            } else {
+                *outcome
+            };
+            sink.event(
+                loc(self.index, *no),
+                Event::PackageEnd {
+                    package: Cow::Borrowed(key),
+                    outcome,
+                    elapsed: None,
+                    failed_build: None,
+                    name: Some(Cow::Borrowed(package)),
+                    replay: false,
+                    summary: false,
+                },
+            );
+        }
+        if self.open {
+            return;
+        }
+        for (no, package, line) in &failed {
+            if targets.contains_key(package.as_str()) {
+                continue;
+            }
+            self.ensure_open(*no, sink);
+            self.output(*no, None, line, sink);
+            self.close_block(*no, Outcome::Fail, Some(package.clone()), false, sink);
+        }
     }
 
     /// A GitHub Actions raw-log command line (`##[group]title`,
@@ -1186,6 +1341,7 @@ impl Converter {
                 self.close_block(no, outcome, None, false, sink);
             }
         }
+        self.bazel_verdicts(sink);
     }
 }
 
@@ -1456,6 +1612,60 @@ mod tests {
             .collect();
         assert_eq!(ends, ["pkg a/b Pass", "pkg a/b Fail", "pkg c Fail"]);
         assert!(!ev.iter().any(|e| e.contains("====")), "{ev:?}");
+    }
+
+    #[test]
+    fn bazel_statuses() {
+        for (line, want) in [
+            (
+                "FAIL: //p/q:q_test (see /x/test.log)",
+                Some(("//p/q:q_test", true)),
+            ),
+            ("TIMEOUT: //p:t (see /x/test.log)", Some(("//p:t", true))),
+            ("FLAKY: //p:t (see /x/test.log)", Some(("//p:t", true))),
+            (
+                "//p:t          (cached) PASSED in 0.1s",
+                Some(("//p:t", false)),
+            ),
+            (
+                "//p:t                   FAILED in 2 out of 2 in 0.5s",
+                Some(("//p:t", true)),
+            ),
+            ("//p:t\tTIMEOUT in 60.0s", Some(("//p:t", true))),
+            (
+                "//p:t   FLAKY, failed in 1 out of 2 in 0.4s",
+                Some(("//p:t", true)),
+            ),
+            ("//p:t   NO STATUS", Some(("//p:t", true))),
+            ("@r//p:t   FAILED TO BUILD", Some(("@r//p:t", true))),
+            ("//p:t   SKIPPED", Some(("//p:t", false))),
+            ("FAIL: TestX", None),
+            ("FAIL\tex.com/p\t0.1s", None),
+            ("// a comment FAILED in", None),
+            ("//p:t is fine", None),
+        ] {
+            assert_eq!(bazel_status(line), want, "{line}");
+        }
+    }
+
+    /// Layouts from Bazel's console output (Bazel is not on this machine):
+    /// a target Bazel failed whose output said `PASS`, one whose output
+    /// is not in the log, and one whose output showed its own failure.
+    #[test]
+    fn bazel_failures_the_output_does_not_show_are_package_failures() {
+        let ev = run("FAIL: //a:a_test (see /x/a/test.log)\n==================== Test output for //a:a_test:\nPASS\n================================================================================\n==================== Test output for //c:c_test:\n--- FAIL: TestC (0.00s)\nFAIL\n================================================================================\n//a:a_test   FAILED in 0.5s\n//b:b_test   TIMEOUT in 60.0s\n//c:c_test   FAILED in 0.1s\n//d:d_test   (cached) PASSED in 0.1s\n");
+        let ends: Vec<&str> = ev
+            .iter()
+            .map(String::as_str)
+            .filter(|e| e.starts_with("pkg"))
+            .collect();
+        // Held back to the end: `a` failed in its block, as go test would
+        // have said; `b` failed where Bazel said so.
+        assert_eq!(ends, ["pkg a Fail", "pkg c Fail", "pkg b Fail"]);
+        // Inside a plain test's output, the same text is the test's.
+        let ev = run("=== RUN   TestA\n//a:a_test   FAILED in 0.5s\n--- PASS: TestA (0.00s)\nPASS\nok  \tp\t0.1s\n");
+        assert_eq!(ev.last().unwrap(), "pkg p Pass");
+        assert!(!ev.iter().any(|e| e == "pkg a Fail"), "{ev:?}");
     }
 
     #[test]

@@ -175,7 +175,9 @@ fn bazel_test_output_banners() {
             } else {
                 ""
             };
-            input.push_str(&format!("FAIL: //{dir}:{name}_test{shard} (see /root/.cache/bazel/_bazel_root/x/execroot/__main__/bazel-out/k8-fastbuild/testlogs/{dir}/{name}_test/test.log)\n"));
+            if l.starts_with("FAIL") {
+                input.push_str(&format!("FAIL: //{dir}:{name}_test{shard} (see /root/.cache/bazel/_bazel_root/x/execroot/__main__/bazel-out/k8-fastbuild/testlogs/{dir}/{name}_test/test.log)\n"));
+            }
             input.push_str(&format!(
                 "==================== Test output for //{dir}:{name}_test{shard}:\n"
             ));
