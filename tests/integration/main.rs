@@ -10,6 +10,7 @@ mod ci_logs;
 mod excerpts;
 mod fail_closed;
 mod fuzz_regressions;
+mod gitlab;
 mod hook;
 mod hostile;
 mod incomplete;
