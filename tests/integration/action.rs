@@ -349,3 +349,273 @@ fn example_workflows_parse_and_use_the_action() {
         "gl-code-quality-report.json"
     );
 }
+
+/// This machine's release target, as `scripts/action-install.sh` maps it.
+fn host_target() -> &'static str {
+    match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "x86_64-unknown-linux-musl",
+        ("linux", "aarch64") => "aarch64-unknown-linux-musl",
+        ("macos", "x86_64") => "x86_64-apple-darwin",
+        ("macos", "aarch64") => "aarch64-apple-darwin",
+        (os, arch) => panic!("no release target for {os}/{arch}"),
+    }
+}
+
+/// A release directory laid out like GitHub's download URLs
+/// (`vVERSION/ARCHIVE` and `vVERSION/ARCHIVE.sha256`), holding the binary
+/// under test in an archive for this machine's target.
+struct LocalRelease {
+    dir: tempfile::TempDir,
+    archive: PathBuf,
+}
+
+impl LocalRelease {
+    fn new(tamper: bool) -> LocalRelease {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let version = env!("CARGO_PKG_VERSION");
+        let stem = format!("leakgate-v{version}-{}", host_target());
+        let staging = dir.path().join("staging").join(&stem);
+        std::fs::create_dir_all(&staging).expect("mkdir");
+        std::fs::copy(BIN, staging.join("leakgate")).expect("copy binary");
+        let releases = dir.path().join("releases").join(format!("v{version}"));
+        std::fs::create_dir_all(&releases).expect("mkdir");
+        let name = format!("{stem}.tar.gz");
+        let archive = releases.join(&name);
+        let ok = Command::new("tar")
+            .arg("-czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(dir.path().join("staging"))
+            .arg(&stem)
+            .status()
+            .expect("tar");
+        assert!(ok.success());
+        // coreutils' sha256sum, or macOS's shasum.
+        let sum = Command::new("sha256sum")
+            .arg(&name)
+            .current_dir(&releases)
+            .output()
+            .or_else(|_| {
+                Command::new("shasum")
+                    .args(["-a", "256"])
+                    .arg(&name)
+                    .current_dir(&releases)
+                    .output()
+            })
+            .expect("sha256sum or shasum");
+        assert!(sum.status.success());
+        std::fs::write(releases.join(format!("{name}.sha256")), &sum.stdout).expect("sha256");
+        if tamper {
+            let mut bytes = std::fs::read(&archive).expect("archive");
+            let n = bytes.len();
+            bytes[n / 2] ^= 0xff;
+            std::fs::write(&archive, bytes).expect("tamper");
+        }
+        LocalRelease { dir, archive }
+    }
+
+    fn base(&self) -> PathBuf {
+        self.dir.path().join("releases")
+    }
+
+    fn install_dir(&self) -> PathBuf {
+        self.dir.path().join("install")
+    }
+
+    /// Runs the install script with a PATH that has no leakgate on it.
+    fn install(&self, base: &str, extra: &[(&str, String)]) -> std::process::Output {
+        let output = self.dir.path().join("github-output");
+        std::fs::write(&output, "").expect("touch");
+        let mut cmd = Command::new("bash");
+        cmd.arg(Path::new(ROOT).join("scripts/action-install.sh"))
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", self.dir.path())
+            .env("GITHUB_ACTION_PATH", ROOT)
+            .env("GITHUB_OUTPUT", &output)
+            .env("RUNNER_TEMP", self.dir.path())
+            .env("LEAKGATE_RELEASE_BASE_URL", base)
+            .env("LEAKGATE_INSTALL_DIR", self.install_dir())
+            .env("LEAKGATE_TARGET_DIR", self.dir.path().join("target"));
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("bash")
+    }
+
+    fn outputs(&self) -> BTreeMap<String, String> {
+        parse_outputs(
+            &std::fs::read_to_string(self.dir.path().join("github-output")).expect("outputs"),
+        )
+    }
+}
+
+#[test]
+fn install_script_parses() {
+    let out = Command::new("bash")
+        .arg("-n")
+        .arg(Path::new(ROOT).join("scripts/action-install.sh"))
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn install_downloads_and_checks_the_release_archive() {
+    let release = LocalRelease::new(false);
+    // A local directory and a file:// URL both stand for the release host.
+    for base in [
+        release.base().display().to_string(),
+        format!("file://{}", release.base().display()),
+    ] {
+        let _ = std::fs::remove_dir_all(release.install_dir());
+        let out = release.install(&base, &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("SHA-256"), "{stdout}");
+        assert!(stdout.contains("verified"), "{stdout}");
+        let installed = release.install_dir().join("leakgate");
+        assert_eq!(
+            release.outputs()["bin"],
+            installed.display().to_string(),
+            "{stdout}"
+        );
+        let run = Command::new(&installed)
+            .arg("--version")
+            .output()
+            .expect("installed binary runs");
+        assert!(run.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout).trim(),
+            format!("leakgate {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    // A second run finds the installed binary (a cache hit) and downloads nothing.
+    let out = release.install("/nonexistent", &[]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is already installed"));
+}
+
+#[test]
+fn install_refuses_a_tampered_archive() {
+    let release = LocalRelease::new(true);
+    let out = release.install(&release.base().display().to_string(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let name = release.archive.file_name().unwrap().to_string_lossy();
+    assert!(
+        stdout.contains(&format!(
+            "::error title=leakgate install::{name} does not match its published SHA-256"
+        )),
+        "{stdout}"
+    );
+    assert!(!release.install_dir().join("leakgate").exists());
+    assert!(!release.outputs().contains_key("bin"));
+}
+
+#[test]
+fn install_refuses_an_archive_without_its_checksum() {
+    let release = LocalRelease::new(false);
+    let mut sum = release.archive.clone().into_os_string();
+    sum.push(".sha256");
+    std::fs::remove_file(sum).expect("rm");
+    let out = release.install(&release.base().display().to_string(), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("refusing an unchecked binary"), "{stdout}");
+    assert!(!release.install_dir().join("leakgate").exists());
+}
+
+#[test]
+fn install_builds_from_source_when_the_release_has_no_archive() {
+    let release = LocalRelease::new(false);
+    let empty = release.dir.path().join("no-releases");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let marker = release.dir.path().join("built");
+    // Stands for `cargo build --locked --release`: leaves the binary under
+    // test where cargo would.
+    let build = format!(
+        "touch '{}' && mkdir -p \"$CARGO_TARGET_DIR/release\" && cp '{BIN}' \"$CARGO_TARGET_DIR/release/leakgate\"",
+        marker.display()
+    );
+    let out = release.install(
+        &empty.display().to_string(),
+        &[("LEAKGATE_BUILD_CMD", build.clone())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(marker.exists(), "the fallback build ran");
+    assert!(
+        stdout.contains("::notice title=leakgate install::no release archive"),
+        "{stdout}"
+    );
+    assert!(release.install_dir().join("leakgate").exists());
+    assert!(release.dir.path().join("target/release/leakgate").exists());
+
+    // Another version than the action's source has nothing to build from.
+    std::fs::remove_file(&marker).expect("rm");
+    let out = release.install(
+        &empty.display().to_string(),
+        &[
+            ("LEAKGATE_BUILD_CMD", build),
+            ("INPUT_VERSION", "v0.0.0-none".to_string()),
+            (
+                "LEAKGATE_INSTALL_DIR",
+                release.dir.path().join("other").display().to_string(),
+            ),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(!marker.exists());
+    assert!(
+        stdout.contains("no release archive leakgate-v0.0.0-none-"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn action_installs_with_the_script_and_caches_without_hash_files() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("action.yml")).expect("action.yml");
+    assert!(
+        !text.contains("cargo install"),
+        "leakgate is not on crates.io"
+    );
+    let action: serde_json::Value = serde_saphyr::from_str(&text).expect("yaml");
+    let steps = action["runs"]["steps"].as_array().expect("steps");
+    let cache = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/cache@"))
+        })
+        .expect("cache step");
+    let key = cache["with"]["key"].as_str().expect("key");
+    assert!(
+        key.contains("github.action_ref") && key.contains("runner.arch"),
+        "{key}"
+    );
+    // hashFiles only sees the workspace, not the action's checkout.
+    assert!(!key.contains("hashFiles"), "{key}");
+    let install = steps
+        .iter()
+        .find(|s| s["id"] == "install")
+        .expect("install");
+    assert!(install["run"]
+        .as_str()
+        .expect("run")
+        .contains("scripts/action-install.sh"));
+}
