@@ -11,9 +11,18 @@ use leakgate::exit;
 use leakgate::report;
 use miette::Result;
 
+/// What `--version` and `-V` print after `leakgate `: `X.Y.Z`.
+///
+/// build.rs also stamps `LEAKGATE_VERSION_LINE`, `X.Y.Z (COMMIT DATE)` in a
+/// git checkout (else `X.Y.Z`); the man pages carry it. It is not the
+/// `--version` line yet because scripts/action-install.sh and the action's
+/// tests compare that line with `leakgate X.Y.Z` exactly; once they compare
+/// its start, this becomes `env!("LEAKGATE_VERSION_LINE")`.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// A CI gate for goroutine leaks reported by go.uber.org/goleak.
 #[derive(Parser, Debug)]
-#[command(name = "leakgate", version, about, long_about = None)]
+#[command(name = "leakgate", version = VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,6 +57,23 @@ enum Command {
     /// Manage the local pre-push check.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Print a shell completion script.
+    ///
+    /// Example: leakgate completions bash > ~/.local/share/bash-completion/completions/leakgate
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command.
+    ///
+    /// Example: leakgate man | man -l -
+    Man {
+        /// Write leakgate.1 and a page per command (leakgate-check.1, ...)
+        /// to DIR instead of printing leakgate.1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -271,5 +297,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Config(ConfigCommand::Check(args)) => dispatch::config::config_check(args),
         Command::Baseline(args) => dispatch::baseline::baseline(args),
         Command::Init(args) => dispatch::init::init(args),
+        Command::Completions { shell } => dispatch::docs::completions(shell),
+        Command::Man { out_dir } => dispatch::docs::man(out_dir.as_deref()),
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod action;
 mod check;
 mod ci_logs;
+mod cli;
 mod docs;
 mod excerpts;
 mod fail_closed;
