@@ -46,9 +46,10 @@ if [[ -z "$want" ]]; then
   exit 2
 fi
 
-# The version line of a binary: "leakgate X.Y.Z".
+# The version of a binary as "leakgate X.Y.Z": the first two words of its
+# --version line (a build may add its commit and date after them).
 version_of() {
-  "$1" --version 2>/dev/null | head -n 1 || true
+  { "$1" --version 2>/dev/null || true; } | awk 'NR == 1 { print $1 " " $2 }'
 }
 
 finish() {
