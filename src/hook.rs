@@ -505,7 +505,7 @@ pub fn remove_stale_worktrees(repo: &Path) -> Vec<PathBuf> {
                 continue;
             };
             let Some(path) = current.take() else { continue };
-            if process_alive(pid) {
+            if crate::process::alive(pid) {
                 continue;
             }
             remove_worktree(repo, &path);
@@ -522,16 +522,6 @@ pub fn remove_stale_worktrees(repo: &Path) -> Vec<PathBuf> {
         let _ = git(repo, &["worktree", "prune"]);
     }
     removed
-}
-
-fn process_alive(pid: i32) -> bool {
-    match rustix::process::Pid::from_raw(pid) {
-        Some(p) => !matches!(
-            rustix::process::test_kill_process(p),
-            Err(e) if e == rustix::io::Errno::SRCH
-        ),
-        None => true,
-    }
 }
 
 /// What [`check_push`] tells its caller as it goes.

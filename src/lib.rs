@@ -46,6 +46,7 @@ pub mod matching;
 pub mod passed;
 pub mod paths;
 pub mod policy;
+pub mod process;
 pub mod report;
 pub mod retry;
 pub mod run;

@@ -25,7 +25,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -216,46 +215,21 @@ impl Sink for Watch<'_, '_, '_> {
     }
 }
 
-fn pid_of(child: &std::process::Child) -> Option<rustix::process::Pid> {
-    rustix::process::Pid::from_raw(i32::try_from(child.id()).ok()?)
-}
-
-/// Whether the process has exited, without reaping it.
-fn exited(pid: rustix::process::Pid) -> bool {
-    use rustix::process::{waitid, WaitId, WaitIdOptions};
-    match waitid(
-        WaitId::Pid(pid),
-        WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT,
-    ) {
-        Ok(Some(_)) => true,
-        Ok(None) => false,
-        // ECHILD: already reaped (cannot happen before the main thread
-        // reaps) or not ours; either way, nothing to wait for.
-        Err(_) => true,
-    }
-}
-
-fn kill_group(pid: rustix::process::Pid, sig: rustix::process::Signal) {
-    // ESRCH (the group is already empty) is the usual, fine answer.
-    let _ = rustix::process::kill_process_group(pid, sig);
-}
-
 /// The watcher: ends the group on timeout or interrupt, kills stragglers
 /// when the command exits, returns how it ended (`None`: on its own).
 fn watch(
-    pid: rustix::process::Pid,
+    group: crate::process::Group,
     deadline: Option<Instant>,
     timeout: Option<Duration>,
     interrupt: Arc<AtomicBool>,
 ) -> Option<End> {
-    use rustix::process::Signal;
     let mut ending: Option<End> = None;
     let mut term_sent: Option<Instant> = None;
     loop {
-        if exited(pid) {
+        if group.exited() {
             // Whatever is left in the group was started by the command
             // and would be orphaned.
-            kill_group(pid, Signal::KILL);
+            group.kill();
             return ending;
         }
         if ending.is_none() {
@@ -267,13 +241,13 @@ fn watch(
                 }
             }
             if ending.is_some() {
-                kill_group(pid, Signal::TERM);
+                group.terminate();
                 term_sent = Some(Instant::now());
             }
         }
         if let Some(t) = term_sent {
             if t.elapsed() >= GRACE {
-                kill_group(pid, Signal::KILL);
+                group.kill();
                 term_sent = None;
             }
         }
@@ -316,8 +290,8 @@ pub fn run_with_env(
     cmd.args(&spawn.argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .process_group(0);
+        .stderr(Stdio::inherit());
+    crate::process::prepare(&mut cmd);
     if let Some(dir) = &spawn.cwd {
         cmd.current_dir(dir);
     }
@@ -327,11 +301,11 @@ pub fn run_with_env(
         source,
     })?;
     let stdout = child.stdout.take();
-    let watcher = pid_of(&child).map(|pid| {
+    let watcher = crate::process::Group::of(&child).map(|group| {
         let deadline = spawn.timeout.map(|t| started + t);
         let timeout = spawn.timeout;
         let flag = Arc::clone(interrupt);
-        std::thread::spawn(move || watch(pid, deadline, timeout, flag))
+        std::thread::spawn(move || watch(group, deadline, timeout, flag))
     });
 
     let mut collector = Collector::new(repo);

@@ -378,6 +378,9 @@ fn timeout_kills_go_test_and_its_test_binary() {
     );
 }
 
+// Sends SIGINT, as Ctrl-C does on Unix (Windows delivers Ctrl-C to the
+// console group, which a test cannot do to one child).
+#[cfg(unix)]
 #[test]
 fn interrupt_kills_the_group_and_reports_incomplete() {
     if !have_go() {
