@@ -14,10 +14,9 @@ use miette::Result;
 /// What `--version` and `-V` print after `leakgate `: `X.Y.Z`.
 ///
 /// build.rs also stamps `LEAKGATE_VERSION_LINE`, `X.Y.Z (COMMIT DATE)` in a
-/// git checkout (else `X.Y.Z`); the man pages carry it. It is not the
-/// `--version` line yet because scripts/action-install.sh and the action's
-/// tests compare that line with `leakgate X.Y.Z` exactly; once they compare
-/// its start, this becomes `env!("LEAKGATE_VERSION_LINE")`.
+/// git checkout (else `X.Y.Z`); the man pages carry it. scripts/action-install.sh,
+/// the GitLab template and the tests read only the first two words of the
+/// `--version` line, so it may become `env!("LEAKGATE_VERSION_LINE")`.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A CI gate for goroutine leaks reported by go.uber.org/goleak.

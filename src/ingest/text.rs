@@ -218,9 +218,9 @@ struct Converter {
     final_line: Option<Outcome>,
     bazel_target: Option<String>,
     /// Bazel's verdicts on targets that did not pass (`FAIL: //p:t (see
-    /// …)`, `//p:t   TIMEOUT in 60.0s`): line number, package, line.
-    /// A target whose own output ended in a failure needs no other; the
-    /// rest become failed package runs at the end of the input.
+    /// …)`, `//p:t   TIMEOUT in 60.0s`): line number, package, line; a
+    /// package may be named more than once. Applied at the end of the
+    /// input ([`Converter::bazel_verdicts`]).
     bazel_failed: Vec<(u64, String, String)>,
     /// Ended blocks of Bazel targets, their results held back until the
     /// input ends (Bazel's summary comes after every target's output):
@@ -674,11 +674,7 @@ impl Converter {
                     self.seen_packages.push(t.clone());
                 }
                 self.bazel_blocks.push((no, self.key.clone(), outcome, t));
-                self.block += 1;
-                self.refresh_key();
-                self.open = false;
-                self.has_current = false;
-                self.final_line = None;
+                self.next_block();
                 return;
             }
             return self.close_block_as(no, outcome, Some(t), failed, replay, sink);
@@ -704,6 +700,11 @@ impl Converter {
                 summary: self.replay.is_some(),
             },
         );
+        self.next_block();
+    }
+
+    /// After a block ended: the next one starts closed, with its own key.
+    fn next_block(&mut self) {
         self.block += 1;
         self.refresh_key();
         self.open = false;
@@ -965,11 +966,8 @@ impl Converter {
             self.close_block(no, outcome, None, false, sink);
         }
         if failed && self.bazel_failed.len() < 100_000 {
-            let package = bazel_package(label);
-            if !self.bazel_failed.iter().any(|(_, p, _)| *p == package) {
-                self.bazel_failed
-                    .push((no, package, line.trim().to_string()));
-            }
+            self.bazel_failed
+                .push((no, bazel_package(label), line.trim().to_string()));
         }
     }
 
@@ -1014,8 +1012,10 @@ impl Converter {
         if self.open {
             return;
         }
+        // The first status line of each target without output.
+        let mut done = rustc_hash::FxHashSet::default();
         for (no, package, line) in &failed {
-            if targets.contains_key(package.as_str()) {
+            if targets.contains_key(package.as_str()) || !done.insert(package.as_str()) {
                 continue;
             }
             self.ensure_open(*no, sink);
