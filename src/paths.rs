@@ -12,8 +12,15 @@
 //! 3. through the function's import path: the package's directory inside a
 //!    module under the root, plus the file's base name (logs from CI).
 //!
-//! A file that resolves to nothing stays as printed and is not "in the
-//! repository". Resolved paths never leave the root (`..` is refused).
+//! A file that resolves to nothing is not "in the repository" and keeps
+//! its printed form, with `/` for `\`. Resolved paths never leave the
+//! root (`..` is refused).
+//!
+//! Windows paths (`C:/a/r/pkg/f.go` as Go prints them, `C:\a\r\pkg\f.go`
+//! as other tools and pastes do) compare with `/` for `\`, and their
+//! drive and names without regard to ASCII case, as the file system does;
+//! a root canonicalized to `\\?\C:\…` loses the verbatim prefix. Paths in
+//! reports use `/` on every platform.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -49,7 +56,7 @@ impl Repo {
     /// when a path first needs them.
     pub fn discover(root: &Path) -> Repo {
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let root_str = root.to_string_lossy().replace('\\', "/");
+        let root_str = plain(&root.to_string_lossy()).replace('\\', "/");
         Repo {
             root,
             root_str,
@@ -61,7 +68,10 @@ impl Repo {
     pub fn bare(root: &str) -> Repo {
         Repo {
             root: PathBuf::from(root),
-            root_str: root.trim_end_matches('/').to_string(),
+            root_str: plain(root)
+                .replace('\\', "/")
+                .trim_end_matches('/')
+                .to_string(),
             modules: std::sync::OnceLock::from(Vec::new()),
         }
     }
@@ -97,7 +107,7 @@ impl Repo {
                 in_repo: true,
             },
             None => SourceRef {
-                file: file.to_string(),
+                file: norm,
                 line,
                 in_repo: false,
             },
@@ -108,12 +118,21 @@ impl Repo {
         if self.root_str.is_empty() {
             return None;
         }
-        let rest = file.strip_prefix(&self.root_str)?.strip_prefix('/')?;
-        safe_relative(rest)
+        let rest = if is_drive_path(&self.root_str) {
+            let n = self.root_str.len();
+            let head = file.get(..n)?;
+            if !head.eq_ignore_ascii_case(&self.root_str) {
+                return None;
+            }
+            &file[n..]
+        } else {
+            file.strip_prefix(&self.root_str)?
+        };
+        safe_relative(rest.strip_prefix('/')?)
     }
 
     fn by_module_path(&self, file: &str) -> Option<String> {
-        if file.starts_with('/') || file.as_bytes().get(1) == Some(&b':') {
+        if file.starts_with('/') || is_drive_path(file) {
             return None;
         }
         for (module, dir) in self.modules() {
@@ -148,6 +167,24 @@ impl Repo {
             }
         }
         None
+    }
+}
+
+/// Whether `p` starts with a Windows drive (`C:`).
+fn is_drive_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+}
+
+/// `p` without the verbatim prefix `canonicalize` gives on Windows
+/// (`\\\\?\\C:\\r` is `C:\\r`, `\\\\?\\UNC\\host\\share` is `\\\\host\\share`).
+fn plain(p: &str) -> String {
+    if let Some(unc) = p.strip_prefix(r"\\?\UNC\") {
+        format!(r"\\{unc}")
+    } else if let Some(rest) = p.strip_prefix(r"\\?\").filter(|r| is_drive_path(r)) {
+        rest.to_string()
+    } else {
+        p.to_string()
     }
 }
 
@@ -293,6 +330,52 @@ mod tests {
         assert_eq!((r.file.as_str(), r.in_repo), ("svc/worker/pool.go", true));
         let r = repo.resolve("/usr/lib/go/src/time/sleep.go", 3, Some("time.Sleep"));
         assert!(!r.in_repo);
+    }
+
+    #[test]
+    fn windows_paths_map_to_repository_paths() {
+        // What Go prints on a Windows runner: the drive, then `/`.
+        let repo = Repo::bare("D:/a/svc/svc");
+        let r = repo.resolve("D:/a/svc/svc/worker/pool.go", 12, None);
+        assert_eq!((r.file.as_str(), r.in_repo), ("worker/pool.go", true));
+        // Backslashes (pastes, other tools) and another case of the drive.
+        let r = repo.resolve(r"d:\a\svc\svc\worker\pool.go", 12, None);
+        assert_eq!((r.file.as_str(), r.in_repo), ("worker/pool.go", true));
+        assert!(!repo.resolve("D:/a/svc/svcx/pool.go", 1, None).in_repo);
+        assert!(!repo.resolve(r"D:\a\svc\svc\..\x.go", 1, None).in_repo);
+        // A root given with backslashes, or canonicalized with `\\?\`.
+        for root in [r"C:\src\svc", r"\\?\C:\src\svc"] {
+            let repo = Repo::bare(root);
+            let r = repo.resolve("C:/src/svc/main.go", 3, None);
+            assert_eq!((r.file.as_str(), r.in_repo), ("main.go", true), "{root}");
+        }
+        // Outside the repository: as printed, with `/`.
+        let r = repo.resolve(r"C:\Program Files\Go\src\time\sleep.go", 3, None);
+        assert_eq!(r.file, "C:/Program Files/Go/src/time/sleep.go");
+        assert!(!r.in_repo);
+        assert_eq!(plain(r"\\?\UNC\host\share\r"), r"\\host\share\r");
+    }
+
+    #[test]
+    fn windows_logs_judged_elsewhere_resolve_by_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("worker")).unwrap();
+        std::fs::write(root.join("go.mod"), "module example.com/svc\n").unwrap();
+        std::fs::write(root.join("worker/pool.go"), "package worker\n").unwrap();
+        let repo = Repo::discover(root);
+        let r = repo.resolve(
+            "C:/Users/runneradmin/work/svc/svc/worker/pool.go",
+            7,
+            Some("example.com/svc/worker.(*Pool).run"),
+        );
+        assert_eq!((r.file.as_str(), r.in_repo), ("worker/pool.go", true));
+        let r = repo.resolve(
+            r"C:\Users\runneradmin\work\svc\svc\worker\pool.go",
+            7,
+            Some("example.com/svc/worker.(*Pool).run"),
+        );
+        assert_eq!((r.file.as_str(), r.in_repo), ("worker/pool.go", true));
     }
 
     #[test]

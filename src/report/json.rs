@@ -233,7 +233,11 @@ fn retry_plan(r: &RetryRecord) -> RetryPlan<'_> {
             count: p.target.count(),
             command: crate::retry::rerun::display(&p.argv),
             argv: &p.argv,
-            dir: p.dir.as_ref().map(|d| d.display().to_string()),
+            // `/` on every platform, as every path in the reports.
+            dir: p
+                .dir
+                .as_ref()
+                .map(|d| d.to_string_lossy().replace('\\', "/")),
             env: p
                 .env
                 .iter()
