@@ -3,8 +3,7 @@
 //! Sets `LEAKGATE_VERSION_LINE` to `X.Y.Z (COMMIT DATE)`: COMMIT is the
 //! short hash of HEAD, DATE its committer date. Without git, or outside a
 //! git checkout of this crate (a crates.io or tarball build), it is
-//! `X.Y.Z`. The man pages show it (see `VERSION` in src/main.rs for
-//! `--version`).
+//! `X.Y.Z`. `leakgate --version` and the man pages show it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

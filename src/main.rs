@@ -11,13 +11,11 @@ use leakgate::exit;
 use leakgate::report;
 use miette::Result;
 
-/// What `--version` and `-V` print after `leakgate `: `X.Y.Z`.
-///
-/// build.rs also stamps `LEAKGATE_VERSION_LINE`, `X.Y.Z (COMMIT DATE)` in a
-/// git checkout (else `X.Y.Z`); the man pages carry it. scripts/action-install.sh,
-/// the GitLab template and the tests read only the first two words of the
-/// `--version` line, so it may become `env!("LEAKGATE_VERSION_LINE")`.
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// What `--version` and `-V` print after `leakgate `: `X.Y.Z (COMMIT DATE)`,
+/// stamped by build.rs from the git checkout it was built in, else `X.Y.Z`.
+/// scripts/action-install.sh, the GitLab template and the tests read only
+/// the first two words of the line.
+const VERSION: &str = env!("LEAKGATE_VERSION_LINE");
 
 /// A CI gate for goroutine leaks reported by go.uber.org/goleak.
 #[derive(Parser, Debug)]

@@ -23,8 +23,8 @@ pub(crate) fn completions(shell: Shell) -> Result<i32> {
 /// Prints the man page of `leakgate`, or writes one page per command
 /// (`leakgate.1`, `leakgate-check.1`, ...) to `out_dir`.
 pub(crate) fn man(out_dir: Option<&Path>) -> Result<i32> {
-    // The footer names the commit the pages were built from (build.rs).
-    let cmd = Cli::command().version(env!("LEAKGATE_VERSION_LINE"));
+    // The footer names the version and commit, as `--version` (build.rs).
+    let cmd = Cli::command();
     match out_dir {
         None => {
             let mut page = Vec::new();
