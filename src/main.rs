@@ -113,6 +113,9 @@ enum HookCommand {
 enum ConfigCommand {
     /// Validate the policy file without input; print the rules understood.
     Check(ConfigCheckArgs),
+    /// Print the JSON Schema of .leakgate.yml, for editors
+    /// (yaml-language-server, VS Code, JetBrains); see docs/editors.md.
+    Schema,
 }
 
 /// Where the policy is and what day it is.
@@ -292,6 +295,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Run(args) => dispatch::run::run_command(args),
         Command::Hook(cmd) => dispatch::hook::hook(cmd),
         Command::Config(ConfigCommand::Check(args)) => dispatch::config::config_check(args),
+        Command::Config(ConfigCommand::Schema) => dispatch::config::config_schema(),
         Command::Baseline(args) => dispatch::baseline::baseline(args),
         Command::Init(args) => dispatch::init::init(args),
         Command::Completions { shell } => dispatch::docs::completions(shell),

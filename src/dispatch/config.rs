@@ -1,4 +1,5 @@
-//! `leakgate config check`: validate the policy file.
+//! `leakgate config check` validates the policy file; `leakgate config
+//! schema` prints its JSON Schema.
 
 use leakgate::exit;
 use leakgate::paths;
@@ -15,5 +16,11 @@ pub(crate) fn config_check(args: ConfigCheckArgs) -> Result<i32> {
     for w in &policy.warnings {
         eprintln!("{:?}", miette::Report::new(w.clone()));
     }
+    Ok(exit::PASS)
+}
+
+pub(crate) fn config_schema() -> Result<i32> {
+    let text = serde_json::to_string_pretty(&config::schema()).expect("a schema serializes");
+    println!("{text}");
     Ok(exit::PASS)
 }

@@ -138,39 +138,134 @@ pub enum PolicyError {
     Compile(#[from] matcher::CompileError),
 }
 
-#[derive(Deserialize)]
+/// `.leakgate.yml`: the goroutine leaks a repository accepts, how leaks
+/// worth another try are retried, and what the verdict may assume.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "leakgate policy (.leakgate.yml)")]
 struct RawFile {
+    /// The file format's version: `1`.
+    #[schemars(with = "u32", range(min = 1, max = 1))]
     version: Option<Spanned<u32>>,
+    /// Lists bundled with leakgate whose rules apply too: `known-libraries`
+    /// (goroutines well-known libraries start on purpose).
+    #[serde(default)]
+    #[schemars(schema_with = "extends_schema")]
     extends: Option<Vec<Spanned<String>>>,
+    /// Allow rules: each accepts the leaked goroutines it matches, with a
+    /// reason, an owner and an expiry.
+    #[schemars(with = "Option<Vec<RawRule>>")]
     allow: Option<Vec<Spanned<RawRule>>>,
+    /// Which leaks are rerun, how often and with which command, and what a
+    /// leak that disappears on a rerun does to the verdict.
+    #[schemars(with = "Option<crate::retry::RetryConfig>")]
     retry: Option<Spanned<crate::retry::RetryConfig>>,
+    /// What the verdict may assume where the output cannot tell (all off:
+    /// leakgate fails closed).
     verdict: Option<super::VerdictSettings>,
 }
 
-#[derive(Deserialize)]
+/// One allow rule: the leaked goroutines it matches are allowed.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
+    /// A short id, unique in the file, named in reports.
+    #[schemars(with = "String", length(min = 1), pattern(r"\S"))]
     id: Option<Spanned<String>>,
+    /// Why this leak is acceptable.
+    #[schemars(with = "String", length(min = 1), pattern(r"\S"))]
     reason: Option<Spanned<String>>,
+    /// Who answers for the rule (a team or a person).
+    #[schemars(with = "Option<String>")]
     owner: Option<Spanned<String>>,
+    /// The last day the rule applies (`YYYY-MM-DD`); after it, the leaks
+    /// it matched are new again.
+    #[schemars(
+        with = "Option<String>",
+        pattern(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$")
+    )]
     expires: Option<Spanned<String>>,
+    /// The library whose process-wide goroutine this is (a rule with it
+    /// may match leaks reported by any package).
+    #[schemars(with = "Option<String>")]
     library: Option<Spanned<String>>,
+    /// A link: the issue, the upstream bug, the discussion.
+    #[schemars(with = "Option<String>")]
     reference: Option<Spanned<String>>,
+    /// What the rule matches; every key given must match. Values are exact
+    /// (`exact:VALUE`), `glob:PATTERN` or `/REGEX/`.
     #[serde(rename = "match")]
+    #[schemars(with = "RawMatch")]
     matches: Option<Spanned<RawMatch>>,
 }
 
-#[derive(Deserialize)]
+/// An allow rule's match: every key given must match one goroutine of the
+/// leak. Values are exact (`exact:VALUE`), `glob:PATTERN` or `/REGEX/`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1))]
 struct RawMatch {
+    /// The function on top of the goroutine's stack (goleak's
+    /// `IgnoreTopFunction`).
+    #[schemars(with = "Option<String>")]
     top_function: Option<Spanned<String>>,
+    /// Any function of the goroutine's stack (goleak's `IgnoreAnyFunction`).
+    #[schemars(with = "Option<String>")]
     any_function: Option<Spanned<String>>,
+    /// The function whose `go` statement started the goroutine.
+    #[schemars(with = "Option<String>")]
     created_by: Option<Spanned<String>>,
+    /// The import path of the package whose tests reported the leak.
+    #[schemars(with = "Option<String>")]
     package: Option<Spanned<String>>,
+    /// The test that reported the leak, subtests as `TestX/sub`
+    /// (package-level reports have no test: a rule with `test` never
+    /// matches them).
+    #[schemars(with = "Option<String>")]
     test: Option<Spanned<String>>,
+    /// The goroutine's state as Go prints it, without `, N minutes`
+    /// (`chan receive`, `select`, `IO wait`).
+    #[serde(default)]
+    #[schemars(schema_with = "state_schema")]
     state: Option<Spanned<String>>,
+    /// The file of the `go` statement, relative to the repository root when
+    /// inside it.
+    #[schemars(with = "Option<String>")]
     origin: Option<Spanned<String>>,
+}
+
+/// A state is one Go prints, or a glob or regular expression (which the
+/// loader checks matches one).
+fn state_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The goroutine's state as Go prints it, without `, N minutes` (`chan receive`, `select`, `IO wait`); or `glob:PATTERN`, `/REGEX/`, `exact:VALUE`.",
+        "anyOf": [
+            { "enum": states::KNOWN },
+            { "type": "string", "pattern": "^(glob:|exact:|/.*/$)|[*?\\[{]" },
+            { "type": "null" },
+        ],
+    })
+}
+
+fn extends_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": { "enum": EXTENDS },
+    })
+}
+
+/// The JSON Schema of `.leakgate.yml`, generated from the types the loader
+/// reads (`leakgate config schema`). It describes the file's shape; what
+/// only the loader can check (valid globs and regular expressions, unique
+/// ids, real dates, known states in allow rules) stays the loader's.
+pub fn schema() -> serde_json::Value {
+    let settings = schemars::generate::SchemaSettings::draft07();
+    let mut schema = settings.into_generator().into_root_schema_for::<RawFile>();
+    schema.insert(
+        "$id".into(),
+        "https://raw.githubusercontent.com/leakgate/leakgate/main/leakgate.schema.json".into(),
+    );
+    schema.to_value()
 }
 
 impl RawMatch {

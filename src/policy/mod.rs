@@ -127,8 +127,11 @@ pub struct Policy {
 /// something the output cannot prove, so that a conditional failure
 /// ([`crate::findings::Condition`]) next to an allowed leak no longer fails
 /// the gate. Both are off by default: leakgate fails closed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "What the verdict may assume where the output cannot tell: each setting lets a failure that only may be a consequence of an allowed leak stop failing the gate. All off by default: leakgate fails closed."
+)]
 pub struct VerdictSettings {
     /// `file_test.go:12: …` lines that a test with allowed leaks printed,
     /// and a failed package's output outside any test, are logs (`t.Log`,

@@ -47,7 +47,7 @@ use classify::{Class, ReportClass};
 use rerun::{Selection, Target};
 
 /// What a leak that disappeared on retry does to the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FlakyMode {
     /// A flaky leak does not fail the gate (it is reported).
@@ -72,12 +72,13 @@ impl FlakyMode {
 /// `state` is a list of wait reasons; `top_function`, `any_function`,
 /// `created_by`, `package` and `test` are values (exact, glob or
 /// `/regex/`), matched the way allow rules match them.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct When {
     /// Goroutine states (the status without `, N minutes`, e.g. `runnable`,
     /// `sleep`, `chan receive`) that are retryable.
     #[serde(default)]
+    #[schemars(schema_with = "states_schema")]
     pub state: Vec<String>,
     /// The function on top of the stack.
     pub top_function: Option<String>,
@@ -145,17 +146,24 @@ impl When {
 ///   timeout: 5m          # per rerun
 ///   command: go test -json -count={count} {run} {package}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schemars(
+    description = "How leaks worth another try are rerun: how often, which goroutines, with which command, and what a leak that disappears does to the verdict."
+)]
 pub struct RetryConfig {
     /// Extra runs at most, per test or package (0: never).
     pub attempts: u32,
     /// Which goroutines are retryable; `None`: [`classify::classify`].
+    #[schemars(
+        description = "Which leaked goroutines are worth a rerun; every key given must match. Default: the startup-phase classifier (see docs/retries.md)."
+    )]
     pub when: Option<When>,
     /// What a leak that disappeared on retry does to the verdict.
     pub flaky: FlakyMode,
     /// Time limit of one rerun (`5m`, `90s`).
     #[serde(deserialize_with = "duration")]
+    #[schemars(with = "String", example = "5m", example = "90s", extend("default" = "5m"))]
     pub timeout: Duration,
     /// The rerun command, a template with `{run}` (`-run` and the tests
     /// that led to the report, nothing for a whole package), `{count}`,
@@ -163,6 +171,10 @@ pub struct RetryConfig {
     /// run` reruns the user's own `go test` command line, `check` its
     /// `--test-command`, else [`rerun::DEFAULT_COMMAND`] in the package's
     /// module directory (and says so).
+    #[schemars(
+        description = "The rerun command, a template: `{run}` (`-run` and the tests that led to the report; nothing for a whole package), `{count}`, `{package}` and `{test}` (the reporting test). Default: `leakgate run` reruns its own `go test` command line, `leakgate check` its `--test-command`, else `go test -json -count={count} {run} {package}` in the package's module directory.",
+        example = "go test -json -race -count={count} {run} {package}"
+    )]
     pub command: Option<String>,
 }
 
@@ -176,6 +188,13 @@ impl Default for RetryConfig {
             command: None,
         }
     }
+}
+
+fn states_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": { "enum": crate::matching::states::KNOWN },
+    })
 }
 
 fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

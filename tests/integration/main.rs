@@ -24,5 +24,6 @@ mod policy;
 mod properties;
 mod reports;
 mod retry;
+mod schema;
 mod text_logs;
 mod verdict;
