@@ -202,7 +202,7 @@ struct CheckArgs {
     /// directory: retries repeat it there, changing only which tests run
     /// and the files it would overwrite; without -failfast in it, a failed
     /// last test stopped nothing. Without it, retries run
-    /// `go test -json -count=1 {run} {package}` in the package's module and
+    /// `go test -json -count=N {run} {package}` in the package's module and
     /// say so.
     #[arg(long, value_name = "COMMAND")]
     test_command: Option<String>,

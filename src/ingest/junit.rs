@@ -214,8 +214,13 @@ pub fn read<R: BufRead>(
     }
     summary.bytes = xml.buffer_position();
     if !saw_root {
-        return Err(IngestError::Empty {
+        // Not white space only (that was checked first): something that is
+        // not XML at all, read as JUnit because `--format junit` said so.
+        return Err(IngestError::BadXml {
             path: summary.path.clone(),
+            line: 1,
+            column: 1,
+            message: "no XML element in it: this is not JUnit XML (to read `go test -json` or text output, leave out `--format junit`)".to_string(),
         });
     }
     if !closed_root || depth != 0 {

@@ -145,7 +145,7 @@ pub enum PolicyError {
 #[schemars(title = "leakgate policy (.leakgate.yml)")]
 struct RawFile {
     /// The file format's version: `1`.
-    #[schemars(with = "u32", range(min = 1, max = 1))]
+    #[schemars(schema_with = "version_schema")]
     version: Option<Spanned<u32>>,
     /// Lists bundled with leakgate whose rules apply too: `known-libraries`
     /// (goroutines well-known libraries start on purpose).
@@ -244,6 +244,14 @@ fn state_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             { "type": "string", "pattern": "^(glob:|exact:|/.*/$)|[*?\\[{]" },
             { "type": "null" },
         ],
+    })
+}
+
+/// `1`; the loader reads `"1"` as 1 too.
+fn version_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The file format's version: `1`.",
+        "enum": [VERSION, VERSION.to_string()],
     })
 }
 

@@ -436,7 +436,8 @@ pub fn uses_shuffle(argv: &[String]) -> bool {
 /// nothing for a whole package), `{count}` the count, `{package}` the
 /// import path, `{test}` the reporting test's name; `{run}` and
 /// `{package}` standing alone are whole words. A template without
-/// `{count}` and without `-count` gets `-count=N` when N is not 1.
+/// `{count}` gets `-count=N` after a `{run}` that stands alone when N is
+/// not 1 (after any `-count` the template has: the last one counts).
 pub fn from_template(template: &str, target: &Target) -> Result<Vec<String>, RerunError> {
     let words =
         shlex::split(template).ok_or_else(|| RerunError::BadTemplate(template.to_string()))?;

@@ -172,6 +172,10 @@ fn the_schema_accepts_every_policy_the_loader_accepts() {
             "no accepted policy from {must}: {places:#?}"
         );
     }
+    // What the loader also reads: a quoted version.
+    let quoted = "version: \"1\"\n";
+    assert!(config::parse(".leakgate.yml", quoted).is_ok());
+    assert!(schema_errors(&v, quoted).is_empty(), "{quoted}");
     eprintln!("{accepted} policies accepted by the loader and the schema");
     assert!(accepted >= 40, "only {accepted} policies accepted");
 }
