@@ -38,6 +38,10 @@
 #   N              requests per endpoint for the before/after dumps (default 25)
 #   SIGQUIT_N      requests per leak endpoint before SIGQUIT (default 3)
 #   SETTLE         seconds to wait after the load (default 1)
+#   LEAKGATE_DUMPSERVICE_BIN  where the service binaries are built (default
+#                  ${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-dumpservice); a fixed
+#                  path, because the debug=0 protos record the binary's path in
+#                  their mappings
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +56,8 @@ ENDPOINTS=(/leak/timeout /leak/ticker /leak/client /clean)
 LEAK_ENDPOINTS=(/leak/timeout /leak/ticker /leak/client)
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
 
+BIN_DIR="${LEAKGATE_DUMPSERVICE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-dumpservice}"
+mkdir -p "$BIN_DIR"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/leakgate-dumps.XXXXXX")"
 PIDS=()
 cleanup() {
@@ -149,7 +155,8 @@ README="$TMP/README.md"
 	echo
 	echo "Source: the Go module \`example.com/leakgate/dumpservice\` in \`testdata/dumpservice\`, built in place at \`$MOD\`"
 	echo "with \`go build\` (no \`-trimpath\`, \`GOFLAGS=$GOFLAGS\`), so stack traces carry that checkout's absolute paths and"
-	echo "the toolchain's GOROOT; nothing is rewritten. Host: $(uname -sm), $(nproc) CPUs."
+	echo "the toolchain's GOROOT; nothing is rewritten. Binaries: \`$BIN_DIR/dumpservice-<go1.NN>[-goroutineleak]\`"
+	echo "(that path is in the debug=0 protos' mappings). Host: $(uname -sm), $(nproc) CPUs."
 	echo
 	echo "Load: \`N=$N\` sequential \`curl\` requests to each of \`${ENDPOINTS[*]}\` (in that order) between the"
 	echo "\`before\` and \`after\` dumps, then \`sleep $SETTLE\`. \`/leak/timeout\` and \`/clean\` answer 504 (the handler stops waiting after 10ms; /clean's work still exits), the others 200."
@@ -166,12 +173,12 @@ for tc in $GO_TOOLCHAINS; do
 	mkdir -p "$dir"
 	log "$short ($tc_full)"
 
-	bin="$TMP/dumpservice-$short"
+	bin="$BIN_DIR/dumpservice-$short"
 	(cd "$MOD" && go build -o "$bin" .)
 	leakbin="$bin"
 	leaknote="the same instance as the other \`after\` dumps, after them"
 	if [[ "$short" == "go1.26" ]]; then
-		leakbin="$TMP/dumpservice-$short-goroutineleak"
+		leakbin="$BIN_DIR/dumpservice-$short-goroutineleak"
 		(cd "$MOD" && GOEXPERIMENT=goroutineleakprofile go build -o "$leakbin" .)
 		leaknote="a second binary built with \`GOEXPERIMENT=goroutineleakprofile\`, fresh instance, same load"
 	fi
