@@ -35,6 +35,7 @@
 
 pub mod attribution;
 mod bytes;
+pub mod dump;
 pub mod events;
 pub mod exit;
 pub mod findings;

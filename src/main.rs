@@ -51,6 +51,31 @@ enum Command {
     Baseline(BaselineArgs),
     /// Write a commented starter .leakgate.yml at the repository root.
     Init(InitArgs),
+    /// Group a running service's goroutine dump by the `go` statement that
+    /// started each goroutine, most goroutines first (pprof's `top`, by
+    /// creator).
+    ///
+    /// Reads /debug/pprof/goroutine with ?debug=2, ?debug=1 or ?debug=0,
+    /// /debug/pprof/goroutineleak, runtime.Stack(buf, true) output and
+    /// SIGQUIT dumps, from a file, - or an http:// URL. Exit 1 when the
+    /// runtime proved goroutines leaked (the goroutineleak profile) that
+    /// the policy does not allow; 2 when the dump cannot be read.
+    ///
+    /// Example: leakgate dump http://127.0.0.1:6060/debug/pprof/goroutine?debug=2
+    Dump(DumpArgs),
+    /// Compare two goroutine dumps of a service: which groups grew,
+    /// shrank, appeared, vanished. Exit 1 when a group the policy does not
+    /// allow grew by more than --grow-by goroutines and --grow-percent.
+    ///
+    /// Example: leakgate diff before.txt after.txt
+    Diff(DiffArgs),
+    /// Sample a service's goroutine dump every --every for --for, show the
+    /// live count per group, and report the groups that grew steadily
+    /// across the samples (not a single spike). Ctrl-C reports what was
+    /// sampled so far.
+    ///
+    /// Example: leakgate watch http://127.0.0.1:6060/debug/pprof/goroutine?debug=2 --every 10s --for 5m
+    Watch(WatchArgs),
     /// Manage the local pre-push check.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -107,6 +132,103 @@ enum HookCommand {
         /// Passed by git: the remote's URL.
         url: Option<String>,
     },
+}
+
+/// How a dump report is written.
+#[derive(clap::Args, Debug)]
+struct DumpReportArgs {
+    /// The report on standard output.
+    #[arg(long, value_enum, default_value = "terminal")]
+    report: DumpOutput,
+    /// Show unchanged groups too.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum DumpOutput {
+    /// For a person.
+    Terminal,
+    /// The `leakgate-dump/1` JSON report.
+    Json,
+    /// A Markdown table (the GitHub job summary).
+    Markdown,
+    /// GitHub annotations at each failing group's `go` statement (the
+    /// terminal report goes to standard error).
+    Github,
+}
+
+#[derive(clap::Args, Debug)]
+struct DumpArgs {
+    /// The dump: a file, - for standard input, or an http:// URL.
+    input: String,
+    /// Repository root, where .leakgate.yml is looked for and `go`
+    /// statements are placed.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    report: DumpReportArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct DiffArgs {
+    /// The first dump (a file, - or an http:// URL).
+    before: String,
+    /// The second.
+    after: String,
+    /// A group fails when it grew by more than this many goroutines
+    /// [default: `dumps.grow_by` of .leakgate.yml, else 5]...
+    #[arg(long, value_name = "N")]
+    grow_by: Option<u64>,
+    /// ...and by more than this percentage of its count before [default:
+    /// `dumps.grow_percent`, else 10].
+    #[arg(long, value_name = "PERCENT")]
+    grow_percent: Option<u64>,
+    /// Repository root.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    report: DumpReportArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct WatchArgs {
+    /// The dump to sample: an http:// URL (or a file rewritten by
+    /// something else).
+    url: String,
+    /// Time between samples (`10s`, `1m`).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    every: std::time::Duration,
+    /// How long to sample (`5m`, `1h`).
+    #[arg(long = "for", default_value = "1m", value_parser = parse_duration)]
+    duration: std::time::Duration,
+    /// A group fails when it grew by more than this many goroutines from
+    /// the first sample to the last [default: `dumps.grow_by`, else 5]...
+    #[arg(long, value_name = "N")]
+    grow_by: Option<u64>,
+    /// ...and by more than this percentage [default: `dumps.grow_percent`,
+    /// else 10], rising in at least half of the steps.
+    #[arg(long, value_name = "PERCENT")]
+    grow_percent: Option<u64>,
+    /// Repository root.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    report: DumpReportArgs,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = leakgate::retry::parse_duration(text)?;
+    if d.is_zero() {
+        return Err("must be more than 0".to_string());
+    }
+    Ok(d)
 }
 
 #[derive(Subcommand, Debug)]
@@ -298,6 +420,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Config(ConfigCommand::Schema) => dispatch::config::config_schema(),
         Command::Baseline(args) => dispatch::baseline::baseline(args),
         Command::Init(args) => dispatch::init::init(args),
+        Command::Dump(args) => dispatch::dump::dump(args),
+        Command::Diff(args) => dispatch::dump::diff(args),
+        Command::Watch(args) => dispatch::dump::watch(args),
         Command::Completions { shell } => dispatch::docs::completions(shell),
         Command::Man { out_dir } => dispatch::docs::man(out_dir.as_deref()),
     }

@@ -5,6 +5,7 @@ pub(crate) mod baseline;
 pub(crate) mod check;
 pub(crate) mod config;
 pub(crate) mod docs;
+pub(crate) mod dump;
 pub(crate) mod hook;
 pub(crate) mod init;
 pub(crate) mod reports;

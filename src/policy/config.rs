@@ -163,6 +163,9 @@ struct RawFile {
     /// What the verdict may assume where the output cannot tell (all off:
     /// leakgate fails closed).
     verdict: Option<super::VerdictSettings>,
+    /// How much a group of goroutines may grow between two dumps of a
+    /// running service before `leakgate diff` fails.
+    dumps: Option<crate::dump::diff::DumpSettings>,
 }
 
 /// One allow rule: the leaked goroutines it matches are allowed.
@@ -304,6 +307,8 @@ pub struct Parsed {
     pub retry: Option<crate::retry::RetryConfig>,
     /// The `verdict:` section.
     pub verdict: super::VerdictSettings,
+    /// The `dumps:` section.
+    pub dumps: Option<crate::dump::diff::DumpSettings>,
     /// What loads but is probably not what was meant.
     pub warnings: Vec<ConfigError>,
 }
@@ -587,6 +592,12 @@ fn takes(path: &[String]) -> Option<(String, &'static str, Option<&'static str>)
             "a map of true/false settings: `messages_are_logs`, `no_failfast`, `subtests_never_return_early`",
             Some("verdict:\n  no_failfast: true"),
         ),
+        ([], "dumps", _) => (
+            "`dumps`".to_string(),
+            "a map with `grow_by` and `grow_percent`",
+            Some("dumps:\n  grow_by: 5\n  grow_percent: 10"),
+        ),
+        (["dumps"], k, _) => (format!("`dumps.{k}`"), "a whole number, 0 or more", Some("grow_by: 5")),
         (["allow"], "match", _) => (
             "`match` of a rule".to_string(),
             "a map from what to match (top_function, any_function, created_by, package, test, state, origin) to one value each",
@@ -822,6 +833,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
     let mut parsed = Parsed {
         retry: raw.retry.map(|r| r.value),
         verdict: raw.verdict.unwrap_or_default(),
+        dumps: raw.dumps,
         ..Parsed::default()
     };
     for e in raw.extends.unwrap_or_default() {
@@ -1189,6 +1201,7 @@ pub fn from_text(file: &str, text: &str, today: Date) -> Result<Policy, PolicyEr
     let mut policy = Policy::new(Some(file.to_string()), parsed.extends, rules, today)?;
     policy.retry = parsed.retry;
     policy.verdict = parsed.verdict;
+    policy.dumps = parsed.dumps;
     policy.warnings = parsed.warnings;
     Ok(policy)
 }

@@ -117,6 +117,8 @@ pub struct Policy {
     pub retry: Option<crate::retry::RetryConfig>,
     /// The `verdict:` section: what the team declares about its output.
     pub verdict: VerdictSettings,
+    /// The `dumps:` section: growth thresholds of `leakgate diff`.
+    pub dumps: Option<crate::dump::diff::DumpSettings>,
     /// What `config check` warns about: rules that match any package,
     /// globs written without `glob:`.
     pub warnings: Vec<ConfigError>,
@@ -173,6 +175,7 @@ impl Default for Policy {
             strict: false,
             retry: None,
             verdict: VerdictSettings::default(),
+            dumps: None,
             warnings: Vec::new(),
             matcher: Matcher::default(),
         }
@@ -222,6 +225,7 @@ impl Policy {
             strict: false,
             retry: None,
             verdict: VerdictSettings::default(),
+            dumps: None,
             warnings: Vec::new(),
             matcher,
         })
@@ -336,6 +340,26 @@ impl PolicyOutcome {
 /// Applies the policy to every leak report, in order.
 pub fn evaluate(findings: &Findings, policy: &Policy) -> Vec<LeakStatus> {
     evaluate_full(findings, policy).statuses
+}
+
+impl Policy {
+    /// The ids of the rules in force (not expired) that match a subject
+    /// (for goroutines that are not a test's leak report: dumps).
+    pub fn matching(
+        &self,
+        subject: &crate::matching::matcher::Subject<'_>,
+        scratch: &mut Scratch,
+    ) -> Vec<String> {
+        if self.matcher.is_empty() {
+            return Vec::new();
+        }
+        self.matcher
+            .matching(subject, scratch)
+            .into_iter()
+            .filter(|&r| !self.rules[r].is_expired(self.today))
+            .map(|r| self.rules[r].id.clone())
+            .collect()
+    }
 }
 
 /// Applies the policy and says how every rule was used.

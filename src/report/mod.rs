@@ -19,6 +19,7 @@
 //! ([`leak_place`]).
 
 pub mod codequality;
+pub mod dump;
 pub mod github;
 pub mod json;
 pub mod junit;

@@ -9,6 +9,7 @@ mod check;
 mod ci_logs;
 mod cli;
 mod docs;
+mod dumps;
 mod excerpts;
 mod fail_closed;
 mod fuzz_regressions;

@@ -1,0 +1,150 @@
+//! `leakgate dump INPUT` and `leakgate diff BEFORE AFTER`: goroutine dumps
+//! of a running service, grouped by `go` statement, judged, reported.
+
+use std::io::Write;
+
+use leakgate::dump::{self, diff};
+use leakgate::exit;
+use leakgate::paths;
+use leakgate::report::dump as render;
+use miette::Result;
+
+use super::load_policy;
+use crate::{DiffArgs, DumpArgs, DumpOutput, DumpReportArgs, WatchArgs};
+
+fn read_one(
+    input: &str,
+    repo: &paths::Repo,
+    policy: &leakgate::policy::Policy,
+) -> Result<dump::Dump> {
+    let dump = if input == "-" {
+        dump::read("-", std::io::stdin().lock(), repo, policy)
+    } else if input.starts_with("http://") || input.starts_with("https://") {
+        dump::fetch::get(input).and_then(|bytes| dump::read(input, bytes.as_slice(), repo, policy))
+    } else {
+        match std::fs::File::open(input) {
+            Ok(f) => dump::read(input, f, repo, policy),
+            Err(source) => Err(dump::DumpError::Unreadable {
+                name: input.to_string(),
+                source,
+            }),
+        }
+    };
+    dump.map_err(miette::Report::new)
+}
+
+fn emit(d: &diff::Diff, command: &'static str, args: &DumpReportArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let r = match args.report {
+        DumpOutput::Terminal => render::terminal(d, args.verbose, &mut out),
+        DumpOutput::Json => render::json(d, command, &mut out),
+        DumpOutput::Markdown => render::markdown(d, &mut out),
+        DumpOutput::Github => render::github(d, &mut out).and_then(|_| {
+            let mut err = std::io::stderr().lock();
+            render::terminal(d, args.verbose, &mut err)
+        }),
+    };
+    r.and_then(|_| out.flush())
+        .map_err(|e| miette::miette!("cannot write the report: {e}"))?;
+    Ok(if d.failing() == 0 {
+        exit::PASS
+    } else {
+        exit::FAIL
+    })
+}
+
+pub(crate) fn dump(args: DumpArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let policy = load_policy(&root, &args.policy)?;
+    let repo = paths::Repo::discover(&root);
+    let d = read_one(&args.input, &repo, &policy)?;
+    emit(&diff::single(d), "dump", &args.report)
+}
+
+pub(crate) fn diff(args: DiffArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let policy = load_policy(&root, &args.policy)?;
+    let repo = paths::Repo::discover(&root);
+    let before = read_one(&args.before, &repo, &policy)?;
+    let after = read_one(&args.after, &repo, &policy)?;
+    let mut settings = policy.dumps.unwrap_or_default();
+    settings.update(args.grow_by, args.grow_percent);
+    emit(&diff::diff(before, after, settings), "diff", &args.report)
+}
+
+pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
+    let root = args.root.unwrap_or_else(paths::default_root);
+    let policy = load_policy(&root, &args.policy)?;
+    let repo = paths::Repo::discover(&root);
+    let mut settings = policy.dumps.unwrap_or_default();
+    settings.update(args.grow_by, args.grow_percent);
+    let interrupt = leakgate::run::interrupt_flag()
+        .map_err(|e| miette::miette!("cannot handle Ctrl-C: {e}"))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    let wanted = ((args.duration.as_secs_f64() / args.every.as_secs_f64()).floor() as u64 + 1)
+        .min(dump::watch::MAX_SAMPLES as u64);
+    bar.set_length(wanted);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:20} {pos}/{len} samples  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut series = dump::watch::Series::default();
+    let sampled = dump::watch::watch(
+        args.every,
+        args.duration,
+        &interrupt,
+        &mut series,
+        || {
+            let bytes = if args.url.starts_with("http://") {
+                dump::fetch::get(&args.url)?
+            } else {
+                std::fs::read(&args.url).map_err(|source| dump::DumpError::Unreadable {
+                    name: args.url.clone(),
+                    source,
+                })?
+            };
+            dump::read(&args.url, bytes.as_slice(), &repo, &policy)
+        },
+        |series, last| {
+            bar.set_position(series.samples as u64);
+            let top: Vec<String> = last
+                .groups
+                .iter()
+                .take(3)
+                .map(|g| format!("{} {}", g.count, g.key.entry))
+                .collect();
+            bar.set_message(format!("{} goroutines; {}", last.total, top.join(", ")));
+            if bar.is_hidden() {
+                eprintln!(
+                    "sample {}/{wanted}: {} goroutines; {}",
+                    series.samples,
+                    last.total,
+                    top.join(", ")
+                );
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let stopped = interrupt.load(std::sync::atomic::Ordering::SeqCst);
+    if let Err(e) = sampled {
+        // What was sampled before the failure is still shown; the gate
+        // cannot pass.
+        if let Some(d) = series.judge(settings) {
+            let _ = emit(&d, "watch", &args.report);
+        }
+        return Err(miette::Report::new(e));
+    }
+    let Some(d) = series.judge(settings) else {
+        return Err(miette::miette!("no sample was taken"));
+    };
+    if stopped {
+        eprintln!("interrupted: the report covers the samples taken so far");
+    }
+    let code = emit(&d, "watch", &args.report)?;
+    if stopped && code == exit::PASS {
+        // Cut short: not the soak test that was asked for.
+        return Ok(exit::ERROR);
+    }
+    Ok(code)
+}
