@@ -20,7 +20,7 @@ fn read_one(
     let dump = if input == "-" {
         dump::read("-", std::io::stdin().lock(), repo, policy)
     } else if input.starts_with("http://") || input.starts_with("https://") {
-        dump::fetch::get(input).and_then(|bytes| dump::read(input, bytes.as_slice(), repo, policy))
+        dump::fetch::open(input).and_then(|body| dump::read(input, body, repo, policy))
     } else {
         match std::fs::File::open(input) {
             Ok(f) => dump::read(input, f, repo, policy),
@@ -96,15 +96,17 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
         &interrupt,
         &mut series,
         || {
-            let bytes = if args.url.starts_with("http://") {
-                dump::fetch::get(&args.url)?
+            if args.url.starts_with("http://") {
+                dump::read(&args.url, dump::fetch::open(&args.url)?, &repo, &policy)
             } else {
-                std::fs::read(&args.url).map_err(|source| dump::DumpError::Unreadable {
-                    name: args.url.clone(),
-                    source,
-                })?
-            };
-            dump::read(&args.url, bytes.as_slice(), &repo, &policy)
+                let file = std::fs::File::open(&args.url).map_err(|source| {
+                    dump::DumpError::Unreadable {
+                        name: args.url.clone(),
+                        source,
+                    }
+                })?;
+                dump::read(&args.url, file, &repo, &policy)
+            }
         },
         |series, last| {
             bar.set_position(series.samples as u64);

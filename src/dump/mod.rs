@@ -31,8 +31,10 @@ use crate::paths::{Repo, SourceRef};
 use crate::policy::Policy;
 use crate::stack::{CreatedBy, Frame, Goroutine};
 
-/// Largest decompressed `profile.proto` read (bytes).
-pub const MAX_PROTO_BYTES: u64 = 1 << 30;
+/// Largest decompressed `profile.proto` read (bytes): a
+/// 100,000-goroutine profile is a few MB, and a hostile one of empty
+/// messages decodes into many times its size.
+pub const MAX_PROTO_BYTES: u64 = 64 << 20;
 /// Distinct stacks kept per group for the report (the rest are counted).
 pub const MAX_STACKS_PER_GROUP: usize = 8;
 
@@ -507,18 +509,32 @@ pub fn read<R: Read>(
             grouper.leak_profile();
         }
         for s in profile.samples {
+            let mut frames: Vec<Frame> = s
+                .frames
+                .into_iter()
+                .map(|f| Frame {
+                    function: f.function,
+                    file: f.file,
+                    line: f.line,
+                    inlined: f.inlined,
+                })
+                .collect();
+            // The runtime frames on top (`runtime.gopark`, `chansend`), as
+            // tracebacks and debug=1 leave them out: the top function is
+            // the user's, as allow rules expect.
+            let runtime = frames
+                .iter()
+                .take_while(|f| {
+                    f.function.starts_with("runtime.")
+                        || f.function.starts_with("internal/runtime/")
+                })
+                .count();
+            if runtime < frames.len() {
+                frames.drain(..runtime);
+            }
             grouper.add(Record {
                 goroutine: Goroutine {
-                    frames: s
-                        .frames
-                        .into_iter()
-                        .map(|f| Frame {
-                            function: f.function,
-                            file: f.file,
-                            line: f.line,
-                            inlined: f.inlined,
-                        })
-                        .collect(),
+                    frames,
                     state: crate::stack::State {
                         labels: labels_text(&s.labels),
                         ..Default::default()

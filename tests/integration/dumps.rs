@@ -360,9 +360,22 @@ fn untrusted_names_are_escaped_in_annotations() {
     );
 }
 
-/// Starts the real service, loads it, and diffs its dumps over HTTP.
-#[test]
-fn live_service_diff_over_http() {
+/// The service, built and started on a loopback port; killed on drop.
+struct Service {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `None` (and a note) without Go, outside CI; under CI a missing Go fails.
+fn start_service() -> Option<Service> {
     if Command::new("go")
         .arg("version")
         .output()
@@ -374,7 +387,7 @@ fn live_service_diff_over_http() {
             "Go is not installed, and CI must run the live tests"
         );
         eprintln!("note: Go not found; live dump test skipped (it fails under CI=1)");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("dumpservice");
@@ -392,25 +405,84 @@ fn live_service_diff_over_http() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let _guard = Kill(child);
     let base = line
         .trim()
         .strip_prefix("listening on ")
-        .unwrap()
+        .unwrap_or_else(|| panic!("the service printed {line:?}"))
         .to_string();
-    // `/leak/timeout` and `/clean` answer 504 (the handler stopped
-    // waiting): an error for the client, a request served all the same.
+    Some(Service {
+        child,
+        base,
+        _dir: dir,
+    })
+}
+
+/// `watch` reports the group that grows while the service is loaded, and
+/// nothing while it idles.
+#[test]
+fn live_watch_reports_steady_growth() {
+    let Some(service) = start_service() else {
+        return;
+    };
+    let url = format!("{}/debug/pprof/goroutine?debug=2", service.base);
+    // Idle: nothing grows.
+    let r = run(&[
+        "watch", &url, "--every", "200ms", "--for", "800ms", "--report", "json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(failing(&r.json()).is_empty());
+    // Loaded: a request to /leak/timeout every 40 ms while watching.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        let target = format!("{}/leak/timeout", service.base);
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = leakgate::dump::fetch::get(&target);
+                std::thread::sleep(std::time::Duration::from_millis(40));
+            }
+        })
+    };
+    let r = run(&[
+        "watch", &url, "--every", "300ms", "--for", "2100ms", "--report", "json",
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    load.join().unwrap();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let report = r.json();
+    assert_eq!(failing(&report), vec!["main.leakTimeoutWork"], "{report}");
+    let g = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["entry_function"] == "main.leakTimeoutWork")
+        .unwrap();
+    let samples: Vec<u64> = g["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(samples.len(), 8, "{samples:?}");
+    assert!(samples.windows(2).all(|w| w[1] >= w[0]), "{samples:?}");
+    // A service that stops answering mid-watch is exit 2.
+    drop(service);
+    let r = run(&["watch", &url, "--every", "100ms", "--for", "300ms"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+/// Starts the real service, loads it, and diffs its dumps over HTTP.
+#[test]
+fn live_service_diff_over_http() {
+    let Some(service) = start_service() else {
+        return;
+    };
+    let base = service.base.clone();
+    let dir = tempfile::tempdir().unwrap();
     let get = |path: &str| {
         let _ = leakgate::dump::fetch::get(&format!("{base}{path}"));
     };
@@ -425,6 +497,7 @@ fn live_service_diff_over_http() {
     };
     let before2 = take("before2.txt", 2);
     let before1 = take("before1.txt", 1);
+    let before0 = take("before0.pb.gz", 0);
     for _ in 0..10 {
         get("/leak/timeout");
         get("/leak/ticker");
