@@ -524,13 +524,24 @@ fn live_service_diff_over_http() {
     assert_eq!(g["go_statement"]["in_repo"], true, "{g}");
     assert!(g["go_statement"]["file"].as_str().unwrap() == "testdata/dumpservice/main.go");
     let after1 = take("after1.txt", 1);
-    let r = run(&["diff", &before1, &after1, "--report", "json"]);
-    let g = groups(&r.json());
-    assert_eq!(
-        g["main.leakTimeoutWork"].1 - g["main.leakTimeoutWork"].0,
-        10
-    );
-    assert!(!g.contains_key("main.cleanTimeoutWork"));
+    let after0 = take("after0.pb.gz", 0);
+    for (b, a) in [(&before1, &after1), (&before0, &after0)] {
+        let r = run(&["diff", b, a, "--report", "json"]);
+        assert_eq!(r.code, 1, "{a}: {}", r.stderr);
+        let report = r.json();
+        assert_eq!(
+            failing(&report),
+            sorted(&["main.leakTimeoutWork", "main.leakTickerLoop"]),
+            "{a}"
+        );
+        let g = groups(&report);
+        assert_eq!(
+            g["main.leakTimeoutWork"].1 - g["main.leakTimeoutWork"].0,
+            10
+        );
+        assert_eq!(g["main.leakTickerLoop"].1 - g["main.leakTickerLoop"].0, 10);
+        assert!(!g.contains_key("main.cleanTimeoutWork"));
+    }
 }
 
 /// A GET with the same code leakgate uses (the test has no HTTP client of
