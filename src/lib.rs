@@ -22,6 +22,10 @@
 //! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
 //! * [`report`] renders the [`verdict::Analysis`].
 //!
+//! Beside the test pipeline, [`dump`] reads goroutine dumps of running
+//! services (`leakgate dump`, `diff`, `watch`): dump → groups by `go`
+//! statement → policy → growth gate → [`report::dump`].
+//!
 //! Only [`report`] and the binary write; every parser is total (no panics on
 //! input) and streams.
 
