@@ -274,3 +274,92 @@ fn read_traceback<R: BufRead>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::dump::{read, DumpError, DumpFormat};
+    use crate::paths::Repo;
+    use crate::policy::Policy;
+
+    const BEFORE1: &str = include_str!("../../tests/fixtures/dumps/go1.26/before.debug1.txt");
+    const AFTER1: &str = include_str!("../../tests/fixtures/dumps/go1.27/after.debug1.txt");
+    const AFTER2: &str = include_str!("../../tests/fixtures/dumps/go1.26/after.debug2.txt");
+    const SIGQUIT: &str = include_str!("../../tests/fixtures/dumps/go1.26/sigquit.txt");
+
+    fn dump(text: &[u8]) -> Result<crate::dump::Dump, DumpError> {
+        read("t", text, &Repo::default(), &Policy::default())
+    }
+
+    #[test]
+    fn count_profiles_read_tab_padded_frames_and_frameless_records() {
+        let d = dump(BEFORE1.as_bytes()).unwrap();
+        assert_eq!(d.format, DumpFormat::Counts);
+        assert_eq!(d.total, 3);
+        let d = dump(AFTER1.as_bytes()).unwrap();
+        assert_eq!(d.total, 128);
+        let g = d
+            .groups
+            .iter()
+            .find(|g| g.key.entry == "main.leakTickerLoop")
+            .unwrap();
+        assert_eq!(g.count, 25);
+        assert!(g.created_by.is_none() && g.key.creator.is_none());
+        // `# labels:` kept; function names without `+0x…`, tab runs split.
+        let s = &g.stacks[0].goroutine;
+        assert!(
+            s.state.labels.as_deref().unwrap().contains("ticker"),
+            "{s:?}"
+        );
+        assert!(s
+            .frames
+            .iter()
+            .all(|f| !f.function.contains("+0x") && f.line > 0));
+    }
+
+    #[test]
+    fn tracebacks_group_by_go_statement() {
+        let d = dump(AFTER2.as_bytes()).unwrap();
+        assert_eq!(d.format, DumpFormat::Traceback);
+        assert_eq!(d.total, 128);
+        let g = d
+            .groups
+            .iter()
+            .find(|g| g.key.entry == "main.leakTimeoutWork")
+            .unwrap();
+        assert_eq!(g.count, 25);
+        assert_eq!(g.created_by.as_deref(), Some("main.handleLeakTimeout"));
+        assert_eq!(g.states, vec![("chan send".to_string(), 25)]);
+        // SIGQUIT: preamble, goroutine 0, register dump after the last one.
+        let d = dump(SIGQUIT.as_bytes()).unwrap();
+        assert_eq!(d.total, 23);
+    }
+
+    #[test]
+    fn cut_and_inconsistent_dumps_are_errors() {
+        // The dump cut inside a goroutine (Go cannot produce this: a
+        // runtime.Stack buffer too small, a connection dropped).
+        let cut = &AFTER2[..AFTER2.len() / 3];
+        assert!(matches!(dump(cut.as_bytes()), Err(DumpError::Cut { .. })));
+        // Cut right after a function line: its position line is missing.
+        let at = AFTER2.find("main.leakTimeoutWork(").unwrap();
+        let end = at + AFTER2[at..].find('\n').unwrap() + 1;
+        assert!(matches!(
+            dump(AFTER2[..end].as_bytes()),
+            Err(DumpError::Cut { .. })
+        ));
+        // A record missing from a count profile: the total disagrees.
+        let header_end = AFTER1.find('\n').unwrap() + 1;
+        let second = AFTER1.find("\n\n").unwrap() + 2;
+        let missing = format!("{}{}", &AFTER1[..header_end], &AFTER1[second..]);
+        match dump(missing.as_bytes()) {
+            Err(DumpError::Cut { why, .. }) => assert!(why.contains("total 128"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(dump(b""), Err(DumpError::Empty { .. })));
+        assert!(matches!(
+            dump(b"just some words\n"),
+            Err(DumpError::UnknownFormat { line: 1, .. })
+        ));
+    }
+}
