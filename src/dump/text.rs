@@ -345,7 +345,7 @@ mod tests {
         let at = AFTER2.find("main.leakTimeoutWork(").unwrap();
         let end = at + AFTER2[at..].find('\n').unwrap() + 1;
         assert!(matches!(
-            dump(AFTER2[..end].as_bytes()),
+            dump(&AFTER2.as_bytes()[..end]),
             Err(DumpError::Cut { .. })
         ));
         // A record missing from a count profile: the total disagrees.
