@@ -1,0 +1,3 @@
+module example.com/leakgate/dumpbench
+
+go 1.26.8
