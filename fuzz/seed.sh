@@ -34,3 +34,15 @@ seed stack $FIX/*/hangs.txt $FIX/*/all.txt
 mkdir -p corpus/policy
 cp ../src/policy/starter.yml ../src/policy/known-libraries.yml corpus/policy/
 seed scan $FIX/*/all.txt $FIX/*/all.plain.txt $FIX/extra/testify.txt
+# Goroutine dumps: text ones in pieces; profile.proto whole, gzipped and
+# decompressed (a mutated gzip stream fails its CRC before the decoder).
+DUMPS=$FIX/dumps
+seed dump $DUMPS/go1.26/*.txt $DUMPS/go1.27/*.txt $DUMPS/proto-unit/*/*.txt
+for f in $DUMPS/go1.26/*.pb.gz $DUMPS/go1.27/*.pb.gz $DUMPS/proto-unit/*/*.pb.gz; do
+  python3 - "$f" corpus/dump <<'PY'
+import sys, hashlib, os, gzip
+src, out = sys.argv[1], sys.argv[2]
+for b in (open(src, 'rb').read(), gzip.decompress(open(src, 'rb').read())):
+    open(os.path.join(out, hashlib.sha1(b).hexdigest()), 'wb').write(b)
+PY
+done

@@ -52,3 +52,10 @@ pub fn policy(data: &[u8]) {
     let _ =
         crate::policy::config::from_text(".leakgate.yml", &text, jiff::civil::date(2026, 11, 28));
 }
+
+/// The goroutine-dump reader (debug=2 tracebacks, debug=1 counts,
+/// profile.proto) on `data`, grouped under the default policy.
+pub fn dump(data: &[u8]) {
+    let repo = Repo::bare("/repo");
+    let _ = crate::dump::read("fuzz", data, &repo, &Policy::default());
+}
