@@ -283,16 +283,24 @@ pub fn key_of(g: &Goroutine) -> GroupKey {
     // The compiler's `go f(x)` wrapper (`pkg.F.gowrap1`, Go 1.22+) is
     // sometimes a frame of its own and sometimes inlined: the function it
     // calls is the entry either way.
-    let entry = g
+    // `runtime.main`, below `main.main` in debug=1 and hidden by
+    // tracebacks, is not the entry either: the main goroutine is
+    // `main.main` in every format. (Other runtime frames stay: the
+    // finalizer goroutine is `runtime.runfinq` whichever finalizer runs.)
+    let mut outward = g
         .frames
         .iter()
         .rev()
-        .find(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function))
-        .or_else(|| g.frames.last())
-        .map(|f| f.function.clone())
-        // A goroutine sampled before its first frame ran (the count
-        // profiles list such a stack without frames).
-        .unwrap_or_else(|| "(no frames: a goroutine just started)".to_string());
+        .filter(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function));
+    let entry = match outward.next() {
+        Some(f) if f.function == "runtime.main" => outward.next().or(Some(f)),
+        found => found,
+    }
+    .or_else(|| g.frames.last())
+    .map(|f| f.function.clone())
+    // A goroutine sampled before its first frame ran (the count
+    // profiles list such a stack without frames).
+    .unwrap_or_else(|| "(no frames: a goroutine just started)".to_string());
     let creator = g
         .created_by
         .as_ref()
@@ -594,4 +602,53 @@ fn is_non_dump_text(head: &[u8]) -> bool {
 /// The `created by` of a goroutine, for the report.
 pub fn creator_text(c: &CreatedBy) -> String {
     c.function.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goroutine(functions: &[&str]) -> Goroutine {
+        Goroutine {
+            frames: functions
+                .iter()
+                .map(|f| Frame {
+                    function: f.to_string(),
+                    ..Frame::default()
+                })
+                .collect(),
+            ..Goroutine::default()
+        }
+    }
+
+    #[test]
+    fn the_entry_is_the_outermost_frame_that_is_not_the_runtime_s() {
+        // debug=1 shows runtime.main below main.main; a traceback hides it.
+        let counted = goroutine(&["runtime.gopark", "main.main", "runtime.main"]);
+        let traced = goroutine(&["runtime.gopark", "main.main"]);
+        assert_eq!(key_of(&counted).entry, "main.main");
+        assert_eq!(key_of(&counted), key_of(&traced));
+        // Parked in runtime.main itself: that is its entry.
+        let parked = goroutine(&["runtime.main"]);
+        assert_eq!(key_of(&parked).entry, "runtime.main");
+    }
+
+    #[test]
+    fn the_go_wrapper_and_goexit_are_skipped() {
+        let g = goroutine(&[
+            "runtime.gopark",
+            "main.work",
+            "main.serve.gowrap1",
+            "runtime.goexit",
+        ]);
+        assert_eq!(key_of(&g).entry, "main.work");
+    }
+
+    #[test]
+    fn the_runtime_s_own_goroutines_keep_their_runtime_entry() {
+        let g = goroutine(&["runtime.gopark", "runtime.bgsweep", "runtime.goexit"]);
+        assert_eq!(key_of(&g).entry, "runtime.bgsweep");
+        let finalizer = goroutine(&["main.close", "runtime.call16", "runtime.runfinq"]);
+        assert_eq!(key_of(&finalizer).entry, "runtime.runfinq");
+    }
 }
