@@ -10,7 +10,12 @@
 //! 2. through the `go.mod` files under the root: a module path prefix maps
 //!    to the module's directory (`-trimpath` builds);
 //! 3. through the function's import path: the package's directory inside a
-//!    module under the root, plus the file's base name (logs from CI).
+//!    module under the root, plus the file's base name (logs from CI);
+//! 4. for a function of package `main`, whose import path the stack does
+//!    not give: the longest tail of the printed path that names a file
+//!    under the root (`/app/cmd/server/main.go`, built in a container, is
+//!    `cmd/server/main.go`). Only the main module holds package `main`,
+//!    so the tail cannot be a dependency's or the standard library's file.
 //!
 //! A file that resolves to nothing is not "in the repository" and keeps
 //! its printed form, with `/` for `\`. Resolved paths never leave the
@@ -99,7 +104,8 @@ impl Repo {
         let found = self
             .by_root(&norm)
             .or_else(|| self.by_module_path(&norm))
-            .or_else(|| function.and_then(|f| self.by_function(&norm, f)));
+            .or_else(|| function.and_then(|f| self.by_function(&norm, f)))
+            .or_else(|| function.and_then(|f| self.by_main_tail(&norm, f)));
         match found {
             Some(rel) => SourceRef {
                 file: rel,
@@ -144,6 +150,30 @@ impl Repo {
             }
         }
         None
+    }
+
+    fn by_main_tail(&self, file: &str, function: &str) -> Option<String> {
+        if crate::stack::function_package(function) != "main"
+            || self.root_str.is_empty()
+            || !file.ends_with(".go")
+        {
+            return None;
+        }
+        // `C:/a/r/cmd/x/main.go` → `a/r/cmd/x/main.go`, `r/cmd/x/main.go`, …
+        let path = if is_drive_path(file) {
+            &file[2..]
+        } else {
+            file
+        };
+        let mut tail = path.trim_start_matches('/');
+        loop {
+            if let Some(rel) = safe_relative(tail) {
+                if self.root.join(&rel).is_file() {
+                    return Some(rel);
+                }
+            }
+            tail = &tail[tail.find('/')? + 1..];
+        }
     }
 
     fn by_function(&self, file: &str, function: &str) -> Option<String> {
@@ -376,6 +406,29 @@ mod tests {
             Some("example.com/svc/worker.(*Pool).run"),
         );
         assert_eq!((r.file.as_str(), r.in_repo), ("worker/pool.go", true));
+    }
+
+    #[test]
+    fn package_main_built_elsewhere_resolves_by_the_longest_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("cmd/server")).unwrap();
+        std::fs::write(root.join("cmd/server/main.go"), "package main\n").unwrap();
+        std::fs::write(root.join("main.go"), "package main\n").unwrap();
+        let repo = Repo::discover(root);
+        // A service built in a container at /app, or in another checkout.
+        let r = repo.resolve("/app/cmd/server/main.go", 9, Some("main.serve.func1"));
+        assert_eq!((r.file.as_str(), r.in_repo), ("cmd/server/main.go", true));
+        let r = repo.resolve("/src/main.go", 9, Some("main.main"));
+        assert_eq!((r.file.as_str(), r.in_repo), ("main.go", true));
+        let r = repo.resolve(r"C:\b\cmd\server\main.go", 9, Some("main.(*T).run"));
+        assert_eq!((r.file.as_str(), r.in_repo), ("cmd/server/main.go", true));
+        // Only package main: a dependency's or the runtime's file of the
+        // same name is not the repository's.
+        let r = repo.resolve("/go/pkg/mod/x.io/y@v1/main.go", 9, Some("x.io/y.run"));
+        assert!(!r.in_repo);
+        let r = repo.resolve("/app/cmd/other/run.go", 9, Some("main.run"));
+        assert!(!r.in_repo);
     }
 
     #[test]
