@@ -549,3 +549,61 @@ fn live_service_diff_over_http() {
 fn leakgate_fetch(url: &str) -> Vec<u8> {
     leakgate::dump::fetch::get(url).unwrap()
 }
+
+/// Snapshots of every dump report (terminal, JSON, Markdown, GitHub) of
+/// `dump` on a goroutineleak profile and `diff` of a traceback and of a
+/// profile.proto pair. The fixtures' paths in the repository resolve from
+/// any checkout (package main's files by the tail of their path); the
+/// toolchain's paths are fixture text.
+#[test]
+fn snapshots_of_every_dump_report() {
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "dump-goroutineleak-go1.27",
+            &[
+                "dump",
+                "tests/fixtures/dumps/go1.27/after.goroutineleak.debug2.txt",
+            ],
+        ),
+        (
+            "diff-debug2-go1.26",
+            &[
+                "diff",
+                "tests/fixtures/dumps/go1.26/before.debug2.txt",
+                "tests/fixtures/dumps/go1.26/after.debug2.txt",
+            ],
+        ),
+        (
+            "diff-debug0-go1.27",
+            &[
+                "diff",
+                "tests/fixtures/dumps/go1.27/before.debug0.pb.gz",
+                "tests/fixtures/dumps/go1.27/after.debug0.pb.gz",
+            ],
+        ),
+    ];
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    for (name, args) in cases {
+        for (kind, ext) in [
+            ("terminal", "txt"),
+            ("json", "json"),
+            ("markdown", "md"),
+            ("github", "txt"),
+        ] {
+            let out = leakgate()
+                .current_dir(root())
+                .args(args)
+                .args(["--root", ".", "--report", kind])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1), "{name} {kind}");
+            let text = String::from_utf8(out.stdout).expect("reports are UTF-8");
+            let mut s = settings.clone();
+            s.set_description(format!("leakgate {} --report {kind}", args.join(" ")));
+            s.bind(|| insta::assert_snapshot!(format!("{name}.{kind}.{ext}"), text));
+        }
+    }
+}
