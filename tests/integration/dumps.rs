@@ -607,3 +607,42 @@ fn snapshots_of_every_dump_report() {
         }
     }
 }
+
+/// Ctrl-C (SIGINT, or SIGTERM as a CI timeout sends) stops `watch` between
+/// samples: it prints the report of the samples taken so far; a watch
+/// that would pass is exit 2 (cut short), one with a failing group exit 1.
+#[cfg(unix)]
+#[test]
+fn interrupted_watch_reports_what_it_sampled() {
+    for (signal, file, code) in [
+        ("-INT", "go1.27/after.debug1.txt", 2),
+        ("-TERM", "go1.27/after.goroutineleak.debug1.txt", 1),
+    ] {
+        let child = leakgate()
+            .args(["watch", &dumps(file), "--every", "200ms", "--for", "60s"])
+            .args(["--report", "json", "--root"])
+            .arg(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(900));
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{file}: {stderr}");
+        assert!(
+            stderr.contains("interrupted: the report covers the samples taken so far"),
+            "{stderr}"
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let samples = report["groups"][0]["samples"].as_array().unwrap().len();
+        assert!((2..=8).contains(&samples), "{samples} samples: {report}");
+    }
+}
