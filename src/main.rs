@@ -143,6 +143,11 @@ struct DumpReportArgs {
     /// Show unchanged groups too.
     #[arg(long, short)]
     verbose: bool,
+    /// GitHub annotations at most (`--report github`); the last one says
+    /// how many more there are. GitHub shows 10 per level per step; in
+    /// GitHub Actions the job summary gets every group.
+    #[arg(long, value_name = "N", default_value_t = leakgate::report::DEFAULT_MAX_ANNOTATIONS)]
+    max_annotations: usize,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

@@ -34,12 +34,34 @@ fn read_one(
 }
 
 fn emit(d: &diff::Diff, command: &'static str, args: &DumpReportArgs) -> Result<i32> {
+    let env = super::settings::Env::read();
+    let mut ctx = env.ctx.clone();
+    ctx.max_annotations = args.max_annotations;
+    // In GitHub Actions the job summary gets the whole table, so that what
+    // the annotations' cap leaves out is still shown (unless the Markdown
+    // report is what standard output was asked for: then it is the user's).
+    if let Some(summary) = env
+        .step_summary
+        .as_ref()
+        .filter(|_| !matches!(args.report, DumpOutput::Markdown))
+    {
+        let mut text = Vec::new();
+        render::markdown(d, &mut text).map_err(|e| miette::miette!("{e}"))?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(summary)
+            .and_then(|mut f| f.write_all(&text))
+            .map_err(|e| {
+                miette::miette!("cannot write the job summary {}: {e}", summary.display())
+            })?;
+    }
     let mut out = std::io::stdout().lock();
     let r = match args.report {
         DumpOutput::Terminal => render::terminal(d, args.verbose, &mut out),
         DumpOutput::Json => render::json(d, command, &mut out),
         DumpOutput::Markdown => render::markdown(d, &mut out),
-        DumpOutput::Github => render::github(d, &mut out).and_then(|_| {
+        DumpOutput::Github => render::github(d, &ctx, &mut out).and_then(|_| {
             let mut err = std::io::stderr().lock();
             render::terminal(d, args.verbose, &mut err)
         }),

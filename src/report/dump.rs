@@ -7,9 +7,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::github::{escape_data, escape_property};
+use super::github::{capped, Annotation, Level};
 use super::markdown::inline;
 use super::terminal::clean;
+use super::Context;
 use crate::dump::diff::{Diff, GroupDiff, GroupVerdict};
 use crate::paths::SourceRef;
 
@@ -368,23 +369,29 @@ pub fn markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// GitHub annotations: one error per failing group at its `go` statement
-/// (else where it is blocked; else without a place).
-pub fn github(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+/// (else where it is blocked; else without a place), most goroutines
+/// first, at most `ctx.max_annotations`: past the cap the last one says how
+/// many more there are and where to read them (the job summary, which has
+/// every group).
+pub fn github(d: &Diff, ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
+    let mut all = Vec::new();
     for g in &d.groups {
         let GroupVerdict::Fails(why) = &g.verdict else {
             continue;
         };
-        let title = format!("goroutines {}: {}", counts(d, g), title(g));
-        let at = match spot(g).filter(|s| s.in_repo) {
-            Some(s) => format!("file={},line={},", escape_property(&s.file), s.line),
-            None => String::new(),
-        };
-        writeln!(
-            out,
-            "::error {at}title={}::{}",
-            escape_property(&title),
-            escape_data(why)
-        )?;
+        let at = spot(g).filter(|s| s.in_repo);
+        all.push(Annotation {
+            level: Level::Error,
+            file: at.map(|s| s.file.clone()),
+            line: at.map(|s| s.line),
+            title: format!("goroutines {}: {}", counts(d, g), title(g)),
+            message: why.clone(),
+            leaks: 0,
+            failures: 0,
+        });
+    }
+    for a in capped(all, ctx.max_annotations, ctx) {
+        writeln!(out, "{}", a.command())?;
     }
     Ok(())
 }

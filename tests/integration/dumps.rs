@@ -646,3 +646,43 @@ fn interrupted_watch_reports_what_it_sampled() {
         assert!((2..=8).contains(&samples), "{samples} samples: {report}");
     }
 }
+
+/// GitHub shows 10 annotations per level per step and drops the rest: past
+/// `--max-annotations` the last one says how many more there are, and in
+/// GitHub Actions the job summary has every group.
+#[test]
+fn annotations_are_capped_and_the_job_summary_has_every_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let out = leakgate()
+        .args(["diff", &dumps("go1.26/before.debug2.txt")])
+        .arg(dumps("go1.26/after.debug2.txt"))
+        .args(["--report", "github", "--max-annotations", "3", "--root"])
+        .arg(root())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines.iter().all(|l| l.starts_with("::error ")), "{stdout}");
+    assert!(
+        lines[2].contains("3 more error annotations were left out")
+            && lines[2].contains("see the job summary"),
+        "{stdout}"
+    );
+    let table = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(table.matches("\n| FAIL |").count(), 5, "{table}");
+    // Outside GitHub Actions nothing is written there.
+    std::fs::remove_file(&summary).unwrap();
+    let r = leakgate()
+        .args(["diff", &dumps("go1.26/before.debug2.txt")])
+        .arg(dumps("go1.26/after.debug2.txt"))
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(!summary.exists());
+}
