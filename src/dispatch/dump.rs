@@ -102,10 +102,22 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
     settings.update(args.grow_by, args.grow_percent);
     let interrupt = leakgate::run::interrupt_flag()
         .map_err(|e| miette::miette!("cannot handle Ctrl-C: {e}"))?;
+    let wanted_samples = dump::watch::samples(args.every, args.duration);
+    if wanted_samples < dump::watch::MIN_SAMPLES {
+        // Steady growth needs three samples: fewer could never fail, and a
+        // soak test that cannot fail is not one.
+        return Err(miette::miette!(
+            help = "make --for at least twice --every",
+            "--for {} with --every {} takes {wanted_samples} sample{}; watch needs at least {} to tell steady growth from a spike",
+            humantime::format_duration(args.duration),
+            humantime::format_duration(args.every),
+            if wanted_samples == 1 { "" } else { "s" },
+            dump::watch::MIN_SAMPLES
+        ));
+    }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let wanted = ((args.duration.as_secs_f64() / args.every.as_secs_f64()).floor() as u64 + 1)
-        .min(dump::watch::MAX_SAMPLES as u64);
+    let wanted = wanted_samples as u64;
     bar.set_length(wanted);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:20} {pos}/{len} samples  {msg}")

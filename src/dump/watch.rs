@@ -105,7 +105,7 @@ fn rises(counts: &[u64]) -> usize {
 /// half (it did not fall back). A single jump that then stays flat, or a
 /// spike that recedes, is not steady.
 pub fn steady(counts: &[u64]) -> bool {
-    if counts.len() < 3 {
+    if counts.len() < MIN_SAMPLES {
         return false;
     }
     let steps = counts.len() - 1;
@@ -113,6 +113,17 @@ pub fn steady(counts: &[u64]) -> bool {
     let second_half = &counts[counts.len() / 2..];
     let last = counts[counts.len() - 1];
     up >= 2 && up * 2 >= steps && second_half.iter().all(|&c| c <= last) && last > counts[0]
+}
+
+/// Fewest samples that can show steady growth ([`steady`]).
+pub const MIN_SAMPLES: usize = 3;
+
+/// How many samples `every` for `total` takes: one at the start, one per
+/// `every` after it, at most [`MAX_SAMPLES`].
+pub fn samples(every: Duration, total: Duration) -> usize {
+    ((total.as_secs_f64() / every.as_secs_f64().max(0.001)).floor() as usize)
+        .saturating_add(1)
+        .min(MAX_SAMPLES)
 }
 
 /// Takes samples with `sample` every `every` for `total`, or until
@@ -127,8 +138,7 @@ pub fn watch(
     mut progress: impl FnMut(&Series, &Dump),
 ) -> Result<(), DumpError> {
     let start = Instant::now();
-    let wanted = ((total.as_secs_f64() / every.as_secs_f64().max(0.001)).floor() as usize + 1)
-        .min(MAX_SAMPLES);
+    let wanted = samples(every, total);
     for i in 0..wanted {
         if interrupt.load(Ordering::SeqCst) {
             break;
@@ -167,5 +177,15 @@ mod tests {
         // Too few samples.
         assert!(!steady(&[1, 100]));
         assert!(!steady(&[5, 5, 5, 5]));
+    }
+
+    #[test]
+    fn samples_at_the_start_and_every_period_after() {
+        let s = Duration::from_secs;
+        assert_eq!(samples(s(10), s(300)), 31);
+        assert_eq!(samples(s(10), s(25)), 3);
+        assert_eq!(samples(s(10), s(19)), 2);
+        assert_eq!(samples(s(10), s(1)), 1);
+        assert_eq!(samples(Duration::from_millis(1), s(1_000_000)), MAX_SAMPLES);
     }
 }

@@ -686,3 +686,24 @@ fn annotations_are_capped_and_the_job_summary_has_every_group() {
     assert_eq!(r.status.code(), Some(1));
     assert!(!summary.exists());
 }
+
+/// A watch too short to take three samples could never see steady growth:
+/// it is refused (exit 2) before sampling, not passed.
+#[test]
+fn a_watch_that_cannot_fail_is_refused() {
+    let r = run(&[
+        "watch",
+        &dumps("go1.27/after.goroutineleak.debug1.txt"),
+        "--every",
+        "10s",
+        "--for",
+        "15s",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("takes 2 samples; watch needs at least 3"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
