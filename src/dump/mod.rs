@@ -53,7 +53,7 @@ impl DumpFormat {
     /// The name reports use.
     pub fn name(self) -> &'static str {
         match self {
-            DumpFormat::Traceback => "traceback (debug=2)",
+            DumpFormat::Traceback => "traceback",
             DumpFormat::Counts => "counts (debug=1)",
             DumpFormat::Proto => "profile.proto (debug=0)",
         }
@@ -122,6 +122,34 @@ pub enum DumpError {
         line: u64,
         /// What is missing.
         why: String,
+    },
+    /// A pasted dump with lines left out (`...`).
+    #[error("{name}:{line}: the dump is abridged: `{text}` stands for lines left out")]
+    #[diagnostic(
+        code(leakgate::dump::abridged),
+        help("leakgate judges whole dumps: take it again, or paste all of it")
+    )]
+    Abridged {
+        /// Input name.
+        name: String,
+        /// Where.
+        line: u64,
+        /// The marker.
+        text: String,
+    },
+    /// One goroutine twice: two dumps in one input.
+    #[error("{name}:{line}: goroutine {id} is in the dump twice: two dumps in one input?")]
+    #[diagnostic(
+        code(leakgate::dump::twice),
+        help("give each dump its own file (`leakgate diff BEFORE AFTER` compares two)")
+    )]
+    Twice {
+        /// Input name.
+        name: String,
+        /// Where it is again.
+        line: u64,
+        /// The goroutine id.
+        id: u64,
     },
     /// A profile.proto that cannot be decoded.
     #[error("{name}: {source}")]
@@ -298,9 +326,17 @@ pub fn key_of(g: &Goroutine) -> GroupKey {
     }
     .or_else(|| g.frames.last())
     .map(|f| f.function.clone())
-    // A goroutine sampled before its first frame ran (the count
-    // profiles list such a stack without frames).
-    .unwrap_or_else(|| "(no frames: a goroutine just started)".to_string());
+    .unwrap_or_else(|| {
+        if g.state.status == "running" {
+            // A traceback shows no stack of a goroutine running on another
+            // thread.
+            "(running on another thread: stack unavailable)".to_string()
+        } else {
+            // A goroutine sampled before its first frame ran (the count
+            // profiles list such a stack without frames).
+            "(no frames: a goroutine just started)".to_string()
+        }
+    });
     let creator = g
         .created_by
         .as_ref()
@@ -588,8 +624,9 @@ fn looks_like_text(head: &[u8]) -> bool {
         }
         Err(_) => return false,
     };
+    // Colour (ESC) and test2json's ^V in a CI log are text too.
     text.chars()
-        .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\x1b' | '\u{16}'))
 }
 
 /// Text that is certainly not a dump (for the error: not "bad proto").

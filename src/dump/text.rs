@@ -6,6 +6,7 @@
 use std::io::BufRead;
 
 use super::{DumpError, DumpFormat, Grouper, Record};
+use crate::ingest::text::clean_line;
 use crate::stack::{self, BodyLine, Frame, Goroutine};
 
 /// Longest line kept (bytes); the rest of a longer line is skipped.
@@ -64,6 +65,14 @@ impl<R: BufRead> LineReader<R> {
 }
 
 /// Reads a text dump into `grouper`; says which format it was.
+///
+/// The first line that holds a dump header (`goroutine N [state]:`, or
+/// `goroutine profile: total N`) decides, wherever the header starts in
+/// it: what comes before it on that line (indentation, `> ` quote marks, a
+/// log prefix such as `host app[42]: `) is the decoration that every line
+/// of the dump carries, and it is taken off each ([`Decor`]). CI
+/// timestamps, colour and carriage returns are cleaned off first, as for
+/// test logs.
 pub(super) fn read_text<R: BufRead>(
     name: &str,
     reader: R,
@@ -75,45 +84,232 @@ pub(super) fn read_text<R: BufRead>(
         number: 0,
         terminated: true,
     };
-    // The first line that is not blank decides.
-    let first = loop {
-        match lines.next(name)? {
-            None => {
-                return Err(DumpError::Empty {
+    let mut first_text = None;
+    loop {
+        let Some((number, raw)) = lines.next(name)? else {
+            return Err(match first_text {
+                None => DumpError::Empty {
                     name: name.to_string(),
-                })
+                },
+                Some(line) => DumpError::UnknownFormat {
+                    name: name.to_string(),
+                    line,
+                },
+            });
+        };
+        let line = clean_line(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        first_text.get_or_insert(number);
+        if let Some((at, total, leak)) = find_count_header(&line) {
+            let decor = Decor::learn(&line[..at]);
+            if leak {
+                grouper.leak_profile();
             }
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((_, l)) => break l.trim().to_string(),
+            read_counts(name, &mut lines, decor, total, grouper)?;
+            return Ok(DumpFormat::Counts);
         }
-    };
-    let first_number = lines.number;
-    if let Some(total) = count_header(&first) {
-        if first.starts_with("goroutineleak ") {
-            grouper.leak_profile();
+        if let Some(at) = find_header(&line) {
+            let decor = Decor::learn(&line[..at]);
+            let first = line[at..].to_string();
+            read_traceback(name, &mut lines, decor, first, number, grouper)?;
+            return Ok(DumpFormat::Traceback);
         }
-        read_counts(name, &mut lines, total, grouper)?;
-        return Ok(DumpFormat::Counts);
     }
-    read_traceback(name, &mut lines, first, first_number, grouper)?;
-    Ok(DumpFormat::Traceback)
 }
 
-/// `goroutine profile: total 7` (or `goroutineleak profile: …`) → 7.
-fn count_header(line: &str) -> Option<u64> {
-    let rest = line
-        .strip_prefix("goroutine profile: total ")
-        .or_else(|| line.strip_prefix("goroutineleak profile: total "))?;
-    rest.trim().parse().ok()
+/// Where a `goroutine N [state]:` header starts in `line`.
+fn find_header(line: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = line[from..].find("goroutine ") {
+        let at = from + i;
+        if stack::parse_header(&line[at..]).is_some() {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Where `goroutine profile: total 7` (or `goroutineleak profile: …`)
+/// starts in `line`, its total, and whether it is the leak profile.
+fn find_count_header(line: &str) -> Option<(usize, u64, bool)> {
+    for (head, leak) in [
+        ("goroutine profile: total ", false),
+        ("goroutineleak profile: total ", true),
+    ] {
+        if let Some(at) = line.find(head) {
+            if let Ok(total) = line[at + head.len()..].trim().parse() {
+                return Some((at, total, leak));
+            }
+        }
+    }
+    None
+}
+
+/// A line that stands for lines left out of a pasted dump.
+fn is_abridged_marker(t: &str) -> bool {
+    matches!(
+        t,
+        "..."
+            | "…"
+            | "// ..."
+            | "// …"
+            | "# ..."
+            | "[...]"
+            | "(...)"
+            | "<snip>"
+            | "[snip]"
+            | "<...>"
+            | "...snip..."
+            | "[…]"
+    )
+}
+
+/// What a log, a paste or a quote put before every line of a dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decor {
+    /// Nothing: the dump as the runtime wrote it.
+    Plain,
+    /// Quote marks (`> `, as many as `quotes`), then up to `indent`
+    /// spaces or tabs (a Markdown code block, an indented paste).
+    Indent { quotes: usize, indent: usize },
+    /// A log prefix that ends in a fixed word (`host app[42]:`, `web-1 |`,
+    /// `[pod/p/c]`), then up to `gap` spaces: everything up to it goes.
+    Tag { tag: String, gap: usize },
+}
+
+impl Decor {
+    /// The decoration that `prefix` (what comes before the first header
+    /// on its line) shows.
+    fn learn(prefix: &str) -> Decor {
+        if prefix.is_empty() {
+            return Decor::Plain;
+        }
+        if prefix.chars().all(|c| c == '>' || c == ' ' || c == '\t') {
+            let quotes = prefix.matches('>').count();
+            let after = prefix.rsplit('>').next().unwrap_or(prefix);
+            return Decor::Indent {
+                quotes,
+                indent: after.chars().count(),
+            };
+        }
+        let trimmed = prefix.trim_end_matches([' ', '\t']);
+        let gap = prefix.len() - trimmed.len();
+        let tag = trimmed
+            .rsplit([' ', '\t'])
+            .next()
+            .unwrap_or(trimmed)
+            .to_string();
+        Decor::Tag { tag, gap }
+    }
+
+    /// `line` without its decoration; `None` when the line does not carry
+    /// it (another program's log line between the dump's).
+    fn strip<'a>(&self, line: &'a str) -> Option<&'a str> {
+        let take_space = |mut s: &'a str, n: usize| {
+            for _ in 0..n {
+                match s.strip_prefix([' ', '\t']) {
+                    Some(r) => s = r,
+                    None => break,
+                }
+            }
+            s
+        };
+        match self {
+            Decor::Plain => Some(line),
+            Decor::Indent { quotes, indent } => {
+                let mut s = line;
+                for _ in 0..*quotes {
+                    match s.trim_start_matches([' ', '\t']).strip_prefix('>') {
+                        Some(r) => s = r,
+                        // `>` alone, or nothing: a blank quoted line.
+                        None if s.trim().is_empty() => return Some(""),
+                        None => return None,
+                    }
+                }
+                Some(take_space(s, *indent))
+            }
+            Decor::Tag { tag, gap } => {
+                let at = line.find(tag.as_str())?;
+                Some(take_space(&line[at + tag.len()..], *gap))
+            }
+        }
+    }
+
+    /// Whether `line` carries the decoration, as every line of a dump
+    /// printed by a program that decorates its output does. A header
+    /// embedded in one log line (`log.Printf("%s", buf)`) has the prefix
+    /// on that line only.
+    fn carried_by(&self, line: &str) -> bool {
+        match self {
+            Decor::Plain => true,
+            Decor::Indent { quotes, indent } => {
+                let lead: usize = line
+                    .chars()
+                    .take_while(|c| *c == ' ' || *c == '\t' || *c == '>')
+                    .count();
+                line.matches('>').count() >= *quotes && lead >= quotes + indent.min(&1)
+            }
+            Decor::Tag { .. } => self.strip(line).is_some(),
+        }
+    }
+}
+
+/// Takes the decoration off each line; decides, at the first line after
+/// the header, whether the dump's lines carry it at all.
+struct Undecorate {
+    decor: Decor,
+    checked: bool,
+}
+
+impl Undecorate {
+    fn new(decor: Decor) -> Undecorate {
+        let checked = decor == Decor::Plain;
+        Undecorate { decor, checked }
+    }
+
+    /// The line as the runtime wrote it; `None` for a line that belongs to
+    /// something else.
+    fn line<'a>(&mut self, raw: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        let cleaned = clean_line(raw);
+        if cleaned.trim().is_empty() {
+            return Some(std::borrow::Cow::Borrowed(""));
+        }
+        if !self.checked {
+            // The first line that tells: one with the decoration, or a
+            // dump line without it (another program's line in between
+            // tells nothing).
+            if self.decor.carried_by(&cleaned) {
+                self.checked = true;
+            } else if matches!(
+                stack::classify(&cleaned),
+                BodyLine::Function { .. } | BodyLine::Position { .. } | BodyLine::CreatedBy { .. }
+            ) {
+                self.checked = true;
+                self.decor = Decor::Plain;
+            }
+        }
+        match cleaned {
+            std::borrow::Cow::Borrowed(s) => self.decor.strip(s).map(std::borrow::Cow::Borrowed),
+            std::borrow::Cow::Owned(s) => self
+                .decor
+                .strip(&s)
+                .map(|t| std::borrow::Cow::Owned(t.to_string())),
+        }
+    }
 }
 
 /// The count profile after its header.
 fn read_counts<R: BufRead>(
     name: &str,
     lines: &mut LineReader<R>,
+    decor: Decor,
     total: u64,
     grouper: &mut Grouper<'_>,
 ) -> Result<(), DumpError> {
+    let mut undecorate = Undecorate::new(decor);
     let mut current: Option<(u64, Goroutine)> = None;
     let mut sum: u64 = 0;
     let flush =
@@ -127,12 +323,19 @@ fn read_counts<R: BufRead>(
                 });
             }
         };
-    while let Some((number, line)) = lines.next(name)? {
+    while let Some((number, raw)) = lines.next(name)? {
+        let Some(line) = undecorate.line(raw) else {
+            continue;
+        };
+        let line: &str = &line;
         if line.trim().is_empty() {
             flush(&mut current, &mut sum, grouper);
             continue;
         }
-        if let Some(rest) = line.strip_prefix('#') {
+        if is_abridged_marker(line.trim()) {
+            return Err(abridged(name, number, line.trim()));
+        }
+        if let Some(rest) = line.trim_start().strip_prefix('#') {
             let rest = rest.trim_start();
             let Some((_, goroutine)) = current.as_mut() else {
                 continue;
@@ -182,13 +385,6 @@ fn read_counts<R: BufRead>(
     }
     let cut_line = !lines.terminated;
     flush(&mut current, &mut sum, grouper);
-    if cut_line {
-        return Err(DumpError::Cut {
-            name: name.to_string(),
-            line: lines.number,
-            why: "its last line has no end".to_string(),
-        });
-    }
     if sum != total {
         return Err(DumpError::Cut {
             name: name.to_string(),
@@ -196,83 +392,198 @@ fn read_counts<R: BufRead>(
             why: format!("its stacks count {sum} goroutines, its header says total {total}"),
         });
     }
+    if cut_line {
+        // Every goroutine the header counts is there: a lost final
+        // newline could only have cut the last frame's address or file.
+        return Err(DumpError::Cut {
+            name: name.to_string(),
+            line: lines.number,
+            why: LAST_LINE_OPEN.to_string(),
+        });
+    }
     Ok(())
+}
+
+const LAST_LINE_OPEN: &str = "its last line has no end (if the dump is whole and only the final newline was lost in a copy, add it back)";
+
+fn abridged(name: &str, line: u64, text: &str) -> DumpError {
+    DumpError::Abridged {
+        name: name.to_string(),
+        line,
+        text: text.to_string(),
+    }
+}
+
+/// Whether a goroutine's stack reached its bottom: its `go` statement, or
+/// the main goroutine's, or a goroutine started from C or by the runtime
+/// (`runtime.goexit` at the bottom, no creator printed), or no stack at
+/// all (running on another thread).
+/// The main goroutine (1) has no creator: its stack ends in `main.main`,
+/// or in a package's `init` while the program starts.
+fn complete(g: &Goroutine) -> bool {
+    if g.created_by.is_some() || g.elided.is_some() {
+        return true;
+    }
+    let Some(bottom) = g.frames.last() else {
+        return true;
+    };
+    let f = bottom.function.as_str();
+    if matches!(
+        f,
+        "runtime.goexit" | "runtime.main" | "main.main" | "runtime.mstart"
+    ) {
+        return true;
+    }
+    g.id == 1 && is_init(f)
+}
+
+/// `pkg.init`, `pkg.init.0`: a package initializer.
+fn is_init(function: &str) -> bool {
+    let name = &function[function.rfind('/').map_or(0, |i| i + 1)..];
+    name.ends_with(".init")
+        || name
+            .rsplit_once(".init.")
+            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A traceback: every `goroutine N [state]:` block.
 fn read_traceback<R: BufRead>(
     name: &str,
     lines: &mut LineReader<R>,
+    decor: Decor,
     first: String,
     first_number: u64,
     grouper: &mut Grouper<'_>,
 ) -> Result<(), DumpError> {
+    let mut undecorate = Undecorate::new(decor);
     let mut header = stack::parse_header(&first);
+    let mut seen = roaring::RoaringTreemap::new();
+    if let Some(h) = &header {
+        seen.insert(h.id);
+    }
     let mut body: Vec<String> = Vec::new();
-    let mut saw_header = header.is_some();
     let mut last_kind_open = false;
     let mut last_line = first_number;
-    let emit = |header: &mut Option<stack::Header>,
-                body: &mut Vec<String>,
-                grouper: &mut Grouper<'_>| {
+    // The last goroutine read was whole (see [`complete`]).
+    let mut last_complete = true;
+    // The last line read was a position line with its `+0x…` offset.
+    let mut last_offset = false;
+    let mut emit = |header: &mut Option<stack::Header>,
+                    body: &mut Vec<String>,
+                    grouper: &mut Grouper<'_>| {
         if let Some(h) = header.take() {
             let (frames, elided, created_by) = stack::parse_body(body.iter().map(String::as_str));
             let leaked = h.state.leaked;
-            grouper.add(Record {
-                goroutine: Goroutine {
-                    id: h.id,
-                    state: h.state,
-                    frames,
-                    elided,
-                    created_by,
-                },
-                count: 1,
-                leaked,
-            });
+            let goroutine = Goroutine {
+                id: h.id,
+                state: h.state,
+                frames,
+                elided,
+                created_by,
+            };
+            last_complete = goroutine.id == 0 || complete(&goroutine);
+            // Goroutine 0 is a thread's scheduler stack (g0) that crash
+            // dumps print for each thread, not a goroutine.
+            if goroutine.id != 0 {
+                grouper.add(Record {
+                    goroutine,
+                    count: 1,
+                    leaked,
+                });
+            }
         }
         body.clear();
     };
-    while let Some((number, line)) = lines.next(name)? {
+    while let Some((number, raw)) = lines.next(name)? {
+        let Some(line) = undecorate.line(raw) else {
+            continue;
+        };
+        let line: &str = &line;
         last_line = number;
         if let Some(h) = stack::parse_header(line) {
             emit(&mut header, &mut body, grouper);
+            if h.id != 0 && !seen.insert(h.id) {
+                return Err(DumpError::Twice {
+                    name: name.to_string(),
+                    line: number,
+                    id: h.id,
+                });
+            }
             header = Some(h);
-            saw_header = true;
             last_kind_open = false;
+            last_offset = false;
             continue;
         }
+        if is_abridged_marker(line.trim()) {
+            return Err(abridged(name, number, line.trim()));
+        }
         if header.is_some() {
-            match stack::classify(line) {
-                BodyLine::Function { .. } | BodyLine::CreatedBy { .. } => last_kind_open = true,
-                BodyLine::Position { .. } => last_kind_open = false,
+            let line = reindent(line);
+            match stack::classify(&line) {
+                BodyLine::Function { .. } | BodyLine::CreatedBy { .. } => {
+                    last_kind_open = true;
+                    last_offset = false;
+                }
+                BodyLine::Position { .. } => {
+                    last_kind_open = false;
+                    last_offset = has_offset(&line);
+                }
                 BodyLine::Blank => {}
-                _ => {}
+                _ => last_offset = false,
             }
             if body.len() < 4096 {
-                body.push(line.to_string());
+                body.push(line.into_owned());
             }
         }
-    }
-    if !saw_header {
-        return Err(DumpError::UnknownFormat {
-            name: name.to_string(),
-            line: first_number,
-        });
     }
     let unterminated = !lines.terminated;
     emit(&mut header, &mut body, grouper);
-    if unterminated || last_kind_open {
+    if last_kind_open {
         return Err(DumpError::Cut {
             name: name.to_string(),
             line: last_line,
-            why: if unterminated {
-                "its last line has no end".to_string()
-            } else {
-                "its last goroutine's frame has no position line".to_string()
-            },
+            why: "its last goroutine's frame has no position line".to_string(),
+        });
+    }
+    if !last_complete {
+        return Err(DumpError::Cut {
+            name: name.to_string(),
+            line: last_line,
+            why: "its last goroutine ends before its stack does (no `created by` line)".to_string(),
+        });
+    }
+    // A lost final newline is harmless after a whole position line (the
+    // file and line come before the `+0x…` offset).
+    if unterminated && !last_offset {
+        return Err(DumpError::Cut {
+            name: name.to_string(),
+            line: last_line,
+            why: LAST_LINE_OPEN.to_string(),
         });
     }
     Ok(())
+}
+
+/// A position line that lost its tab (a paste, a log that trims lines)
+/// gets it back: `/p/f.go:12 +0x1d` is `\t/p/f.go:12 +0x1d`; every other
+/// line is kept as it is.
+fn reindent(line: &str) -> std::borrow::Cow<'_, str> {
+    let t = line.trim_end();
+    if !line.starts_with(['\t', ' '])
+        && !t.ends_with(')')
+        && (t.contains(".go:") || t.contains(".s:"))
+        && stack::parse_position(t).is_some()
+    {
+        return std::borrow::Cow::Owned(format!("\t{line}"));
+    }
+    std::borrow::Cow::Borrowed(line)
+}
+
+/// `\t/p/f.go:12 +0x1d`: the position line ends with its PC offset.
+fn has_offset(line: &str) -> bool {
+    line.trim_end()
+        .rsplit_once(" +0x")
+        .is_some_and(|(_, hex)| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -330,9 +641,11 @@ mod tests {
         assert_eq!(g.count, 25);
         assert_eq!(g.created_by.as_deref(), Some("main.handleLeakTimeout"));
         assert_eq!(g.states, vec![("chan send".to_string(), 25)]);
-        // SIGQUIT: preamble, goroutine 0, register dump after the last one.
+        // SIGQUIT: preamble, goroutine 0 (the thread's g0, not counted),
+        // register dump after the last one.
         let d = dump(SIGQUIT.as_bytes()).unwrap();
-        assert_eq!(d.total, 23);
+        assert_eq!(SIGQUIT.matches("\ngoroutine ").count(), 23);
+        assert_eq!(d.total, 22);
     }
 
     #[test]
@@ -361,5 +674,117 @@ mod tests {
             dump(b"just some words\n"),
             Err(DumpError::UnknownFormat { line: 1, .. })
         ));
+    }
+
+    /// The groups of a dump: (entry, creator, count), sorted.
+    fn shape(text: &str) -> Vec<(String, Option<String>, u64)> {
+        let d = dump(text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut v: Vec<_> = d
+            .groups
+            .iter()
+            .map(|g| (g.key.entry.clone(), g.created_by.clone(), g.count))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn each_line(text: &str, f: impl Fn(usize, &str) -> String) -> String {
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| f(i, l) + "\n")
+            .collect()
+    }
+
+    // The decorated copies below are made from real captures: Go writes
+    // dumps plain, and the decoration is what a paste, a Markdown code
+    // block, a quote or a log collector adds to every line.
+    #[test]
+    fn decorated_dumps_read_as_the_plain_one() {
+        let plain = shape(AFTER2);
+        assert_eq!(plain.iter().map(|g| g.2).sum::<u64>(), 128);
+        // A Markdown code block (4 spaces), a quote, both.
+        assert_eq!(shape(&each_line(AFTER2, |_, l| format!("    {l}"))), plain);
+        assert_eq!(shape(&each_line(AFTER2, |_, l| format!("> {l}"))), plain);
+        assert_eq!(
+            shape(&each_line(AFTER2, |_, l| format!(">     {l}"))),
+            plain
+        );
+        // journald, with another program's lines in between.
+        let journald = each_line(AFTER2, |i, l| {
+            let own = format!("Dec 04 01:0{}:13 host svc[4242]: {l}", i % 10);
+            if i % 7 == 1 {
+                format!("Dec 04 01:00:13 host systemd[1]: svc.service: watchdog\n{own}")
+            } else {
+                own
+            }
+        });
+        assert_eq!(shape(&journald), plain);
+        // docker compose, GitHub Actions timestamps and colour.
+        assert_eq!(
+            shape(&each_line(AFTER2, |_, l| format!("svc-1  | {l}"))),
+            plain
+        );
+        let actions = each_line(AFTER2, |_, l| {
+            format!("2026-12-04T01:00:00.1234567Z \x1b[36m{l}\x1b[0m")
+        });
+        assert_eq!(shape(&actions), plain);
+        // The header inside one log line (`log.Printf("%s", buf)`).
+        assert_eq!(shape(&format!("2026/12/04 01:00:00 {AFTER2}")), plain);
+        // Position lines that lost their tab.
+        assert_eq!(
+            shape(&each_line(AFTER2, |_, l| l.trim_start().to_string())),
+            plain
+        );
+        // A count profile in a code block.
+        let counts = dump(each_line(AFTER1, |_, l| format!("    {l}")).as_bytes()).unwrap();
+        assert_eq!((counts.format, counts.total), (DumpFormat::Counts, 128));
+    }
+
+    #[test]
+    fn goroutine_0_is_a_thread_not_a_goroutine() {
+        // SIGQUIT's preamble and the g0 of the signalled thread alone.
+        let g0 = SIGQUIT.split("\ngoroutine 1 ").next().unwrap();
+        assert!(g0.contains("goroutine 0 gp="));
+        assert!(matches!(
+            dump(format!("{g0}\n").as_bytes()),
+            Err(DumpError::NoGoroutines { .. })
+        ));
+    }
+
+    #[test]
+    fn abridged_doubled_and_cut_dumps_are_errors() {
+        // A paste that left lines out.
+        let at = AFTER2.find("\ngoroutine 5").unwrap();
+        let abridged = format!("{}\n...\n{}", &AFTER2[..at], &AFTER2[at..]);
+        match dump(abridged.as_bytes()) {
+            Err(DumpError::Abridged { text, .. }) => assert_eq!(text, "..."),
+            other => panic!("{other:?}"),
+        }
+        // Two dumps in one file.
+        match dump(format!("{AFTER2}\n{AFTER2}").as_bytes()) {
+            Err(DumpError::Twice { id, .. }) => assert!(id > 0),
+            other => panic!("{other:?}"),
+        }
+        // Cut at a line end, before the last goroutine's `created by`.
+        let last = AFTER2.trim_end();
+        let created = last.rfind("\ncreated by ").unwrap();
+        assert!(!last[..created].ends_with("\n\n"));
+        match dump(format!("{}\n", &last[..created]).as_bytes()) {
+            Err(DumpError::Cut { why, .. }) => assert!(why.contains("created by"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // A lost final newline after a whole position line is harmless;
+        // after a line cut in its middle, it is a cut.
+        assert_eq!(shape(last), shape(AFTER2));
+        let mid = &last[..last.len() - 6];
+        assert!(matches!(dump(mid.as_bytes()), Err(DumpError::Cut { .. })));
+    }
+
+    #[test]
+    fn main_goroutine_in_init_is_whole() {
+        assert!(super::is_init("github.com/a/b/core.init.0"));
+        assert!(super::is_init("main.init"));
+        assert!(!super::is_init("main.initialize"));
+        assert!(!super::is_init("main.init.func1"));
     }
 }
