@@ -606,10 +606,7 @@ fn labels_text(labels: &[(String, String)]) -> Option<String> {
     if labels.is_empty() {
         return None;
     }
-    let inner: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k:?}: {v:?}"))
-        .collect();
+    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
     Some(format!("{{{}}}", inner.join(", ")))
 }
 

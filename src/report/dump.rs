@@ -114,6 +114,16 @@ pub fn terminal(d: &Diff, verbose: bool, out: &mut dyn Write) -> io::Result<()> 
                 clean(&format!("{}:{}", p.file, p.line))
             )?;
         }
+        // pprof labels (`pprof.Do`) of the most common stack: which
+        // handler or job the goroutines serve.
+        if let Some(labels) = g
+            .group
+            .stacks
+            .first()
+            .and_then(|s| s.goroutine.state.labels.as_deref())
+        {
+            writeln!(out, "        labels        {}", clean(labels))?;
+        }
         if !g.samples.is_empty() {
             let tail = &g.samples[g.samples.len().saturating_sub(12)..];
             let more = if tail.len() < g.samples.len() {
@@ -215,6 +225,8 @@ struct JsonState<'a> {
 struct JsonStack<'a> {
     goroutines: u64,
     state: &'a str,
+    /// The pprof labels of the first goroutine with this stack.
+    labels: Option<&'a str>,
     frames: Vec<JsonFrame<'a>>,
 }
 
@@ -299,6 +311,7 @@ pub fn json(d: &Diff, command: &'static str, out: &mut dyn Write) -> io::Result<
                     .map(|s| JsonStack {
                         goroutines: s.count,
                         state: &s.goroutine.state.status,
+                        labels: s.goroutine.state.labels.as_deref(),
                         frames: s
                             .goroutine
                             .frames
