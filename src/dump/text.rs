@@ -425,7 +425,9 @@ fn complete(g: &Goroutine) -> bool {
         return true;
     }
     let Some(bottom) = g.frames.last() else {
-        return true;
+        // No stack: a goroutine running on another thread has none to
+        // show; any other lost its lines.
+        return g.state.status == "running";
     };
     let f = bottom.function.as_str();
     if matches!(
@@ -464,11 +466,15 @@ fn read_traceback<R: BufRead>(
     let mut body: Vec<String> = Vec::new();
     let mut last_kind_open = false;
     let mut last_line = first_number;
-    // The last goroutine read was whole (see [`complete`]).
+    // The last goroutine read was whole (see [`complete`]), and the first
+    // one that was not: (id, line of its header).
     let mut last_complete = true;
+    let mut first_incomplete: Option<(u64, u64)> = None;
+    let mut header_line = first_number;
     // The last line read was a position line with its `+0x…` offset.
     let mut last_offset = false;
     let mut emit = |header: &mut Option<stack::Header>,
+                    header_line: u64,
                     body: &mut Vec<String>,
                     grouper: &mut Grouper<'_>| {
         if let Some(h) = header.take() {
@@ -482,6 +488,9 @@ fn read_traceback<R: BufRead>(
                 created_by,
             };
             last_complete = goroutine.id == 0 || complete(&goroutine);
+            if !last_complete && first_incomplete.is_none() {
+                first_incomplete = Some((goroutine.id, header_line));
+            }
             // Goroutine 0 is a thread's scheduler stack (g0) that crash
             // dumps print for each thread, not a goroutine.
             if goroutine.id != 0 {
@@ -501,7 +510,8 @@ fn read_traceback<R: BufRead>(
         let line: &str = &line;
         last_line = number;
         if let Some(h) = stack::parse_header(line) {
-            emit(&mut header, &mut body, grouper);
+            emit(&mut header, header_line, &mut body, grouper);
+            header_line = number;
             if h.id != 0 && !seen.insert(h.id) {
                 return Err(DumpError::Twice {
                     name: name.to_string(),
@@ -537,7 +547,7 @@ fn read_traceback<R: BufRead>(
         }
     }
     let unterminated = !lines.terminated;
-    emit(&mut header, &mut body, grouper);
+    emit(&mut header, header_line, &mut body, grouper);
     if last_kind_open {
         return Err(DumpError::Cut {
             name: name.to_string(),
@@ -550,6 +560,17 @@ fn read_traceback<R: BufRead>(
             name: name.to_string(),
             line: last_line,
             why: "its last goroutine ends before its stack does (no `created by` line)".to_string(),
+        });
+    }
+    // One in the middle: lines left out of a paste, or a log that dropped
+    // some.
+    if let Some((id, line)) = first_incomplete {
+        return Err(DumpError::Cut {
+            name: name.to_string(),
+            line,
+            why: format!(
+                "goroutine {id}'s stack stops before its bottom (no `created by` line): lines are missing"
+            ),
         });
     }
     // A lost final newline is harmless after a whole position line (the
@@ -771,6 +792,15 @@ mod tests {
         assert!(!last[..created].ends_with("\n\n"));
         match dump(format!("{}\n", &last[..created]).as_bytes()) {
             Err(DumpError::Cut { why, .. }) => assert!(why.contains("created by"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // A goroutine in the middle whose lines were left out.
+        let at = AFTER2.find("\ncreated by ").unwrap();
+        let end = at + 1 + AFTER2[at + 1..].find('\n').unwrap();
+        let end = end + 1 + AFTER2[end + 1..].find('\n').unwrap();
+        let gap = format!("{}{}", &AFTER2[..at], &AFTER2[end..]);
+        match dump(gap.as_bytes()) {
+            Err(DumpError::Cut { why, .. }) => assert!(why.contains("lines are missing"), "{why}"),
             other => panic!("{other:?}"),
         }
         // A lost final newline after a whole position line is harmless;
