@@ -811,6 +811,19 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_leak_profile_passes_an_empty_goroutine_profile_does_not() {
+        // What /debug/pprof/goroutineleak?debug=1 of the clean service
+        // returns (the live test takes it); a goroutine profile always
+        // lists the goroutine that wrote it.
+        let d = dump(b"goroutineleak profile: total 0\n").unwrap();
+        assert!(d.leak_profile && d.total == 0 && d.groups.is_empty());
+        assert!(matches!(
+            dump(b"goroutine profile: total 0\n"),
+            Err(DumpError::NoGoroutines { .. })
+        ));
+    }
+
+    #[test]
     fn main_goroutine_in_init_is_whole() {
         assert!(super::is_init("github.com/a/b/core.init.0"));
         assert!(super::is_init("main.init"));

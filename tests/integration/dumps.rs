@@ -376,6 +376,11 @@ impl Drop for Service {
 
 /// `None` (and a note) without Go, outside CI; under CI a missing Go fails.
 fn start_service() -> Option<Service> {
+    start_service_with(&[])
+}
+
+/// The same, built with these environment variables.
+fn start_service_with(build_env: &[(&str, &str)]) -> Option<Service> {
     if Command::new("go")
         .arg("version")
         .output()
@@ -397,9 +402,10 @@ fn start_service() -> Option<Service> {
         .arg(".")
         .current_dir(root().join("testdata/dumpservice"))
         .env("GOFLAGS", "-buildvcs=false")
+        .envs(build_env.iter().copied())
         .status()
         .unwrap();
-    assert!(build.success());
+    assert!(build.success(), "go build with {build_env:?}");
     let mut child = Command::new(&bin)
         .args(["-addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -706,4 +712,67 @@ fn a_watch_that_cannot_fail_is_refused() {
         r.stderr
     );
     assert!(r.stdout.is_empty());
+}
+
+/// Go 1.27's `/debug/pprof/goroutineleak` (Go 1.26 with
+/// `GOEXPERIMENT=goroutineleakprofile`), live: after requests to the
+/// leaking handler, `dump` of the profile in every form fails on exactly
+/// the workers the runtime proved leaked; after requests to the clean one
+/// only, it passes.
+#[test]
+fn live_goroutineleak_profile_fails_only_on_proven_leaks() {
+    let version = Command::new("go")
+        .args(["env", "GOVERSION"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let minor: u32 = version
+        .strip_prefix("go1.")
+        .and_then(|r| r.split(['.', '-', 'r']).next())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    let env: &[(&str, &str)] = if minor >= 27 {
+        &[]
+    } else {
+        &[("GOEXPERIMENT", "goroutineleakprofile")]
+    };
+    let Some(service) = start_service_with(env) else {
+        return;
+    };
+    let base = service.base.clone();
+    let get = |path: &str| {
+        let _ = leakgate::dump::fetch::get(&format!("{base}{path}"));
+    };
+    for _ in 0..4 {
+        get("/clean");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for debug in [1, 2, 0] {
+        let url = format!("{base}/debug/pprof/goroutineleak?debug={debug}");
+        let r = run(&["dump", &url, "--report", "json"]);
+        assert_eq!(
+            r.code, 0,
+            "{version} clean, {url}: {}{}",
+            r.stdout, r.stderr
+        );
+        assert!(failing(&r.json()).is_empty());
+    }
+    for _ in 0..6 {
+        get("/leak/timeout");
+        get("/leak/ticker");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    for debug in [1, 2, 0] {
+        let url = format!("{base}/debug/pprof/goroutineleak?debug={debug}");
+        let r = run(&["dump", &url, "--report", "json"]);
+        assert_eq!(r.code, 1, "{version} {url}: {}", r.stderr);
+        let report = r.json();
+        assert_eq!(
+            failing(&report),
+            vec!["main.leakTimeoutWork"],
+            "{url}: {report}"
+        );
+        let g = groups(&report);
+        assert_eq!(g["main.leakTimeoutWork"].1, 6, "{url}");
+    }
 }
