@@ -2,6 +2,7 @@
 //! of a running service, grouped by `go` statement, judged, reported.
 
 use std::io::Write;
+use std::time::Duration;
 
 use leakgate::dump::{self, diff};
 use leakgate::exit;
@@ -68,10 +69,12 @@ fn emit(d: &diff::Diff, command: &'static str, args: &DumpReportArgs) -> Result<
     };
     r.and_then(|_| out.flush())
         .map_err(|e| miette::miette!("cannot write the report: {e}"))?;
-    Ok(if d.failing() == 0 {
-        exit::PASS
-    } else {
+    Ok(if d.failing() > 0 {
         exit::FAIL
+    } else if d.stopped.is_some() {
+        exit::ERROR
+    } else {
+        exit::PASS
     })
 }
 
@@ -89,6 +92,19 @@ pub(crate) fn diff(args: DiffArgs) -> Result<i32> {
     let repo = paths::Repo::discover(&root);
     let before = read_one(&args.before, &repo, &policy)?;
     let after = read_one(&args.after, &repo, &policy)?;
+    if before.leak_profile != after.leak_profile {
+        // All goroutines against the proven-leaked ones: every group would
+        // seem to vanish or appear.
+        let (leak, all) = if before.leak_profile {
+            (&args.before, &args.after)
+        } else {
+            (&args.after, &args.before)
+        };
+        return Err(miette::miette!(
+            help = "diff two goroutine profiles, or two goroutineleak profiles; `leakgate dump` judges one goroutineleak profile alone",
+            "{leak} is a goroutineleak profile and {all} a goroutine profile: they do not compare"
+        ));
+    }
     let mut settings = policy.dumps.unwrap_or_default();
     settings.update(args.grow_by, args.grow_percent);
     emit(&diff::diff(before, after, settings), "diff", &args.report)
@@ -103,6 +119,23 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
     let interrupt = leakgate::run::interrupt_flag()
         .map_err(|e| miette::miette!("cannot handle Ctrl-C: {e}"))?;
     let wanted_samples = dump::watch::samples(args.every, args.duration);
+    if wanted_samples > dump::watch::MAX_SAMPLES {
+        // Cut short silently, a day's watch would pass after hours.
+        return Err(miette::miette!(
+            help = format!(
+                "sample less often: --every {} or more",
+                humantime::format_duration(Duration::from_secs(
+                    args.duration
+                        .as_secs()
+                        .div_ceil(dump::watch::MAX_SAMPLES as u64 - 1)
+                ))
+            ),
+            "--for {} with --every {} takes {wanted_samples} samples; watch takes at most {}",
+            humantime::format_duration(args.duration),
+            humantime::format_duration(args.every),
+            dump::watch::MAX_SAMPLES
+        ));
+    }
     if wanted_samples < dump::watch::MIN_SAMPLES {
         // Steady growth needs three samples: fewer could never fail, and a
         // soak test that cannot fail is not one.
@@ -163,24 +196,27 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
     );
     bar.finish_and_clear();
     let stopped = interrupt.load(std::sync::atomic::Ordering::SeqCst);
+    let taken = series.samples;
     if let Err(e) = sampled {
         // What was sampled before the failure is still shown; the gate
         // cannot pass.
-        if let Some(d) = series.judge(settings) {
+        if let Some(mut d) = series.judge(settings) {
+            d.stopped = Some(format!(
+                "sample {} of {wanted} could not be taken",
+                taken + 1
+            ));
             let _ = emit(&d, "watch", &args.report);
         }
         return Err(miette::Report::new(e));
     }
-    let Some(d) = series.judge(settings) else {
+    let Some(mut d) = series.judge(settings) else {
         return Err(miette::miette!("no sample was taken"));
     };
     if stopped {
         eprintln!("interrupted: the report covers the samples taken so far");
+        // Cut short: not the soak test that was asked for (exit 2, or 1
+        // when a group already failed).
+        d.stopped = Some(format!("interrupted after {taken} of {wanted} samples"));
     }
-    let code = emit(&d, "watch", &args.report)?;
-    if stopped && code == exit::PASS {
-        // Cut short: not the soak test that was asked for.
-        return Ok(exit::ERROR);
-    }
-    Ok(code)
+    emit(&d, "watch", &args.report)
 }

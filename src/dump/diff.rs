@@ -117,9 +117,18 @@ pub struct Diff {
     pub settings: DumpSettings,
     /// Every group of either dump: failing first, then by growth.
     pub groups: Vec<GroupDiff>,
+    /// Why the samples stop short of what was asked (`watch` interrupted,
+    /// or a sample that could not be taken): not a pass, whatever the
+    /// groups say.
+    pub stopped: Option<String>,
 }
 
 impl Diff {
+    /// The gate passed: no failing group, and nothing stopped short.
+    pub fn passed(&self) -> bool {
+        self.failing() == 0 && self.stopped.is_none()
+    }
+
     /// Groups that fail the gate.
     pub fn failing(&self) -> usize {
         self.groups
@@ -226,12 +235,20 @@ pub fn single(dump: Dump) -> Diff {
         by_entry_only: !dump.format.has_creators(),
         settings: DumpSettings::default(),
         groups,
+        stopped: None,
     }
 }
 
 /// Compares two dumps.
 pub fn diff(before: Dump, after: Dump, settings: DumpSettings) -> Diff {
     let entry_only = !(before.format.has_creators() && after.format.has_creators());
+    diff_grouped(before, after, settings, entry_only)
+}
+
+/// Compares two dumps, grouped by entry function alone when `entry_only`
+/// (also forced where a sample between them had no creators).
+pub fn diff_grouped(before: Dump, after: Dump, settings: DumpSettings, entry_only: bool) -> Diff {
+    let entry_only = entry_only || !(before.format.has_creators() && after.format.has_creators());
     let head_before = (before.name.clone(), before.format, before.total);
     let head_after = (after.name.clone(), after.format, after.total);
     let mut b = rekey(before, entry_only);
@@ -305,6 +322,7 @@ pub fn diff(before: Dump, after: Dump, settings: DumpSettings) -> Diff {
         by_entry_only: entry_only,
         settings,
         groups,
+        stopped: None,
     }
 }
 

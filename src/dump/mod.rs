@@ -151,6 +151,18 @@ pub enum DumpError {
         /// The goroutine id.
         id: u64,
     },
+    /// Another dump after the first.
+    #[error("{name}:{line}: a second dump starts here: two dumps in one input?")]
+    #[diagnostic(
+        code(leakgate::dump::second),
+        help("give each dump its own file (`leakgate diff BEFORE AFTER` compares two)")
+    )]
+    Second {
+        /// Input name.
+        name: String,
+        /// Where it starts.
+        line: u64,
+    },
     /// A profile.proto that cannot be decoded.
     #[error("{name}: {source}")]
     #[diagnostic(code(leakgate::dump::bad_proto))]
@@ -315,28 +327,44 @@ pub fn key_of(g: &Goroutine) -> GroupKey {
     // tracebacks, is not the entry either: the main goroutine is
     // `main.main` in every format. (Other runtime frames stay: the
     // finalizer goroutine is `runtime.runfinq` whichever finalizer runs.)
+    // The same for a cgo callback: `runtime.cgocallback*` and the
+    // `_cgoexp_…` stub (shown at GOTRACEBACK=system) below the exported Go
+    // function that C called, which is the entry at every level.
     let mut outward = g
         .frames
         .iter()
         .rev()
-        .filter(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function));
-    let entry = match outward.next() {
-        Some(f) if f.function == "runtime.main" => outward.next().or(Some(f)),
-        found => found,
-    }
-    .or_else(|| g.frames.last())
-    .map(|f| f.function.clone())
-    .unwrap_or_else(|| {
-        if g.state.status == "running" {
-            // A traceback shows no stack of a goroutine running on another
-            // thread.
-            "(running on another thread: stack unavailable)".to_string()
-        } else {
-            // A goroutine sampled before its first frame ran (the count
-            // profiles list such a stack without frames).
-            "(no frames: a goroutine just started)".to_string()
+        .filter(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function))
+        .peekable();
+    let mut entry = None;
+    while let Some(f) = outward.next() {
+        let below_user = matches!(
+            f.function.as_str(),
+            "runtime.main"
+                | "runtime.cgocallback"
+                | "runtime.cgocallbackg"
+                | "runtime.cgocallbackg1"
+        ) || f.function.starts_with("_cgoexp_");
+        if below_user && outward.peek().is_some() {
+            continue;
         }
-    });
+        entry = Some(f);
+        break;
+    }
+    let entry = entry
+        .or_else(|| g.frames.last())
+        .map(|f| f.function.clone())
+        .unwrap_or_else(|| {
+            if g.state.status == "running" {
+                // A traceback shows no stack of a goroutine running on another
+                // thread.
+                "(running on another thread: stack unavailable)".to_string()
+            } else {
+                // A goroutine sampled before its first frame ran (the count
+                // profiles list such a stack without frames).
+                "(no frames: a goroutine just started)".to_string()
+            }
+        });
     let creator = g
         .created_by
         .as_ref()
@@ -557,7 +585,7 @@ pub fn read<R: Read>(
                 .frames
                 .into_iter()
                 .map(|f| Frame {
-                    function: f.function,
+                    function: type_args_elided(f.function),
                     file: f.file,
                     line: f.line,
                     inlined: f.inlined,
@@ -603,6 +631,36 @@ pub fn read<R: Read>(
         });
     }
     Ok(dump)
+}
+
+/// `main.gen[go.shape.int]` → `main.gen[...]`: the profile.proto names a
+/// generic function's shape, tracebacks and debug=1 print `[...]`; one
+/// name matches the same group and the same allow rule in every format.
+fn type_args_elided(function: String) -> String {
+    if !function.contains('[') {
+        return function;
+    }
+    let mut out = String::with_capacity(function.len());
+    let mut depth = 0usize;
+    for c in function.chars() {
+        match c {
+            '[' => {
+                if depth == 0 {
+                    out.push_str("[...");
+                }
+                depth += 1;
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(']');
+                }
+            }
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn labels_text(labels: &[(String, String)]) -> Option<String> {
@@ -665,9 +723,33 @@ mod tests {
         let traced = goroutine(&["runtime.gopark", "main.main"]);
         assert_eq!(key_of(&counted).entry, "main.main");
         assert_eq!(key_of(&counted), key_of(&traced));
+        // A cgo callback, at GOTRACEBACK=system and at the default level.
+        let system = goroutine(&[
+            "runtime.gopark",
+            "main.goCallback",
+            "_cgoexp_268fe4fae99b_goCallback",
+            "runtime.cgocallbackg1",
+            "runtime.cgocallbackg",
+            "runtime.cgocallback",
+            "runtime.goexit",
+        ]);
+        assert_eq!(key_of(&system).entry, "main.goCallback");
+        assert_eq!(key_of(&system), key_of(&goroutine(&["main.goCallback"])));
         // Parked in runtime.main itself: that is its entry.
         let parked = goroutine(&["runtime.main"]);
         assert_eq!(key_of(&parked).entry, "runtime.main");
+    }
+
+    #[test]
+    fn generic_shapes_are_named_as_tracebacks_name_them() {
+        let t = |s: &str| type_args_elided(s.to_string());
+        assert_eq!(t("main.gen[go.shape.int]"), "main.gen[...]");
+        assert_eq!(
+            t("main.(*Pool[go.shape.struct { a map[string]int }]).run"),
+            "main.(*Pool[...]).run"
+        );
+        assert_eq!(t("main.gen[...]"), "main.gen[...]");
+        assert_eq!(t("main.plain"), "main.plain");
     }
 
     #[test]

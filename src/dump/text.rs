@@ -310,6 +310,7 @@ fn read_counts<R: BufRead>(
     grouper: &mut Grouper<'_>,
 ) -> Result<(), DumpError> {
     let mut undecorate = Undecorate::new(decor);
+    let mut trailing: Option<(u64, String)> = None;
     let mut current: Option<(u64, Goroutine)> = None;
     let mut sum: u64 = 0;
     let flush =
@@ -380,11 +381,26 @@ fn read_counts<R: BufRead>(
             continue;
         }
         // Text after the profile (a log line, a shell prompt): the
-        // profile is over.
+        // profile is over, and nothing after it may be another dump.
+        if current.is_some() {
+            // Inside a stack: its lines end here, without the blank line
+            // that ends each of them.
+            break;
+        }
+        trailing = Some((number, line.to_string()));
         break;
     }
     let cut_line = !lines.terminated;
+    // debug=1 ends every stack, the last one too, with a blank line.
+    let open_stack = current.is_some();
     flush(&mut current, &mut sum, grouper);
+    if open_stack && !cut_line && sum == total {
+        return Err(DumpError::Cut {
+            name: name.to_string(),
+            line: lines.number,
+            why: "its last stack has no end (debug=1 ends each with a blank line)".to_string(),
+        });
+    }
     if sum != total {
         return Err(DumpError::Cut {
             name: name.to_string(),
@@ -401,10 +417,41 @@ fn read_counts<R: BufRead>(
             why: LAST_LINE_OPEN.to_string(),
         });
     }
+    match trailing {
+        Some((number, line)) => no_second_dump(name, number, &line, lines, &mut undecorate),
+        None => Ok(()),
+    }
+}
+
+/// The rest of the input after a dump, from `line` (number `number`) on:
+/// anything is fine except the start of another dump.
+fn no_second_dump<R: BufRead>(
+    name: &str,
+    number: u64,
+    line: &str,
+    lines: &mut LineReader<R>,
+    undecorate: &mut Undecorate,
+) -> Result<(), DumpError> {
+    let second = |line: &str| find_count_header(line).is_some() || find_header(line).is_some();
+    if second(line) {
+        return Err(DumpError::Second {
+            name: name.to_string(),
+            line: number,
+        });
+    }
+    while let Some((number, raw)) = lines.next(name)? {
+        let found = undecorate.line(raw).is_some_and(|l| second(&l));
+        if found {
+            return Err(DumpError::Second {
+                name: name.to_string(),
+                line: number,
+            });
+        }
+    }
     Ok(())
 }
 
-const LAST_LINE_OPEN: &str = "its last line has no end (if the dump is whole and only the final newline was lost in a copy, add it back)";
+const LAST_LINE_OPEN: &str = "its last line has no end (a runtime.Stack buffer too small ends so; if the dump is whole and only the final newline was lost in a copy, add it back)";
 
 fn abridged(name: &str, line: u64, text: &str) -> DumpError {
     DumpError::Abridged {
@@ -421,7 +468,9 @@ fn abridged(name: &str, line: u64, text: &str) -> DumpError {
 /// The main goroutine (1) has no creator: its stack ends in `main.main`,
 /// or in a package's `init` while the program starts.
 fn complete(g: &Goroutine) -> bool {
-    if g.created_by.is_some() || g.elided.is_some() {
+    // `...N frames elided...` is printed in the middle of a deep stack,
+    // with its bottom and `created by` after it: it is not the end.
+    if g.created_by.is_some() {
         return true;
     }
     let Some(bottom) = g.frames.last() else {
@@ -430,13 +479,16 @@ fn complete(g: &Goroutine) -> bool {
         return g.state.status == "running";
     };
     let f = bottom.function.as_str();
-    if matches!(
-        f,
-        "runtime.goexit" | "runtime.main" | "main.main" | "runtime.mstart"
-    ) {
+    // The runtime hides `created by` where the creator is the runtime's
+    // own (the finalizer goroutine, ending in `runtime.runFinalizers`),
+    // and a goroutine that C called into (a cgo callback: `locked to
+    // thread`) has no creator at all.
+    if f == "main.main" || f.starts_with("runtime.") || g.state.locked_to_thread {
         return true;
     }
-    g.id == 1 && is_init(f)
+    // Before Go 1.21 a deep stack ended in `...additional frames
+    // elided...`, then `created by`, which the main goroutine has not.
+    g.id == 1 && (is_init(f) || g.elided == Some(0))
 }
 
 /// `pkg.init`, `pkg.init.0`: a package initializer.
@@ -471,8 +523,6 @@ fn read_traceback<R: BufRead>(
     let mut last_complete = true;
     let mut first_incomplete: Option<(u64, u64)> = None;
     let mut header_line = first_number;
-    // The last line read was a position line with its `+0x…` offset.
-    let mut last_offset = false;
     let mut emit = |header: &mut Option<stack::Header>,
                     header_line: u64,
                     body: &mut Vec<String>,
@@ -521,25 +571,32 @@ fn read_traceback<R: BufRead>(
             }
             header = Some(h);
             last_kind_open = false;
-            last_offset = false;
             continue;
         }
         if is_abridged_marker(line.trim()) {
             return Err(abridged(name, number, line.trim()));
         }
+        if line.trim() == "-----" {
+            // GOTRACEBACK=crash: each other thread's registers and its
+            // current goroutine again, one section per thread. The dump
+            // proper is over.
+            last_line = number;
+            emit(&mut header, header_line, &mut body, grouper);
+            while lines.next(name)?.is_some() {}
+            break;
+        }
+        if find_count_header(line).is_some() {
+            return Err(DumpError::Second {
+                name: name.to_string(),
+                line: number,
+            });
+        }
         if header.is_some() {
             let line = reindent(line);
             match stack::classify(&line) {
-                BodyLine::Function { .. } | BodyLine::CreatedBy { .. } => {
-                    last_kind_open = true;
-                    last_offset = false;
-                }
-                BodyLine::Position { .. } => {
-                    last_kind_open = false;
-                    last_offset = has_offset(&line);
-                }
-                BodyLine::Blank => {}
-                _ => last_offset = false,
+                BodyLine::Function { .. } | BodyLine::CreatedBy { .. } => last_kind_open = true,
+                BodyLine::Position { .. } => last_kind_open = false,
+                _ => {}
             }
             if body.len() < 4096 {
                 body.push(line.into_owned());
@@ -573,9 +630,10 @@ fn read_traceback<R: BufRead>(
             ),
         });
     }
-    // A lost final newline is harmless after a whole position line (the
-    // file and line come before the `+0x…` offset).
-    if unterminated && !last_offset {
+    // A last line without its newline is where a `runtime.Stack` buffer
+    // too small for the dump ends (even in the middle of a `+0x…` offset);
+    // a copy that only lost the final newline needs it back.
+    if unterminated {
         return Err(DumpError::Cut {
             name: name.to_string(),
             line: last_line,
@@ -598,13 +656,6 @@ fn reindent(line: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Owned(format!("\t{line}"));
     }
     std::borrow::Cow::Borrowed(line)
-}
-
-/// `\t/p/f.go:12 +0x1d`: the position line ends with its PC offset.
-fn has_offset(line: &str) -> bool {
-    line.trim_end()
-        .rsplit_once(" +0x")
-        .is_some_and(|(_, hex)| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -786,6 +837,22 @@ mod tests {
             Err(DumpError::Twice { id, .. }) => assert!(id > 0),
             other => panic!("{other:?}"),
         }
+        // Two count profiles, or a traceback then a count profile.
+        for two in [format!("{AFTER1}{AFTER1}"), format!("{AFTER2}\n{AFTER1}")] {
+            assert!(
+                matches!(dump(two.as_bytes()), Err(DumpError::Second { .. })),
+                "{:?}",
+                dump(two.as_bytes()).map(|d| d.total)
+            );
+        }
+        // A count profile whose last stack lost its last frames: the
+        // blank line that ends each stack is missing.
+        let lines: Vec<&str> = AFTER1.trim_end().lines().collect();
+        let short = lines[..lines.len() - 2].join("\n") + "\n";
+        match dump(short.as_bytes()) {
+            Err(DumpError::Cut { why, .. }) => assert!(why.contains("blank line"), "{why}"),
+            other => panic!("{other:?}"),
+        }
         // Cut at a line end, before the last goroutine's `created by`.
         let last = AFTER2.trim_end();
         let created = last.rfind("\ncreated by ").unwrap();
@@ -803,11 +870,16 @@ mod tests {
             Err(DumpError::Cut { why, .. }) => assert!(why.contains("lines are missing"), "{why}"),
             other => panic!("{other:?}"),
         }
-        // A lost final newline after a whole position line is harmless;
-        // after a line cut in its middle, it is a cut.
-        assert_eq!(shape(last), shape(AFTER2));
-        let mid = &last[..last.len() - 6];
-        assert!(matches!(dump(mid.as_bytes()), Err(DumpError::Cut { .. })));
+        // The last line without its newline: where a runtime.Stack buffer
+        // too small ends, even after a whole position line or in the
+        // middle of its offset (`+0x2` of `+0x27`).
+        let at_offset = &last[..last.len() - 1];
+        for open in [last, at_offset] {
+            match dump(open.as_bytes()) {
+                Err(DumpError::Cut { why, .. }) => assert!(why.contains("no end"), "{why}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -19,23 +19,42 @@ pub const MAX_SAMPLES: usize = 10_000;
 pub struct Series {
     /// Samples taken.
     pub samples: usize,
+    /// By group key, for samples that all name creators.
     counts: FxHashMap<GroupKey, Vec<u64>>,
+    /// By entry function alone (summed over creators), for every sample:
+    /// used when one of them was a count profile.
+    by_entry: FxHashMap<GroupKey, Vec<u64>>,
+    /// A sample had no creators (debug=1 or debug=0).
+    some_without_creators: bool,
     first: Option<Dump>,
     last: Option<Dump>,
+}
+
+fn push(map: &mut FxHashMap<GroupKey, Vec<u64>>, key: GroupKey, n: usize, count: u64) {
+    let v = map.entry(key).or_insert_with(|| vec![0; n]);
+    v.resize(n + 1, 0);
+    v[n] += count;
 }
 
 impl Series {
     /// Adds one sample.
     pub fn add(&mut self, dump: Dump) {
         let n = self.samples;
+        if !dump.format.has_creators() {
+            self.some_without_creators = true;
+        }
         for g in &dump.groups {
-            let key = series_key(&dump, &g.key);
-            let v = self.counts.entry(key).or_insert_with(|| vec![0; n]);
-            v.resize(n, 0);
-            v.push(g.count);
+            if !self.some_without_creators {
+                push(&mut self.counts, g.key.clone(), n, g.count);
+            }
+            push(&mut self.by_entry, g.key.entry_only(), n, g.count);
+        }
+        if self.some_without_creators {
+            // Never read again.
+            self.counts.clear();
         }
         self.samples += 1;
-        for v in self.counts.values_mut() {
+        for v in self.counts.values_mut().chain(self.by_entry.values_mut()) {
             v.resize(self.samples, 0);
         }
         if self.first.is_none() {
@@ -47,7 +66,12 @@ impl Series {
 
     /// The counts of one group, one per sample.
     pub fn of(&self, key: &GroupKey) -> &[u64] {
-        self.counts.get(key).map_or(&[], Vec::as_slice)
+        let (map, key) = if self.some_without_creators {
+            (&self.by_entry, key.entry_only())
+        } else {
+            (&self.counts, key.clone())
+        };
+        map.get(&key).map_or(&[], Vec::as_slice)
     }
 
     /// The first and last samples compared; a group fails only when it
@@ -58,15 +82,15 @@ impl Series {
             Some(l) => l,
             None => first.clone(),
         };
-        let entry_only = !(first.format.has_creators() && last.format.has_creators());
-        let mut d = diff::diff(first, last, settings);
+        let entry_only = self.some_without_creators;
+        let mut d = diff::diff_grouped(first, last, settings, entry_only);
         for g in &mut d.groups {
-            let key = if entry_only {
-                g.group.key.entry_only()
+            let (map, key) = if entry_only {
+                (&self.by_entry, g.group.key.entry_only())
             } else {
-                g.group.key.clone()
+                (&self.counts, g.group.key.clone())
             };
-            let counts = self.counts.get(&key).cloned().unwrap_or_default();
+            let counts = map.get(&key).cloned().unwrap_or_default();
             if matches!(g.verdict, GroupVerdict::Fails(_))
                 && g.group.leaked == 0
                 && !steady(&counts)
@@ -88,42 +112,41 @@ impl Series {
     }
 }
 
-fn series_key(dump: &Dump, key: &GroupKey) -> GroupKey {
-    if dump.format.has_creators() {
-        key.clone()
-    } else {
-        key.entry_only()
-    }
-}
-
 fn rises(counts: &[u64]) -> usize {
     counts.windows(2).filter(|w| w[1] > w[0]).count()
 }
 
 /// Steady growth: at least three samples, a rise in at least half of the
-/// steps (at least two), and the last sample at the maximum of the second
-/// half (it did not fall back). A single jump that then stays flat, or a
-/// spike that recedes, is not steady.
+/// steps (at least two), and a floor that rose (every sample of the last
+/// third above every sample of the first third). A single jump that then
+/// stays flat, or a spike that recedes, is not steady; a base that grows
+/// under goroutines that come and go is.
 pub fn steady(counts: &[u64]) -> bool {
     if counts.len() < MIN_SAMPLES {
         return false;
     }
     let steps = counts.len() - 1;
     let up = rises(counts);
-    let second_half = &counts[counts.len() / 2..];
-    let last = counts[counts.len() - 1];
-    up >= 2 && up * 2 >= steps && second_half.iter().all(|&c| c <= last) && last > counts[0]
+    // The floor rose: the lowest of the last third is above the highest
+    // of the first third, so goroutines that come and go around a
+    // growing base still count, and a spike that recedes does not.
+    let third = counts.len().div_ceil(3);
+    let early = counts[..third].iter().copied().max().unwrap_or(0);
+    let late = counts[counts.len() - third..]
+        .iter()
+        .copied()
+        .min()
+        .unwrap_or(0);
+    up >= 2 && up * 2 >= steps && late > early
 }
 
 /// Fewest samples that can show steady growth ([`steady`]).
 pub const MIN_SAMPLES: usize = 3;
 
 /// How many samples `every` for `total` takes: one at the start, one per
-/// `every` after it, at most [`MAX_SAMPLES`].
+/// `every` after it (a watch of more than [`MAX_SAMPLES`] is refused).
 pub fn samples(every: Duration, total: Duration) -> usize {
-    ((total.as_secs_f64() / every.as_secs_f64().max(0.001)).floor() as usize)
-        .saturating_add(1)
-        .min(MAX_SAMPLES)
+    ((total.as_secs_f64() / every.as_secs_f64().max(0.001)).floor() as usize).saturating_add(1)
 }
 
 /// Takes samples with `sample` every `every` for `total`, or until
@@ -138,7 +161,7 @@ pub fn watch(
     mut progress: impl FnMut(&Series, &Dump),
 ) -> Result<(), DumpError> {
     let start = Instant::now();
-    let wanted = samples(every, total);
+    let wanted = samples(every, total).min(MAX_SAMPLES);
     for i in 0..wanted {
         if interrupt.load(Ordering::SeqCst) {
             break;
@@ -167,6 +190,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_series_of_mixed_formats_is_kept_by_entry_function() {
+        let read = |f: &str| {
+            let path = format!(
+                "{}/tests/fixtures/dumps/go1.27/{f}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let file = std::fs::File::open(path).unwrap();
+            crate::dump::read(f, file, &crate::paths::Repo::default(), &Default::default()).unwrap()
+        };
+        let mut series = Series::default();
+        series.add(read("before.debug2.txt"));
+        series.add(read("after.debug1.txt"));
+        series.add(read("after.debug2.txt"));
+        let d = series.judge(DumpSettings::default()).unwrap();
+        assert!(d.by_entry_only);
+        let ticker = d
+            .groups
+            .iter()
+            .find(|g| g.group.key.entry == "main.leakTickerLoop")
+            .unwrap();
+        assert_eq!(ticker.samples, vec![0, 25, 25]);
+    }
+
+    #[test]
     fn steady_growth_not_spikes() {
         assert!(steady(&[10, 20, 30, 40]));
         assert!(steady(&[10, 12, 12, 15, 15, 19]));
@@ -177,6 +224,11 @@ mod tests {
         // Too few samples.
         assert!(!steady(&[1, 100]));
         assert!(!steady(&[5, 5, 5, 5]));
+        // A leaking base under short-lived goroutines: its last sample
+        // dips, its floor still rose (a real service's series).
+        assert!(steady(&[0, 30, 60, 90, 100, 110, 120, 125, 130, 130, 110]));
+        // Up and back down to where it was.
+        assert!(!steady(&[10, 20, 30, 40, 30, 20, 10]));
     }
 
     #[test]
@@ -186,6 +238,9 @@ mod tests {
         assert_eq!(samples(s(10), s(25)), 3);
         assert_eq!(samples(s(10), s(19)), 2);
         assert_eq!(samples(s(10), s(1)), 1);
-        assert_eq!(samples(Duration::from_millis(1), s(1_000_000)), MAX_SAMPLES);
+        assert_eq!(
+            samples(Duration::from_millis(1), s(1_000_000)),
+            1_000_000_001
+        );
     }
 }

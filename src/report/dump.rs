@@ -151,7 +151,14 @@ pub fn terminal(d: &Diff, verbose: bool, out: &mut dyn Write) -> io::Result<()> 
     }
     writeln!(out)?;
     let failing = d.failing();
-    if failing == 0 {
+    if let Some(why) = &d.stopped {
+        writeln!(
+            out,
+            "STOPPED  {}: not a pass ({failing} failing group{} in the samples taken)",
+            clean(why),
+            if failing == 1 { "" } else { "s" }
+        )
+    } else if failing == 0 {
         writeln!(out, "PASS  no group of goroutines failed the gate")
     } else {
         writeln!(
@@ -171,6 +178,8 @@ struct JsonReport<'a> {
     grouped_by: &'static str,
     thresholds: Option<JsonThresholds>,
     passed: bool,
+    /// Why a watch stopped short (`null` when it did not).
+    stopped: Option<&'a str>,
     failing_groups: usize,
     groups: Vec<JsonGroup<'a>>,
 }
@@ -268,7 +277,8 @@ pub fn json(d: &Diff, command: &'static str, out: &mut dyn Write) -> io::Result<
             grow_by: d.settings.grow_by,
             grow_percent: d.settings.grow_percent,
         }),
-        passed: d.failing() == 0,
+        passed: d.passed(),
+        stopped: d.stopped.as_deref(),
         failing_groups: d.failing(),
         groups: d
             .groups
@@ -340,9 +350,19 @@ pub fn markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "### leakgate: goroutines {}",
-        if failing == 0 { "pass" } else { "FAIL" }
+        if d.stopped.is_some() {
+            "STOPPED"
+        } else if failing == 0 {
+            "pass"
+        } else {
+            "FAIL"
+        }
     )?;
     writeln!(out)?;
+    if let Some(why) = &d.stopped {
+        writeln!(out, "{}: not a pass.", inline(why))?;
+        writeln!(out)?;
+    }
     match &d.before {
         Some((name, _, total)) => writeln!(
             out,
@@ -402,6 +422,20 @@ pub fn github(d: &Diff, ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
             leaks: 0,
             failures: 0,
         });
+    }
+    if let Some(why) = &d.stopped {
+        all.insert(
+            0,
+            Annotation {
+                level: Level::Error,
+                file: None,
+                line: None,
+                title: "leakgate watch stopped".to_string(),
+                message: format!("{why}: not a pass"),
+                leaks: 0,
+                failures: 0,
+            },
+        );
     }
     for a in capped(all, ctx.max_annotations, ctx) {
         writeln!(out, "{}", a.command())?;
