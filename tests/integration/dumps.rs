@@ -776,3 +776,55 @@ fn live_goroutineleak_profile_fails_only_on_proven_leaks() {
         assert_eq!(g["main.leakTimeoutWork"].1, 6, "{url}");
     }
 }
+
+/// The shapes a pprof service does not show, captured from
+/// testdata/dumpshapes by scripts/regen-dump-shapes.sh (Go 1.26 and
+/// 1.27): runtime.Stack, SIGQUIT and panic dumps at GOTRACEBACK=all,
+/// system and crash read whole, with the cgo callbacks (no `created by`)
+/// and the blocked finalizer (its creator hidden) as groups, goroutine 0
+/// and crash's per-thread sections after `-----` not counted; a
+/// runtime.Stack buffer too small is a cut dump.
+#[test]
+fn crash_dumps_cgo_callbacks_and_finalizers_read_whole() {
+    for go in GOS {
+        let dir = fixture(&format!("dumps/shapes/{go}"));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".txt"))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 8, "{names:?}");
+        for name in names {
+            let path = dir.join(&name).display().to_string();
+            let r = run(&["dump", &path, "--report", "json"]);
+            if name == "stackbuf.txt" {
+                assert_eq!(r.code, 2, "{path}: {}", r.stdout);
+                let flat: Vec<&str> = r.stderr.split_whitespace().filter(|w| *w != "│").collect();
+                assert!(
+                    flat.join(" ").contains("the dump is cut short"),
+                    "{}",
+                    r.stderr
+                );
+                continue;
+            }
+            assert_eq!(r.code, 0, "{path}: {}", r.stderr);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let dump = text.split("\n-----\n").next().unwrap();
+            let headers = dump
+                .lines()
+                .filter(|l| l.starts_with("goroutine ") && !l.starts_with("goroutine 0 "))
+                .count() as u64;
+            let report = r.json();
+            assert_eq!(report["after"]["goroutines"], headers, "{path}");
+            let g = groups(&report);
+            assert_eq!(g["main.worker"].1, 7, "{path}");
+            assert_eq!(g["main.goCallback"].1, 3, "{path}: {g:?}");
+            assert!(
+                g.keys()
+                    .any(|k| k.starts_with("runtime.runfin") || k == "runtime.runFinalizers"),
+                "{path}: {g:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,3 @@
+module example.com/dumpshapes
+
+go 1.26
