@@ -648,6 +648,13 @@ fn interrupted_watch_reports_what_it_sampled() {
             "{stderr}"
         );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["passed"], false);
+        assert!(
+            report["stopped"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("interrupted after ")),
+            "{report}"
+        );
         let samples = report["groups"][0]["samples"].as_array().unwrap().len();
         assert!((2..=8).contains(&samples), "{samples} samples: {report}");
     }
