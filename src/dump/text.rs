@@ -116,8 +116,21 @@ pub(super) fn read_text<R: BufRead>(
             read_traceback(name, &mut lines, decor, first, number, grouper)?;
             return Ok(DumpFormat::Traceback);
         }
+        if let Some(at) = line.find(WINDOWS_CGO_SIGNAL) {
+            // Windows prints the goroutine that crashed in C without its
+            // `goroutine N [state]:` header, right after this line: it is
+            // read as a goroutine of its own, with an id no other has.
+            let decor = Decor::learn(&line[..at]);
+            let first = format!("goroutine {} [running]:", u64::MAX);
+            read_traceback(name, &mut lines, decor, first, number, grouper)?;
+            return Ok(DumpFormat::Traceback);
+        }
     }
 }
+
+/// What Windows prints before the headerless stack of a goroutine that
+/// crashed in C code.
+const WINDOWS_CGO_SIGNAL: &str = "signal arrived during external code execution";
 
 /// Where a `goroutine N [state]:` header starts in `line`.
 fn find_header(line: &str) -> Option<usize> {
@@ -893,6 +906,30 @@ mod tests {
             dump(b"goroutine profile: total 0\n"),
             Err(DumpError::NoGoroutines { .. })
         ));
+    }
+
+    #[test]
+    fn a_windows_cgo_crash_keeps_its_headerless_goroutine() {
+        // Go on Windows prints the goroutine that crashed in C without a
+        // header (runtime/signal_windows.go); Linux cannot produce it, so
+        // the shape is made from a captured goroutine: the Windows
+        // preamble, then its frames and `created by` without the header.
+        let block = AFTER2
+            .split("\n\n")
+            .find(|b| b.contains("main.leakTimeoutWork"))
+            .unwrap();
+        let headerless = block.split_once('\n').unwrap().1;
+        let crash = format!(
+            "Exception 0xc0000005 0x1 0x5998 0x7ffbd871d794\nPC=0x7ffbd871d794\nsignal arrived during external code execution\n\n{headerless}\n\n{AFTER2}"
+        );
+        let d = dump(crash.as_bytes()).unwrap();
+        assert_eq!(d.total, 129);
+        let g = d
+            .groups
+            .iter()
+            .find(|g| g.key.entry == "main.leakTimeoutWork")
+            .unwrap();
+        assert_eq!(g.count, 26);
     }
 
     #[test]
