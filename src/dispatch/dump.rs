@@ -92,19 +92,7 @@ pub(crate) fn diff(args: DiffArgs) -> Result<i32> {
     let repo = paths::Repo::discover(&root);
     let before = read_one(&args.before, &repo, &policy)?;
     let after = read_one(&args.after, &repo, &policy)?;
-    if before.leak_profile != after.leak_profile {
-        // All goroutines against the proven-leaked ones: every group would
-        // seem to vanish or appear.
-        let (leak, all) = if before.leak_profile {
-            (&args.before, &args.after)
-        } else {
-            (&args.after, &args.before)
-        };
-        return Err(miette::miette!(
-            help = "diff two goroutine profiles, or two goroutineleak profiles; `leakgate dump` judges one goroutineleak profile alone",
-            "{leak} is a goroutineleak profile and {all} a goroutine profile: they do not compare"
-        ));
-    }
+    diff::comparable(&before, &after).map_err(miette::Report::new)?;
     let mut settings = policy.dumps.unwrap_or_default();
     settings.update(args.grow_by, args.grow_percent);
     emit(&diff::diff(before, after, settings), "diff", &args.report)

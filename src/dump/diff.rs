@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Dump, Group, GroupKey};
+use super::{Dump, DumpError, Group, GroupKey};
 
 /// The `dumps:` section of `.leakgate.yml`: how much growth fails the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -239,6 +239,23 @@ pub fn single(dump: Dump) -> Diff {
     }
 }
 
+/// Whether two dumps compare: all goroutines against the proven-leaked
+/// ones would make every group seem to vanish or appear.
+pub fn comparable(before: &Dump, after: &Dump) -> Result<(), DumpError> {
+    if before.leak_profile == after.leak_profile {
+        return Ok(());
+    }
+    let (leak, all) = if before.leak_profile {
+        (before, after)
+    } else {
+        (after, before)
+    };
+    Err(DumpError::Incomparable {
+        leak: leak.name.clone(),
+        all: all.name.clone(),
+    })
+}
+
 /// Compares two dumps.
 pub fn diff(before: Dump, after: Dump, settings: DumpSettings) -> Diff {
     let entry_only = !(before.format.has_creators() && after.format.has_creators());
@@ -329,6 +346,30 @@ pub fn diff_grouped(before: Dump, after: Dump, settings: DumpSettings, entry_onl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_goroutineleak_profile_does_not_compare_with_a_goroutine_profile() {
+        let read = |f: &str| {
+            let path = format!(
+                "{}/tests/fixtures/dumps/go1.27/{f}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let file = std::fs::File::open(path).unwrap();
+            crate::dump::read(f, file, &crate::paths::Repo::default(), &Default::default()).unwrap()
+        };
+        let all = read("after.debug1.txt");
+        let leak = read("after.goroutineleak.debug1.txt");
+        assert!(comparable(&all, &all).is_ok() && comparable(&leak, &leak).is_ok());
+        for (b, a) in [(&all, &leak), (&leak, &all)] {
+            match comparable(b, a) {
+                Err(DumpError::Incomparable { leak, all }) => {
+                    assert_eq!(leak, "after.goroutineleak.debug1.txt");
+                    assert_eq!(all, "after.debug1.txt");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn both_thresholds_must_be_exceeded() {

@@ -163,6 +163,20 @@ pub enum DumpError {
         /// Where it starts.
         line: u64,
     },
+    /// A goroutineleak profile diffed against a goroutine profile.
+    #[error(
+        "{leak} is a goroutineleak profile and {all} a goroutine profile: they do not compare"
+    )]
+    #[diagnostic(
+        code(leakgate::dump::incomparable),
+        help("diff two goroutine profiles, or two goroutineleak profiles; `leakgate dump` judges one goroutineleak profile alone")
+    )]
+    Incomparable {
+        /// The goroutineleak profile's name.
+        leak: String,
+        /// The goroutine profile's name.
+        all: String,
+    },
     /// A profile.proto that cannot be decoded.
     #[error("{name}: {source}")]
     #[diagnostic(code(leakgate::dump::bad_proto))]
@@ -330,28 +344,24 @@ pub fn key_of(g: &Goroutine) -> GroupKey {
     // The same for a cgo callback: `runtime.cgocallback*` and the
     // `_cgoexp_…` stub (shown at GOTRACEBACK=system) below the exported Go
     // function that C called, which is the entry at every level.
-    let mut outward = g
-        .frames
-        .iter()
-        .rev()
-        .filter(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function))
-        .peekable();
-    let mut entry = None;
-    while let Some(f) = outward.next() {
-        let below_user = matches!(
+    let below_user = |f: &Frame| {
+        matches!(
             f.function.as_str(),
             "runtime.main"
                 | "runtime.cgocallback"
                 | "runtime.cgocallbackg"
                 | "runtime.cgocallbackg1"
-        ) || f.function.starts_with("_cgoexp_");
-        if below_user && outward.peek().is_some() {
-            continue;
-        }
-        entry = Some(f);
-        break;
-    }
-    let entry = entry
+        ) || f.function.starts_with("_cgoexp_")
+    };
+    let outward = || {
+        g.frames
+            .iter()
+            .rev()
+            .filter(|f| f.function != "runtime.goexit" && !is_go_wrapper(&f.function))
+    };
+    let entry = outward()
+        .find(|f| !below_user(f))
+        .or_else(|| outward().next_back())
         .or_else(|| g.frames.last())
         .map(|f| f.function.clone())
         .unwrap_or_else(|| {

@@ -422,8 +422,6 @@ fn read_counts<R: BufRead>(
         });
     }
     if cut_line {
-        // Every goroutine the header counts is there: a lost final
-        // newline could only have cut the last frame's address or file.
         return Err(DumpError::Cut {
             name: name.to_string(),
             line: lines.number,
@@ -474,15 +472,14 @@ fn abridged(name: &str, line: u64, text: &str) -> DumpError {
     }
 }
 
-/// Whether a goroutine's stack reached its bottom: its `go` statement, or
-/// the main goroutine's, or a goroutine started from C or by the runtime
-/// (`runtime.goexit` at the bottom, no creator printed), or no stack at
-/// all (running on another thread).
-/// The main goroutine (1) has no creator: its stack ends in `main.main`,
-/// or in a package's `init` while the program starts.
+/// Whether a goroutine's stack reached its bottom: its `created by` line;
+/// or, without one, the main goroutine's `main.main` (or a package `init`
+/// while the program starts), a runtime frame (a goroutine the runtime
+/// started), a goroutine that C called into, or no stack at all (running
+/// on another thread). `...N frames elided...` is printed in the middle
+/// of a deep stack, with its bottom and `created by` after it: it is not
+/// the end.
 fn complete(g: &Goroutine) -> bool {
-    // `...N frames elided...` is printed in the middle of a deep stack,
-    // with its bottom and `created by` after it: it is not the end.
     if g.created_by.is_some() {
         return true;
     }
@@ -687,6 +684,14 @@ mod tests {
         read("t", text, &Repo::default(), &Policy::default())
     }
 
+    /// The group of goroutines that started in `entry`.
+    fn group<'a>(d: &'a crate::dump::Dump, entry: &str) -> &'a crate::dump::Group {
+        d.groups
+            .iter()
+            .find(|g| g.key.entry == entry)
+            .unwrap_or_else(|| panic!("no group {entry}"))
+    }
+
     #[test]
     fn count_profiles_read_tab_padded_frames_and_frameless_records() {
         let d = dump(BEFORE1.as_bytes()).unwrap();
@@ -694,11 +699,7 @@ mod tests {
         assert_eq!(d.total, 3);
         let d = dump(AFTER1.as_bytes()).unwrap();
         assert_eq!(d.total, 128);
-        let g = d
-            .groups
-            .iter()
-            .find(|g| g.key.entry == "main.leakTickerLoop")
-            .unwrap();
+        let g = group(&d, "main.leakTickerLoop");
         assert_eq!(g.count, 25);
         assert!(g.created_by.is_none() && g.key.creator.is_none());
         // `# labels:` kept; function names without `+0x…`, tab runs split.
@@ -718,11 +719,7 @@ mod tests {
         let d = dump(AFTER2.as_bytes()).unwrap();
         assert_eq!(d.format, DumpFormat::Traceback);
         assert_eq!(d.total, 128);
-        let g = d
-            .groups
-            .iter()
-            .find(|g| g.key.entry == "main.leakTimeoutWork")
-            .unwrap();
+        let g = group(&d, "main.leakTimeoutWork");
         assert_eq!(g.count, 25);
         assert_eq!(g.created_by.as_deref(), Some("main.handleLeakTimeout"));
         assert_eq!(g.states, vec![("chan send".to_string(), 25)]);
@@ -924,11 +921,7 @@ mod tests {
         );
         let d = dump(crash.as_bytes()).unwrap();
         assert_eq!(d.total, 129);
-        let g = d
-            .groups
-            .iter()
-            .find(|g| g.key.entry == "main.leakTimeoutWork")
-            .unwrap();
+        let g = group(&d, "main.leakTimeoutWork");
         assert_eq!(g.count, 26);
     }
 
