@@ -537,8 +537,11 @@ impl Attribution<'_> {
                     .as_ref()
                     .and_then(|g| self.stuck_location(g))
                     .or_else(|| self.last_message_location(&name, ev));
-                let message = match headline(&ev.messages) {
-                    Some(m) => format!("{message}; its last message: {}", m.text.trim()),
+                let message = match last_output(ev) {
+                    Some(LastOutput::Message(m)) => {
+                        format!("{message}; its last message: {}", said(m).text)
+                    }
+                    Some(LastOutput::Line(l)) => format!("{message}; its last output: {l}"),
                     None => message,
                 };
                 self.fail(
@@ -622,7 +625,10 @@ impl Attribution<'_> {
                     &name,
                     &pkg_key,
                     FailureKind::Test,
-                    "the package failed, but no test failed: TestMain or the test binary exited non-zero".to_string(),
+                    match pkg.own.own_lines.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty()) {
+                        Some(l) => format!("the package failed, but no test failed: TestMain or the test binary exited non-zero; its last output: {}", bounded(l)),
+                        None => "the package failed, but no test failed: TestMain or the test binary exited non-zero".to_string(),
+                    },
                     None,
                     None,
                     if pkg.own.own_lines.is_empty() { pkg.own.excerpt.clone() } else { pkg.own.own_lines.clone() },
@@ -738,12 +744,14 @@ impl Attribution<'_> {
                         continue;
                     }
                     got.stated += 1;
-                    let location = self.last_message_location(package, ev);
+                    let location = self
+                        .panic_location(&ev.excerpt)
+                        .or_else(|| self.last_message_location(package, ev));
                     self.fail(
                         package,
                         node,
                         FailureKind::Panic,
-                        msg.clone(),
+                        panic_headline(msg),
                         location,
                         None,
                         ev.excerpt.clone(),
@@ -761,17 +769,29 @@ impl Attribution<'_> {
             // Never finished: that is its failure (see `package`).
             return got;
         }
+        let log_line = match last_output(ev) {
+            Some(LastOutput::Line(l))
+                if is_log_line(l) && got.leaks == 0 && got.stated == 0 && !child_failed =>
+            {
+                Some(l)
+            }
+            _ => None,
+        };
         if ev.typed {
             // Go 1.27+: `error` lines are failures, the rest are logs.
             let errors: Vec<&Message> = ev.messages.iter().filter(|m| m.error).collect();
-            if let Some(m) = errors.first() {
+            if let Some(m) = errors
+                .iter()
+                .find(|m| !said(m).text.is_empty())
+                .or(errors.first())
+            {
                 got.stated += 1;
                 let location = Some(self.message_location(package, m));
                 self.fail(
                     package,
                     node,
                     FailureKind::Test,
-                    m.text.trim().to_string(),
+                    said(m).text,
                     location,
                     None,
                     ev.excerpt.clone(),
@@ -794,6 +814,20 @@ impl Attribution<'_> {
                     end,
                 );
             }
+        } else if let Some(l) = log_line {
+            // A `log` line after the last message: `log.Fatal` ended the
+            // binary (a JUnit writer shows the unfinished test as failed).
+            got.stated += 1;
+            self.fail(
+                package,
+                node,
+                FailureKind::Test,
+                bounded(l),
+                self.last_message_location(package, ev),
+                None,
+                ev.excerpt.clone(),
+                end,
+            );
         } else if let Some(m) = headline(&ev.messages) {
             let location = Some(self.message_location(package, m));
             if (got.leaks > 0 || child_failed) && got.stated == 0 {
@@ -803,7 +837,7 @@ impl Attribution<'_> {
                     package,
                     node,
                     FailureKind::Test,
-                    m.text.trim().to_string(),
+                    said(m).text,
                     location,
                     Some(Condition::OwnMessages),
                     ev.excerpt.clone(),
@@ -815,7 +849,7 @@ impl Attribution<'_> {
                     package,
                     node,
                     FailureKind::Test,
-                    m.text.trim().to_string(),
+                    said(m).text,
                     location,
                     None,
                     ev.excerpt.clone(),
@@ -931,8 +965,8 @@ impl Attribution<'_> {
                         package,
                         node,
                         FailureKind::Panic,
-                        msg.clone(),
-                        None,
+                        panic_headline(msg),
+                        self.panic_location(&ev.excerpt),
                         None,
                         ev.excerpt.clone(),
                         *at,
@@ -997,13 +1031,41 @@ impl Attribution<'_> {
 
     /// A message's `file:line`, resolved through its package (it prints a
     /// base name).
+    /// testify's `Error Trace:` names the assertion's line (its first
+    /// entry) where the message's own `file:line` may be a helper's.
     fn message_location(&self, package: &Option<String>, m: &Message) -> SourceRef {
         let function = package.as_deref().map(|p| format!("{p}.Test"));
-        self.repo.resolve(&m.file, m.line, function.as_deref())
+        match said(m).trace {
+            Some((file, line)) => self.repo.resolve(&file, line, function.as_deref()),
+            None => self.repo.resolve(&m.file, m.line, function.as_deref()),
+        }
     }
 
     fn last_message_location(&self, package: &Option<String>, ev: &Evidence) -> Option<SourceRef> {
         headline(&ev.messages).map(|m| self.message_location(package, m))
+    }
+
+    /// Where a panic happened: the first frame of the panicking goroutine's
+    /// stack (in the output after `panic:`) that is the repository's and
+    /// not the runtime's or the testing package's.
+    fn panic_location(&self, excerpt: &[String]) -> Option<SourceRef> {
+        let start = excerpt.iter().position(|l| l.starts_with("panic: "))?;
+        excerpt[start..].windows(2).find_map(|w| {
+            let (func, at) = (w[0].as_str(), w[1].strip_prefix('\t')?);
+            if func.starts_with('\t')
+                || func.starts_with("panic(")
+                || func.starts_with("runtime.")
+                || func.starts_with("testing.")
+                || func.starts_with("created by ")
+            {
+                return None;
+            }
+            let path = at.split(" +0x").next().unwrap_or(at);
+            let (file, line) = path.rsplit_once(':')?;
+            let line: u32 = line.trim().parse().ok()?;
+            let function = func.rsplit_once('(').map_or(func, |(f, _)| f);
+            Some(self.repo.resolve(file, line, Some(function))).filter(|r| r.in_repo)
+        })
     }
 
     /// Where a timed-out test was stuck: its innermost frame in the
@@ -1096,11 +1158,227 @@ fn last_child<'t>(tests: &'t [TestRun], parent: &TestRun) -> Option<&'t TestRun>
 /// ends a test; helpers and loggers print from other files), else the
 /// last one.
 fn headline(messages: &[Message]) -> Option<&Message> {
-    messages
+    let says = |m: &&Message| !m.text.trim().is_empty() || !m.continuation.trim().is_empty();
+    let mut from_test = messages
         .iter()
         .rev()
-        .find(|m| m.file.ends_with("_test.go"))
+        .filter(|m| m.file.ends_with("_test.go"));
+    from_test
+        .clone()
+        .find(says)
+        .or_else(|| from_test.next())
+        .or_else(|| messages.iter().rev().find(says))
         .or(messages.last())
+}
+
+/// A failure's headline is cut at this length (with `…`).
+pub const MAX_HEADLINE: usize = 300;
+
+/// What a message says failed, in one line, and where when it says so.
+#[derive(Debug, Default, PartialEq)]
+struct Said {
+    text: String,
+    /// testify's `Error Trace:` first entry: the assertion's `file:line`.
+    trace: Option<(String, u32)>,
+}
+
+/// A message in one line: its first line, or, when that is empty (testify,
+/// Gomega and quicktest put their whole report on the next lines), what
+/// the report says failed.
+///
+/// - testify: `Error:` (with the `expected:`/`actual:` lines under a
+///   `Not equal:`) and `Messages:`; located by `Error Trace:`.
+/// - quicktest: the line under `error:`, and under `comment:`.
+/// - Gomega and the rest: the lines joined, a description before
+///   `Expected` set off by a colon.
+fn said(m: &Message) -> Said {
+    let first = m.text.trim();
+    if !first.is_empty() {
+        return Said {
+            text: bounded(&squeeze(first)),
+            trace: None,
+        };
+    }
+    let lines: Vec<&str> = m.continuation.lines().collect();
+    if let Some(s) = testify(&lines) {
+        return s;
+    }
+    let trimmed: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if trimmed.first() == Some(&"error:") {
+        // quicktest
+        let field = |name: &str| {
+            let i = trimmed.iter().position(|l| *l == name)?;
+            trimmed.get(i + 1).copied()
+        };
+        let mut text = field("error:").unwrap_or("").to_string();
+        if let Some(c) = field("comment:") {
+            text.push_str(": ");
+            text.push_str(c);
+        }
+        return Said {
+            text: bounded(&squeeze(&text)),
+            trace: None,
+        };
+    }
+    let text = match trimmed.iter().position(|l| *l == "Expected") {
+        Some(i) if i > 0 => format!("{}: {}", trimmed[..i].join(" "), trimmed[i..].join(" ")),
+        _ => trimmed.join(" "),
+    };
+    Said {
+        text: bounded(&squeeze(&text)),
+        trace: None,
+    }
+}
+
+/// testify's block: `\tLabel:\tvalue` lines, a value going on in
+/// `\t<spaces>\tvalue` lines.
+fn testify(lines: &[&str]) -> Option<Said> {
+    let mut fields: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in lines {
+        // A line's trailing white space may be gone (`\t<spaces>` for a
+        // blank value line).
+        let mut cells = l.trim_start_matches(' ').splitn(3, '\t');
+        let (Some(""), Some(label)) = (cells.next(), cells.next()) else {
+            continue;
+        };
+        let value = cells.next().unwrap_or("");
+        let label = label.trim();
+        if label.is_empty() {
+            if let Some((_, v)) = fields.last_mut() {
+                v.push(value);
+            }
+        } else if let Some(name) = label.strip_suffix(':') {
+            fields.push((name, vec![value]));
+        }
+    }
+    let field = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+    let error = field("Error")?;
+    let mut text = error[0].trim().to_string();
+    if text.ends_with(':') {
+        // `Not equal:` / `Received unexpected error:`: what follows, up to
+        // a blank line or testify's `Diff:` (text inputs lose the blank).
+        let rest: Vec<&str> = error[1..]
+            .iter()
+            .map(|v| v.trim())
+            .take_while(|v| !v.is_empty() && *v != "Diff:")
+            .collect();
+        if !rest.is_empty() {
+            text.push(' ');
+            text.push_str(&rest.join(", "));
+        }
+    }
+    if let Some(msg) = field("Messages") {
+        let msg: Vec<&str> = msg
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !msg.is_empty() {
+            text.push_str(": ");
+            text.push_str(&msg.join(" "));
+        }
+    }
+    let trace = field("Error Trace").and_then(|v| {
+        let (file, line) = v[0].trim().rsplit_once(':')?;
+        Some((file.to_string(), line.parse().ok()?))
+    });
+    Some(Said {
+        text: bounded(&squeeze(&text)),
+        trace,
+    })
+}
+
+/// White space runs as one space, and none before a colon
+/// (testify's `actual  : 2`).
+fn squeeze(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() && !w.starts_with(':') {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// `s` cut at [`MAX_HEADLINE`] bytes (on a character boundary), with `…`.
+fn bounded(s: &str) -> String {
+    if s.len() <= MAX_HEADLINE {
+        return s.to_string();
+    }
+    let mut end = MAX_HEADLINE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// `panic: VALUE`, without the runtime's note that the testing package
+/// recovered and re-panicked it.
+fn panic_headline(msg: &str) -> String {
+    let m = msg.trim();
+    let m = m
+        .strip_suffix(" [recovered, repanicked]")
+        .or_else(|| m.strip_suffix(" [recovered]"))
+        .unwrap_or(m);
+    bounded(m)
+}
+
+/// A line of the `log` package's standard format (`2026/12/08 04:25:16 …`).
+fn is_log_line(l: &str) -> bool {
+    let b = l.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    digits(0..4)
+        && b.get(4) == Some(&b'/')
+        && digits(5..7)
+        && b.get(7) == Some(&b'/')
+        && digits(8..10)
+        && b.get(10) == Some(&b' ')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+}
+
+/// What a test that never finished printed last.
+enum LastOutput<'e> {
+    Message(&'e Message),
+    Line(&'e str),
+}
+
+/// The last thing a test printed: its last message (as [`headline`] picks
+/// it), unless a plain output line came after it (`log.Fatal`'s line, a
+/// `fmt.Println`), read from the end of the excerpt.
+fn last_output(ev: &Evidence) -> Option<LastOutput<'_>> {
+    let message = headline(&ev.messages);
+    // Not the excerpt's gap marker, nor the go command's lines (`exit
+    // status 1`, `FAIL`, `signal: killed`).
+    let line = ev.excerpt.iter().rev().map(|l| l.trim()).find(|l| {
+        let gap = l.starts_with("[…") && l.ends_with("…]");
+        let go = crate::tree::is_go_test_line(l) || l.starts_with("signal: ");
+        !(l.is_empty() || gap || go)
+    });
+    match (message, line) {
+        (Some(m), Some(l)) => {
+            // The excerpt's last line is the message's own, or one of its
+            // continuation lines.
+            let (_, _, text) = crate::tree::decoration(l).unwrap_or(("", 0, l));
+            if crate::tree::decoration(l).is_some()
+                || m.continuation.lines().any(|c| c.trim() == l)
+                || text.trim() == m.text.trim()
+            {
+                Some(LastOutput::Message(m))
+            } else {
+                Some(LastOutput::Line(l))
+            }
+        }
+        (Some(m), None) => Some(LastOutput::Message(m)),
+        (None, Some(l)) => Some(LastOutput::Line(l)),
+        (None, None) => None,
+    }
 }
 
 /// The first `file.go:L:C: msg` (or `file.go:L: msg`) line of compiler
@@ -1158,11 +1436,26 @@ mod tests {
     }
 
     #[test]
+    fn headlines_are_one_bounded_line() {
+        assert_eq!(squeeze("actual  : 2\t x"), "actual: 2 x");
+        let long = "é".repeat(MAX_HEADLINE);
+        let cut = bounded(&long);
+        assert!(cut.len() <= MAX_HEADLINE + '…'.len_utf8() && cut.ends_with('…'));
+        assert!(is_log_line("2026/12/08 04:25:16 open db: no such file"));
+        assert!(!is_log_line("2026-12-08 04:25:16 open db"));
+        assert_eq!(
+            panic_headline("panic: boom [recovered, repanicked]"),
+            "panic: boom"
+        );
+    }
+
+    #[test]
     fn headline_prefers_the_tests_own_file() {
         let m = |file: &str, line| Message {
             file: file.to_string(),
             line,
             text: String::new(),
+            continuation: String::new(),
             error: false,
             at: Loc::default(),
         };

@@ -45,6 +45,9 @@ pub const MAX_PARTIAL_LINE: usize = crate::ingest::MAX_LINE_BYTES;
 pub const STRAY_CONTEXT: usize = 50;
 /// `file:line:` messages kept per test; later ones are counted.
 pub const MAX_MESSAGES: usize = 64;
+/// Continuation lines kept per message (testify's block, a diff); later
+/// ones are dropped.
+pub const MAX_CONTINUATION_LINES: usize = 24;
 /// Lines of package-level output outside any test kept as evidence.
 pub const MAX_OWN_LINES: usize = 20;
 /// A kept output line is cut at this length (with a marker).
@@ -60,6 +63,11 @@ pub struct Message {
     pub line: u32,
     /// The text after `file:line: `.
     pub text: String,
+    /// The lines after the first (`t.Errorf("a\nb")`, testify's whole
+    /// block after an empty first line), each as printed: the lines right
+    /// after it indented deeper than it, at most
+    /// [`MAX_CONTINUATION_LINES`], joined by `\n`.
+    pub continuation: String,
     /// Go 1.27+ `-json` marked it `OutputType: error` (`t.Error`,
     /// `t.Fatal`). Only meaningful when [`Evidence::typed`].
     pub error: bool,
@@ -432,7 +440,7 @@ pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
 }
 
 /// Whether a package-level line is `go test`'s own, not the package's.
-fn is_go_test_line(line: &str) -> bool {
+pub(crate) fn is_go_test_line(line: &str) -> bool {
     let t = line.trim_end();
     t.is_empty()
         || t == "PASS"
@@ -491,25 +499,58 @@ struct Messages {
     /// Messages of earlier tests, for reuse (their strings keep capacity).
     spare: Vec<Message>,
     more: usize,
+    /// The last message of `list` may still continue: its line's
+    /// indentation and how many continuation lines it has.
+    open: Option<(usize, usize)>,
+    /// Lines recorded before the first message, at most
+    /// [`MAX_CONTINUATION_LINES`]: they may continue a message recorded
+    /// elsewhere (the excerpt's head, read later).
+    lead: Vec<String>,
+    /// Whether a line was recorded at all, and whether one before the
+    /// first message was not kept in `lead`.
+    any: bool,
+    lead_cut: bool,
+}
+
+/// The width of a line's leading white space, in bytes.
+fn indent(line: &str) -> usize {
+    line.bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
 }
 
 impl Messages {
-    /// Keeps `line` if it is a message.
+    /// Keeps `line` if it is a message, or the continuation of the last one.
     fn record(&mut self, line: &str, meta: Meta) {
-        if meta.no_message {
-            return;
-        }
-        let Some((file, n, text)) = decoration(line) else {
+        self.any = true;
+        let decorated = if meta.no_message {
+            None
+        } else {
+            decoration(line)
+        };
+        let Some((file, n, text)) = decorated else {
+            if self.list.is_empty() && self.more == 0 {
+                if self.lead.len() < MAX_CONTINUATION_LINES {
+                    let mut s = String::new();
+                    push_bounded(&mut s, line);
+                    self.lead.push(s);
+                } else {
+                    self.lead_cut = true;
+                }
+            }
+            self.continued(line);
             return;
         };
         if self.list.len() >= MAX_MESSAGES {
             self.more += 1;
+            self.open = None;
             return;
         }
         let mut m = self.spare.pop().unwrap_or(Message {
             file: String::new(),
             line: 0,
             text: String::new(),
+            continuation: String::new(),
             error: false,
             at: meta.at,
         });
@@ -517,15 +558,43 @@ impl Messages {
         m.file.push_str(file);
         m.text.clear();
         m.text.push_str(text);
+        m.continuation.clear();
         m.line = n;
         m.error = meta.error;
         m.at = meta.at;
         self.list.push(m);
+        self.open = Some((indent(line), 0));
+    }
+
+    /// `line`, not a message: the next line of the open message if it is
+    /// indented deeper than the message's own line; else the message ends.
+    fn continued(&mut self, line: &str) {
+        let Some((base, count)) = self.open else {
+            return;
+        };
+        if line.is_empty() || indent(line) <= base {
+            self.open = None;
+            return;
+        }
+        if count >= MAX_CONTINUATION_LINES {
+            return;
+        }
+        if let Some(m) = self.list.last_mut() {
+            if count > 0 {
+                m.continuation.push('\n');
+            }
+            push_bounded(&mut m.continuation, line);
+            self.open = Some((base, count + 1));
+        }
     }
 
     fn clear(&mut self) {
         self.spare.append(&mut self.list);
         self.more = 0;
+        self.open = None;
+        self.lead.clear();
+        self.any = false;
+        self.lead_cut = false;
     }
 }
 
@@ -666,13 +735,21 @@ impl Stream {
         // In output order: the head, the lines that left the tail, the tail.
         let evicted = std::mem::take(&mut self.messages.list);
         let mut all = Messages {
-            list: Vec::new(),
             spare: std::mem::take(&mut self.messages.spare),
-            more: 0,
+            ..Messages::default()
         };
         for (l, m) in self.excerpt.head_lines() {
             all.record(l, m);
         }
+        // The head's last message may go on in the lines that left the
+        // tail before their first message.
+        for l in &self.messages.lead {
+            all.continued(l);
+        }
+        if self.messages.lead_cut || !evicted.is_empty() || self.messages.more > 0 {
+            all.open = None;
+        }
+        let evicted_any = !evicted.is_empty();
         for m in evicted {
             if all.list.len() < MAX_MESSAGES {
                 all.list.push(m);
@@ -680,12 +757,16 @@ impl Stream {
                 all.more += 1;
             }
         }
+        if evicted_any && all.more == 0 {
+            // The evicted lines' last message may go on in the tail.
+            all.open = self.messages.open;
+        }
         all.more += self.messages.more;
         for (l, m) in &self.excerpt.tail {
             all.record(l, *m);
         }
         self.messages.spare = std::mem::take(&mut all.spare);
-        self.messages.more = 0;
+        self.messages.clear();
         Evidence {
             found: std::mem::take(&mut self.found),
             messages: all.list,
@@ -1705,6 +1786,53 @@ mod tests {
         );
         assert!(ev.messages.iter().all(|m| m.error == (m.at.line % 3 == 0)));
         assert_eq!(ev.more_messages, kept.len() - MAX_MESSAGES);
+    }
+
+    #[test]
+    fn a_message_keeps_its_deeper_indented_lines_wherever_the_excerpt_drops_them() {
+        let at = |line| Loc { input: 0, line };
+        let block = [
+            "    a_test.go:7: ",
+            "        \tError Trace:\t/src/a_test.go:7",
+            "        \tError:      \tShould be true",
+            "        \tMessages:   \tit should",
+        ];
+        // In the head, across the head and the evicted lines, in the
+        // evicted lines, across the evicted lines and the tail, in the tail.
+        for start in [0u64, 38, 100, 198, 380] {
+            let mut st = Stream::default();
+            for i in 0..400u64 {
+                let line = match i.checked_sub(start) {
+                    Some(k) if k < block.len() as u64 => block[k as usize].to_string(),
+                    _ => format!("plain {i}"),
+                };
+                st.line(&line, None, at(i));
+            }
+            let ev = st.evidence();
+            assert_eq!(ev.messages.len(), 1, "block at {start}");
+            assert_eq!(ev.messages[0].text, "", "block at {start}");
+            assert_eq!(
+                ev.messages[0].continuation,
+                block[1..].join("\n"),
+                "block at {start}"
+            );
+        }
+        // A line not indented deeper ends a message; the continuation is
+        // bounded.
+        let mut st = Stream::default();
+        st.line("    a_test.go:1: first", None, at(0));
+        for i in 0..100u64 {
+            st.line(&format!("        more {i}"), None, at(i + 1));
+        }
+        st.line("    ends", None, at(101));
+        st.line("        not the message's", None, at(102));
+        let ev = st.evidence();
+        assert_eq!(ev.messages[0].text, "first");
+        assert_eq!(
+            ev.messages[0].continuation.lines().count(),
+            MAX_CONTINUATION_LINES
+        );
+        assert!(!ev.messages[0].continuation.contains("not the message's"));
     }
 
     #[test]
