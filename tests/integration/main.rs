@@ -14,6 +14,7 @@ mod excerpts;
 mod fail_closed;
 mod fuzz_regressions;
 mod gitlab;
+mod headlines;
 mod hook;
 mod hostile;
 mod incomplete;
