@@ -280,6 +280,34 @@ fn timeouts_to_running_tests(p: &mut PackageRun) {
         ev.found = kept;
         p.own.found.extend(moved);
     }
+    // gotestsum's JUnit puts the dump in a case of its own and marks the
+    // tests it names failed, with nothing of theirs but `=== RUN`: the
+    // timeout is the first such test's.
+    let silent = |t: &TestRun| {
+        t.outcome == Some(Outcome::Fail)
+            && t.evidence
+                .as_deref()
+                .is_none_or(|e| e.found.is_empty() && e.messages.is_empty())
+    };
+    let named = p.own.found.iter().position(|(f, _)| {
+        matches!(f, Found::Timeout { running, .. }
+            if p.tests.iter().any(|t| silent(t) && running.contains(&t.name)))
+    });
+    if let Some(i) = named {
+        let (f, at) = p.own.found.remove(i);
+        if let Found::Timeout { running, .. } = &f {
+            if let Some(t) = p
+                .tests
+                .iter_mut()
+                .find(|t| silent(t) && running.contains(&t.name))
+            {
+                t.evidence
+                    .get_or_insert_with(Box::default)
+                    .found
+                    .push((f, at));
+            }
+        }
+    }
     let mut missing: Vec<(String, Loc)> = Vec::new();
     for (f, at) in &p.own.found {
         if let Found::Timeout { running, .. } = f {
