@@ -503,12 +503,12 @@ struct Messages {
     /// indentation and how many continuation lines it has.
     open: Option<(usize, usize)>,
     /// Lines recorded before the first message, at most
-    /// [`MAX_CONTINUATION_LINES`]: they may continue a message recorded
-    /// elsewhere (the excerpt's head, read later).
-    lead: Vec<String>,
-    /// Whether a line was recorded at all, and whether one before the
-    /// first message was not kept in `lead`.
-    any: bool,
+    /// [`MAX_CONTINUATION_LINES`], each ending in `\n` (one string, kept
+    /// for the next test): they may continue a message recorded elsewhere
+    /// (the excerpt's head, read later).
+    lead: String,
+    lead_lines: usize,
+    /// A line before the first message was not kept in `lead`.
     lead_cut: bool,
 }
 
@@ -522,7 +522,6 @@ fn indent(line: &str) -> usize {
 impl Messages {
     /// Keeps `line` if it is a message, or the continuation of the last one.
     fn record(&mut self, line: &str, meta: Meta) {
-        self.any = true;
         let decorated = if meta.no_message {
             None
         } else {
@@ -530,10 +529,10 @@ impl Messages {
         };
         let Some((file, n, text)) = decorated else {
             if self.list.is_empty() && self.more == 0 {
-                if self.lead.len() < MAX_CONTINUATION_LINES {
-                    let mut s = String::new();
-                    push_bounded(&mut s, line);
-                    self.lead.push(s);
+                if self.lead_lines < MAX_CONTINUATION_LINES {
+                    push_bounded(&mut self.lead, line);
+                    self.lead.push('\n');
+                    self.lead_lines += 1;
                 } else {
                     self.lead_cut = true;
                 }
@@ -592,8 +591,11 @@ impl Messages {
         self.spare.append(&mut self.list);
         self.more = 0;
         self.open = None;
+        if self.lead.capacity() > 64 * 1024 {
+            self.lead = String::new();
+        }
         self.lead.clear();
-        self.any = false;
+        self.lead_lines = 0;
         self.lead_cut = false;
     }
 }
@@ -743,7 +745,7 @@ impl Stream {
         }
         // The head's last message may go on in the lines that left the
         // tail before their first message.
-        for l in &self.messages.lead {
+        for l in self.messages.lead.lines() {
             all.continued(l);
         }
         if self.messages.lead_cut || !evicted.is_empty() || self.messages.more > 0 {
