@@ -2,8 +2,8 @@
 //! (`tests/fixtures/assertlibs/`, real runs of testify, Gomega, quicktest,
 //! go-cmp, panics, `log.Fatal` and a timeout; see
 //! `scripts/regen-assert-fixtures.sh`) has its headline and location, the
-//! same in the JSON report, the terminal, JUnit, GitHub annotations, SARIF
-//! and Code Quality, in every input format.
+//! same in the JSON report, the terminal, JUnit, GitHub annotations,
+//! Markdown, SARIF and Code Quality, in every input format.
 
 use std::path::Path;
 use std::process::Command;
@@ -200,6 +200,7 @@ struct Reports {
     terminal: String,
     junit: String,
     github: String,
+    markdown: String,
     sarif: Value,
     codequality: Value,
 }
@@ -217,6 +218,7 @@ fn reports(input: &Path, dir: &Path) -> Reports {
         ("terminal", "terminal.txt"),
         ("junit", "junit.xml"),
         ("github", "github.txt"),
+        ("markdown", "summary.md"),
         ("sarif", "report.sarif"),
         ("codequality", "codequality.json"),
     ];
@@ -239,6 +241,7 @@ fn reports(input: &Path, dir: &Path) -> Reports {
         terminal: read("terminal.txt"),
         junit: read("junit.xml"),
         github: read("github.txt"),
+        markdown: read("summary.md"),
         sarif: json("report.sarif"),
         codequality: json("codequality.json"),
     }
@@ -255,6 +258,19 @@ fn gh_unescape(s: &str) -> String {
         .replace("%3A", ":")
         .replace("%2C", ",")
         .replace("%25", "%")
+}
+
+/// The Markdown report's character references, undone.
+fn html_unescape(s: &str) -> String {
+    let re = regex::Regex::new(r"&#(\d+);").expect("re");
+    let s = re.replace_all(s, |c: &regex::Captures<'_>| {
+        let n: u32 = c[1].parse().expect("number");
+        char::from_u32(n).expect("char").to_string()
+    });
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// `(properties, message)` of every `::error` annotation.
@@ -388,6 +404,18 @@ fn every_failure_says_what_failed_and_where_in_every_report() {
                                 })
                         }),
                         "{label}: annotations {gh:?}"
+                    );
+                    // Markdown: `<summary><who> [kind]: <message> at <file:line></summary>`.
+                    let md = html_unescape(&r.markdown);
+                    let end = match &at {
+                        Some((file, line)) => format!(": {message} at {file}:{line}</summary>"),
+                        None => format!(": {message}</summary>"),
+                    };
+                    assert!(
+                        md.lines()
+                            .any(|l| l.starts_with(&format!("<details><summary>{who} ["))
+                                && l.ends_with(&end)),
+                        "{label}: Markdown:\n{md}"
                     );
                     // SARIF and Code Quality: `…<who>: <message>`, placed.
                     // (SARIF escapes `\`, `[` and `]`: they make links.)
