@@ -566,11 +566,13 @@ impl Attribution<'_> {
                     .and_then(|g| self.stuck_location(g))
                     .or_else(|| self.last_message_location(&name, ev));
                 let message = match last_output(ev) {
-                    Some(LastOutput::Message(m)) => {
+                    Some(LastOutput::Message(m)) if !said(m).text.is_empty() => {
                         format!("{message}; its last message: {}", said(m).text)
                     }
-                    Some(LastOutput::Line(l)) => format!("{message}; its last output: {l}"),
-                    None => message,
+                    Some(LastOutput::Line(l)) => {
+                        format!("{message}; its last output: {}", bounded(l))
+                    }
+                    _ => message,
                 };
                 self.fail(
                     &name,
