@@ -1110,6 +1110,8 @@ impl<'r> Collector<'r> {
     /// Records a summary of an input that was read.
     pub fn input_done(&mut self, summary: InputSummary) {
         self.strays_done(summary.lines);
+        self.loose.clear();
+        self.loose_input = None;
         self.tree.inputs.push(summary);
     }
 
@@ -1342,6 +1344,11 @@ impl<'r> Collector<'r> {
             self.strays.pop_front();
         }
         self.strays.push_back(t.to_string());
+        // An input's first lines, before any result, are loose too (the
+        // first package's TestMain that exits before its tests).
+        if self.loose_input.is_none() {
+            self.loose_input = Some(at.input);
+        }
         if self.loose_input == Some(at.input)
             && self.loose.len() < MAX_OWN_LINES
             && !is_go_test_line(t)
