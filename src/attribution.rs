@@ -799,14 +799,6 @@ impl Attribution<'_> {
             // Never finished: that is its failure (see `package`).
             return got;
         }
-        let log_line = match last_output(ev) {
-            Some(LastOutput::Line(l))
-                if is_log_line(l) && got.leaks == 0 && got.stated == 0 && !child_failed =>
-            {
-                Some(l)
-            }
-            _ => None,
-        };
         if ev.typed {
             // Go 1.27+: `error` lines are failures, the rest are logs.
             let errors: Vec<&Message> = ev.messages.iter().filter(|m| m.error).collect();
@@ -844,20 +836,6 @@ impl Attribution<'_> {
                     end,
                 );
             }
-        } else if let Some(l) = log_line {
-            // A `log` line after the last message: `log.Fatal` ended the
-            // binary (a JUnit writer shows the unfinished test as failed).
-            got.stated += 1;
-            self.fail(
-                package,
-                node,
-                FailureKind::Test,
-                bounded(l),
-                self.last_message_location(package, ev),
-                None,
-                ev.excerpt.clone(),
-                end,
-            );
         } else if let Some(m) = headline(&ev.messages) {
             let location = Some(self.message_location(package, m));
             if (got.leaks > 0 || child_failed) && got.stated == 0 {
@@ -1358,21 +1336,6 @@ fn panic_headline(msg: &str) -> String {
     bounded(m)
 }
 
-/// A line of the `log` package's standard format (`2026/12/08 04:25:16 …`).
-fn is_log_line(l: &str) -> bool {
-    let b = l.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    digits(0..4)
-        && b.get(4) == Some(&b'/')
-        && digits(5..7)
-        && b.get(7) == Some(&b'/')
-        && digits(8..10)
-        && b.get(10) == Some(&b' ')
-        && digits(11..13)
-        && b.get(13) == Some(&b':')
-}
-
 /// What a test that never finished printed last.
 enum LastOutput<'e> {
     Message(&'e Message),
@@ -1471,8 +1434,6 @@ mod tests {
         let long = "é".repeat(MAX_HEADLINE);
         let cut = bounded(&long);
         assert!(cut.len() <= MAX_HEADLINE + '…'.len_utf8() && cut.ends_with('…'));
-        assert!(is_log_line("2026/12/08 04:25:16 open db: no such file"));
-        assert!(!is_log_line("2026-12-08 04:25:16 open db"));
         assert_eq!(
             panic_headline("panic: boom [recovered, repanicked]"),
             "panic: boom"
