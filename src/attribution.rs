@@ -1342,35 +1342,13 @@ enum LastOutput<'e> {
     Line(&'e str),
 }
 
-/// The last thing a test printed: its last message (as [`headline`] picks
-/// it), unless a plain output line came after it (`log.Fatal`'s line, a
-/// `fmt.Println`), read from the end of the excerpt.
+/// The last thing a test printed: its last output line when that is not
+/// a message (`log.Fatal`'s line, a `fmt.Println`), else its message (as
+/// [`headline`] picks it).
 fn last_output(ev: &Evidence) -> Option<LastOutput<'_>> {
-    let message = headline(&ev.messages);
-    // Not the excerpt's gap marker, nor the go command's lines (`exit
-    // status 1`, `FAIL`, `signal: killed`).
-    let line = ev.excerpt.iter().rev().map(|l| l.trim()).find(|l| {
-        let gap = l.starts_with("[…") && l.ends_with("…]");
-        let go = crate::tree::is_go_test_line(l) || l.starts_with("signal: ");
-        !(l.is_empty() || gap || go)
-    });
-    match (message, line) {
-        (Some(m), Some(l)) => {
-            // The excerpt's last line is the message's own, or one of its
-            // continuation lines.
-            let (_, _, text) = crate::tree::decoration(l).unwrap_or(("", 0, l));
-            if crate::tree::decoration(l).is_some()
-                || m.continuation.lines().any(|c| c.trim() == l)
-                || text.trim() == m.text.trim()
-            {
-                Some(LastOutput::Message(m))
-            } else {
-                Some(LastOutput::Line(l))
-            }
-        }
-        (Some(m), None) => Some(LastOutput::Message(m)),
-        (None, Some(l)) => Some(LastOutput::Line(l)),
-        (None, None) => None,
+    match &ev.last_output {
+        Some(l) => Some(LastOutput::Line(l)),
+        None => headline(&ev.messages).map(LastOutput::Message),
     }
 }
 

@@ -97,6 +97,11 @@ pub struct Evidence {
     pub own_lines: Vec<String>,
     /// Package level: how many such lines there were.
     pub own_line_count: usize,
+    /// The output's last line, trimmed, when it is neither a message nor
+    /// one of its lines, nor `go test`'s own (`exit status 1`, `signal:
+    /// killed`): what a test printed last before the binary exited
+    /// (`log.Fatal`'s line).
+    pub last_output: Option<String>,
 }
 
 /// One run of one test (a subtest is a test with a `/` path).
@@ -440,7 +445,7 @@ pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
 }
 
 /// Whether a package-level line is `go test`'s own, not the package's.
-pub(crate) fn is_go_test_line(line: &str) -> bool {
+fn is_go_test_line(line: &str) -> bool {
     let t = line.trim_end();
     t.is_empty()
         || t == "PASS"
@@ -769,6 +774,7 @@ impl Stream {
         }
         self.messages.spare = std::mem::take(&mut all.spare);
         self.messages.clear();
+        let last_output = self.last_output(all.list.last());
         Evidence {
             found: std::mem::take(&mut self.found),
             messages: all.list,
@@ -781,7 +787,27 @@ impl Stream {
             },
             own_lines: std::mem::take(&mut self.own_lines),
             own_line_count: self.own_line_count,
+            last_output,
         }
+    }
+
+    /// The excerpt's last line that is not `go test`'s own, if it is not
+    /// a message nor a line of the last one.
+    fn last_output(&self, last_message: Option<&Message>) -> Option<String> {
+        let lines: Vec<&str> = self
+            .excerpt
+            .head_lines()
+            .map(|(l, _)| l)
+            .chain(self.excerpt.tail.iter().map(|(l, _)| l.as_str()))
+            .collect();
+        let l = lines
+            .iter()
+            .rev()
+            .map(|l| l.trim())
+            .find(|l| !(l.is_empty() || is_go_test_line(l) || l.starts_with("signal: ")))?;
+        let of_message = decoration(l).is_some()
+            || last_message.is_some_and(|m| m.continuation.lines().any(|c| c.trim() == l));
+        (!of_message).then(|| l.to_string())
     }
 }
 
