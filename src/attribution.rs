@@ -1054,6 +1054,26 @@ impl Attribution<'_> {
             let function = package.as_deref().map(|p| format!("{p}.Test"));
             self.repo.resolve(file, *line, function.as_deref())
         });
+        // Goroutines the report did not show could be anything: a failure
+        // of this test or package in their own right, never allowed; the
+        // leaks it did show are judged one by one.
+        if report.truncated || report.dropped > 0 {
+            let what = match (report.truncated, report.dropped) {
+                (true, 0) => "goroutines not shown: the leak report was cut short, so the goroutines after its last line are unknown".to_string(),
+                (true, n) => format!("goroutines not shown: the leak report was cut short and {n} goroutine{} past its limit were not kept", if n == 1 { "" } else { "s" }),
+                (false, n) => format!("goroutines not shown: {n} goroutine{} of the leak report past its limit were not kept", if n == 1 { "" } else { "s" }),
+            };
+            self.fail(
+                package,
+                node,
+                FailureKind::Leak,
+                what,
+                verify_at.clone().filter(|v| v.in_repo),
+                None,
+                Vec::new(),
+                at,
+            );
+        }
         self.findings.leaks.push(Leak {
             package: package.clone(),
             test: node.test.as_deref().map(str::to_string),

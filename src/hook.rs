@@ -702,7 +702,7 @@ fn check_tip(
                 };
                 crate::judge_with_retries(out.findings, &policy, &retry, &base, &mut runner)
             }
-            None => crate::judge(out.findings, &policy),
+            None => crate::judge(out.findings, &policy, None),
         };
         note(Note::Analysis(&analysis));
         code = code.max(analysis.verdict.exit_code());

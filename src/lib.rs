@@ -127,26 +127,74 @@ pub fn analyze_readers<R: Read>(
         let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
         collector.input_done(summary);
     }
-    Ok(judge(collector.finish(), policy))
+    Ok(judge(collector.finish(), policy, None))
 }
 
-/// Applies the policy and the verdict to findings.
-pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
-    let evaluation = policy::evaluate_full(&findings, policy);
+/// How retries rerun what may be a flake: the `retry:` settings, how the
+/// first run's command is repeated, and what runs it.
+pub struct Retries<'a> {
+    /// The settings.
+    pub config: &'a retry::RetryConfig,
+    /// The first run's command, directory and environment.
+    pub invocation: &'a retry::Invocation,
+    /// What runs each attempt.
+    pub runner: &'a mut dyn retry::Runner,
+}
+
+/// The judge: policy → retries → verdict, the one entry after findings.
+///
+/// The policy says of every distinct leak whether it is allowed; with
+/// `retries`, the tests and packages that first reported a new leak that
+/// may be a flake are rerun and each leak's attempts make it flaky or real;
+/// the verdict then judges every leak, failure, test and package once
+/// ([`verdict::View`]). A run that cannot be judged (problems, incomplete
+/// input) is not retried.
+pub fn judge(
+    mut findings: findings::Findings,
+    policy: &Policy,
+    retries: Option<Retries<'_>>,
+) -> Analysis {
+    let mut evaluation = policy::evaluate(&findings, policy);
+    let judgeable =
+        findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
+    let mut records = Vec::new();
+    let mut flaky = retry::FlakyMode::Pass;
+    if let Some(r) = retries {
+        flaky = r.config.flaky;
+        if judgeable {
+            let new = evaluation
+                .leaks
+                .iter()
+                .filter(|(_, a)| !a.allowed)
+                .map(|(k, _)| k.clone())
+                .collect();
+            records = retry::plan(&findings, &new, r.config, r.invocation);
+            retry::execute(&mut findings, &mut records, r.config, r.runner);
+            // Attempts may have added leaks: the policy judges them too.
+            if records
+                .iter()
+                .any(|r| r.attempts.iter().any(|a| !a.new_leaks.is_empty()))
+            {
+                evaluation = policy::evaluate(&findings, policy);
+            }
+        }
+    }
     let outcome = policy::PolicyOutcome::new(policy, &evaluation);
-    verdict::judge_with(
+    verdict::judge(
         findings,
-        evaluation.statuses,
-        policy.is_default(),
-        Vec::new(),
-        retry::FlakyMode::Pass,
-        policy.verdict,
+        &evaluation,
+        outcome,
+        records,
+        verdict::Options {
+            default_policy: policy.is_default(),
+            flaky,
+            settings: policy.verdict,
+        },
     )
-    .with_policy(outcome)
 }
 
-/// [`judge_with_retries_as`] with reruns of `base` in the runner's own
-/// directory and environment.
+/// [`judge`] with reruns of `base` in the runner's own directory and
+/// environment.
 pub fn judge_with_retries(
     findings: findings::Findings,
     policy: &Policy,
@@ -155,48 +203,15 @@ pub fn judge_with_retries(
     runner: &mut dyn retry::Runner,
 ) -> Analysis {
     let invocation = retry::Invocation::new(base.clone());
-    judge_with_retries_as(findings, policy, config, &invocation, runner)
-}
-
-/// Applies the policy, plans retries of what `config` says is retryable
-/// (reruns repeat the first run as `invocation` says: command, directory,
-/// environment), runs them through `runner`, and judges. A run that cannot
-/// be judged (problems, incomplete input) is not retried. Flaky statuses
-/// are derived from the attempts ([`retry::statuses`]), after every rerun.
-pub fn judge_with_retries_as(
-    mut findings: findings::Findings,
-    policy: &Policy,
-    config: &retry::RetryConfig,
-    invocation: &retry::Invocation,
-    runner: &mut dyn retry::Runner,
-) -> Analysis {
-    let evaluation = policy::evaluate_full(&findings, policy);
-    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
-    let judgeable =
-        findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
-    if !judgeable {
-        return verdict::judge_with(
-            findings,
-            evaluation.statuses,
-            policy.is_default(),
-            Vec::new(),
-            config.flaky,
-            policy.verdict,
-        )
-        .with_policy(outcome);
-    }
-    let mut records = retry::plan(&findings, &evaluation.statuses, config, invocation);
-    retry::execute(&mut findings, &mut records, config, runner);
-    let statuses = retry::statuses(&findings, &evaluation.statuses, &records);
-    verdict::judge_with(
+    judge(
         findings,
-        statuses,
-        policy.is_default(),
-        records,
-        config.flaky,
-        policy.verdict,
+        policy,
+        Some(Retries {
+            config,
+            invocation: &invocation,
+            runner,
+        }),
     )
-    .with_policy(outcome)
 }
 
 /// The whole pipeline: inputs to analysis.
@@ -207,5 +222,5 @@ pub fn analyze(
     policy: &Policy,
 ) -> Result<Analysis, IngestError> {
     let findings = collect(inputs, format, repo)?;
-    Ok(judge(findings, policy))
+    Ok(judge(findings, policy, None))
 }

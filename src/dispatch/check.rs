@@ -106,7 +106,15 @@ pub(crate) fn check(check: CheckArgs) -> Result<i32> {
             let invocation = check_invocation(&check, config, &repo)?;
             let interrupt = run::interrupt_flag().into_diagnostic()?;
             let mut runner = attempt_runner(config, &repo, &interrupt);
-            leakgate::judge_with_retries_as(findings, &policy, config, &invocation, &mut runner)
+            leakgate::judge(
+                findings,
+                &policy,
+                Some(leakgate::Retries {
+                    config,
+                    invocation: &invocation,
+                    runner: &mut runner,
+                }),
+            )
         }
     };
     write_reports(&settings, &analysis)

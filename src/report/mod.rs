@@ -15,8 +15,8 @@
 //! | `sarif` | SARIF 2.1.0 for code scanning | [`sarif`] |
 //!
 //! Every report shows one entry per *distinct* leak
-//! ([`Analysis::distinct_leaks`]), placed at its origin in the repository
-//! ([`leak_place`]).
+//! ([`Analysis::leaks`], judged once by [`crate::verdict`]), placed at its
+//! origin in the repository ([`leak_place`]).
 
 pub mod codequality;
 pub mod dump;
@@ -30,12 +30,10 @@ pub mod terminal;
 
 use std::io::{self, Write};
 
-use crate::findings::{Counts, Failure, FailureKind, LeakedGoroutine};
+use crate::findings::{Counts, Failure, FailureKind, LeakedGoroutine, Reporter};
 use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
-use crate::retry::FlakyMode;
 use crate::stack;
-use crate::verdict::{Analysis, DistinctLeak};
+use crate::verdict::{Analysis, JudgedLeak};
 
 /// The kinds of report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +226,7 @@ pub fn write_with(
     }
 }
 
-pub use crate::verdict::{class, Class, Tally};
+pub use crate::verdict::{Class, Tally};
 
 /// The tally as the summaries state it, one phrase per count: new leaks,
 /// allowed, flaky, other failures, and test-harness goroutines when there
@@ -276,10 +274,10 @@ pub fn plural(n: usize) -> &'static str {
 
 /// "also seen by N later checks": the goleak checks of the same test
 /// binary that only listed this leak's goroutines again after another
-/// test had reported them ([`DistinctLeak::seen_again`]). They are not
-/// leaks of their own and are never counted as such.
-pub fn seen_again_text(d: &DistinctLeak<'_>) -> Option<String> {
-    let n = d.seen_again.len();
+/// test had reported them ([`crate::findings::DistinctLeak::seen_again`]).
+/// They are not leaks of their own and are never counted as such.
+pub fn seen_again_text(j: &JudgedLeak) -> Option<String> {
+    let n = j.leak.seen_again.len();
     (n > 0).then(|| format!("also seen by {n} later check{}", plural(n)))
 }
 
@@ -292,16 +290,6 @@ pub fn package_label(package: Option<&str>) -> &str {
 /// The label of a package whose name the output did not give.
 pub const UNNAMED_PACKAGE: &str = crate::findings::UNKNOWN_PACKAGE;
 
-/// Whether a leak report with this status fails the gate (new, or flaky
-/// under `retry.flaky: fail`), as the verdict judges it.
-pub fn report_fails_gate(a: &Analysis, status: &LeakStatus) -> bool {
-    match status {
-        LeakStatus::New => true,
-        LeakStatus::Allowed { .. } => false,
-        LeakStatus::Flaky { .. } => a.flaky == FlakyMode::Fail,
-    }
-}
-
 /// A person's headline for a failure of this kind.
 pub fn failure_title(kind: FailureKind) -> &'static str {
     match kind {
@@ -309,7 +297,8 @@ pub fn failure_title(kind: FailureKind) -> &'static str {
         FailureKind::Panic => "Test panicked",
         FailureKind::Timeout => "Test timed out",
         FailureKind::Incomplete => "Test did not finish",
-        FailureKind::Test | FailureKind::Leak => "Test failed",
+        FailureKind::Test => "Test failed",
+        FailureKind::Leak => "Goroutines not shown",
     }
 }
 
@@ -339,18 +328,8 @@ pub fn failure_fingerprint(f: &Failure) -> String {
 /// else its first frame in the repository, else the leak check
 /// (`VerifyNone`) of a test that reported it, when that is in the
 /// repository. `None` when nothing of it is in the repository.
-pub fn leak_place<'a>(d: &DistinctLeak<'a>, a: &'a Analysis) -> Option<&'a SourceRef> {
-    if let Some(anchor) = d.example.anchor() {
-        return Some(anchor);
-    }
-    a.findings
-        .leaks
-        .iter()
-        .filter(|l| {
-            d.reporters
-                .contains(&(l.package.as_deref(), l.test.as_deref()))
-        })
-        .find_map(|l| l.verify_at.as_ref().filter(|v| v.in_repo))
+pub fn leak_place(j: &JudgedLeak) -> Option<&SourceRef> {
+    j.leak.place()
 }
 
 /// The name of a test that reported, for a person: `pkg TestX`, or
@@ -378,18 +357,21 @@ pub fn failure_name(package: Option<&str>, test: Option<&str>) -> String {
 pub const PACKAGE_LEVEL_TEST: &str = "TestMain (goleak.VerifyTestMain)";
 
 /// Short test names for a title: the first few, then "and N more".
-pub fn test_list(d: &DistinctLeak<'_>, max: usize) -> String {
-    short_names(&d.reporters, max)
+pub fn test_list(j: &JudgedLeak, max: usize) -> String {
+    short_names(&j.leak.reporters, max)
 }
 
-/// Short names of (package, test) pairs: the first `max`, then "and N
-/// more".
-pub fn short_names(who: &[(Option<&str>, Option<&str>)], max: usize) -> String {
+/// Short names of reporters: the first `max`, then "and N more".
+pub fn short_names(who: &[Reporter], max: usize) -> String {
     let names: Vec<String> = who
         .iter()
-        .map(|(p, t)| match t {
-            Some(t) => (*t).to_string(),
-            None => format!("{} {}", package_label(*p), PACKAGE_LEVEL_TEST),
+        .map(|r| match &r.test {
+            Some(t) => t.clone(),
+            None => format!(
+                "{} {}",
+                package_label(r.package.as_deref()),
+                PACKAGE_LEVEL_TEST
+            ),
         })
         .collect();
     let shown = names.len().min(max);
@@ -410,7 +392,8 @@ pub fn state_text(g: &LeakedGoroutine) -> String {
 }
 
 /// "1 goroutine", "3 goroutines", "50 goroutines (50 in one report)".
-pub fn count_text(d: &DistinctLeak<'_>) -> String {
+pub fn count_text(j: &JudgedLeak) -> String {
+    let d = &j.leak;
     if d.max_in_report > 1 && d.max_in_report != d.goroutines {
         format!(
             "{} goroutines ({} in one report)",

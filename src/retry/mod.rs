@@ -1,35 +1,42 @@
-//! Retries: rerun what led to a leak report when it may be a startup or
-//! shutdown flake, and never let a leak that happens on every run through.
+//! Retries: rerun what led to a leak when it may be a startup or shutdown
+//! flake, and never let a leak that happens on every run through.
 //!
-//! After a run, every leak report the policy left *new* is grouped by its
-//! test (or package, for `VerifyTestMain`). [`plan`] decides for each group,
+//! The unit is the distinct leak ([`LeakKey`]). After a run, every distinct
+//! leak the policy left *new* is grouped under each test (or package, for
+//! `VerifyTestMain`) that reported it, not only listed it again after
+//! another test of the same binary did. [`plan`] decides for each group,
 //! before anything runs, a [`Plan`]: `Skip { why }`, or `Rerun { target,
-//! argv, dir, env }`. A group is rerun only when every goroutine in it is
-//! retryable, by the default [`classify`] rules or by `retry.when`;
-//! ordinary test failures are never retried. The rerun repeats what led to
-//! the report ([`rerun`]): the tests of that package run up to and
-//! including the reporting one (goleak reports a goroutine in whichever
-//! check runs next, so the test that started it may be an earlier one), or
-//! the whole package; with the first run's directory, environment and
-//! flags, only the test selection and the files it would overwrite changed.
-//! [`execute`] runs it up to `retry.attempts` times and judges each
-//! attempt:
+//! argv, dir, env }`. A group is rerun only when every new leak it reported
+//! is retryable, by the default [`classify`] rules or by `retry.when` (a
+//! leak that is not fails the gate whatever a rerun shows); ordinary test
+//! failures are never retried. Each leak keeps its own reason
+//! ([`RetriedLeak`]). The rerun repeats what led to the report ([`rerun`]):
+//! the tests of that package run up to and including the reporting one
+//! (goleak reports a goroutine in whichever check runs next, so the test
+//! that started it may be an earlier one), or the whole package; with the
+//! first run's directory, environment and flags, only the test selection
+//! and the files it would overwrite changed. [`execute`] runs it up to
+//! `retry.attempts` times and judges each attempt:
 //!
 //! * the same goroutines again (by their `go` statement), reported by any
-//!   test of the package → the leak reproduced; in every attempt: **real**;
+//!   test of the package → those leaks reproduced; a leak of the group that
+//!   such an attempt did not report again, while everything that led to the
+//!   report ran and nothing but leaks failed, is gone: **flaky**;
 //! * a goroutine not seen before, in the reporting test → a **new
-//!   finding**, added to the findings as a new leak;
+//!   finding**, added to the findings;
 //! * everything that led to the report ran again (each of
-//!   [`Rerun::must_run`]), nothing failed, the package passed → **flaky**;
+//!   [`Rerun::must_run`]), nothing failed, the package passed → every leak
+//!   of the group is **flaky**;
 //! * anything else (another failure, a timeout, a test that did not run:
 //!   a rerun without `-tags` or with `-run ^$` runs nothing) →
 //!   **inconclusive**: the leak stays new.
 //!
-//! Flaky is never stored: [`RetryRecord::outcome`] derives it from the
-//! attempts, and [`statuses`] turns the policy's statuses into the ones the
-//! verdict judges. Records name leaks by [`LeakKey`], not by position.
-//! Running commands is the [`Runner`]'s business (see [`crate::run`]), so
-//! the logic is tested without Go.
+//! Flaky is never stored: [`RetryRecord::outcome_of`] derives it for each
+//! leak from the attempts, and [`outcome_of`] across every record about a
+//! leak (flaky only when it was gone in each). Records name reports by
+//! [`ReportKey`] and leaks by [`LeakKey`], never by position. Running
+//! commands is the [`Runner`]'s business (see [`crate::run`]), so the logic
+//! is tested without Go.
 
 pub mod classify;
 pub mod rerun;
@@ -41,9 +48,10 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::events::{Loc, Outcome};
-use crate::findings::{FailureKind, Findings, Leak, LeakedGoroutine, NodeKey};
-use crate::policy::LeakStatus;
-use classify::{Class, ReportClass};
+use rustc_hash::FxHashSet;
+
+use crate::findings::{FailureKind, Findings, Leak, LeakKey, LeakedGoroutine, NodeKey};
+use classify::Class;
 use rerun::{Selection, Target};
 
 /// What a leak that disappeared on retry does to the verdict.
@@ -222,17 +230,17 @@ impl RetryConfig {
 /// the input its report is. Stable while leaks are added (an attempt's new
 /// findings go to the end of `findings.leaks`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeakKey {
+pub struct ReportKey {
     /// The reporting node.
     pub node: NodeKey,
     /// Input and line of the report.
     pub at: Loc,
 }
 
-impl LeakKey {
+impl ReportKey {
     /// The key of `leak`.
-    pub fn of(leak: &Leak) -> LeakKey {
-        LeakKey {
+    pub fn of(leak: &Leak) -> ReportKey {
+        ReportKey {
             node: leak.node.clone(),
             at: leak.at,
         }
@@ -413,8 +421,14 @@ pub struct Attempt {
     pub duration: Duration,
     /// One line for a person.
     pub message: String,
-    /// Leaks this attempt added to the findings.
-    pub new_leaks: Vec<LeakKey>,
+    /// Leak reports this attempt added to the findings.
+    pub new_leaks: Vec<ReportKey>,
+    /// The record's distinct leaks whose goroutines (by their `go`
+    /// statement) this attempt reported again.
+    pub again: Vec<LeakKey>,
+    /// Everything that led to the first run's report ran again and nothing
+    /// but leaks failed: a leak it did not report again is gone.
+    pub conclusive: bool,
 }
 
 /// The conclusion for one retried test or package, derived from its
@@ -453,15 +467,30 @@ impl RetryOutcome {
     }
 }
 
-/// What retrying did for the new leak reports of one test or package.
+/// One distinct leak of a [`RetryRecord`], with why it was (not) retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetriedLeak {
+    /// The distinct leak.
+    pub key: LeakKey,
+    /// Why it was retried or not, for this leak alone.
+    pub why: String,
+    /// Whether its own goroutines are worth a rerun.
+    pub retryable: bool,
+}
+
+/// What retrying did for the new distinct leaks first reported by one test
+/// or package: one rerun serves them all, and each leak gets its own
+/// outcome ([`RetryRecord::outcome_of`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryRecord {
     /// Package import path.
     pub package: Option<String>,
     /// Test, `None` for a package-level (`VerifyTestMain`) leak.
     pub test: Option<String>,
-    /// The first run's reports.
-    pub leaks: Vec<LeakKey>,
+    /// The new distinct leaks this test or package reported first.
+    pub leaks: Vec<RetriedLeak>,
+    /// The first run's reports of this test or package.
+    pub reports: Vec<ReportKey>,
     /// What was decided before anything ran.
     pub plan: Plan,
     /// Every attempt, in order.
@@ -484,6 +513,22 @@ impl RetryRecord {
         }
     }
 
+    /// Why one of its leaks was (not) retried.
+    pub fn reason_of(&self, key: &LeakKey) -> &str {
+        self.leak(key)
+            .map_or_else(|| self.reason(), |l| l.why.as_str())
+    }
+
+    /// One of its leaks.
+    pub fn leak(&self, key: &LeakKey) -> Option<&RetriedLeak> {
+        self.leaks.iter().find(|l| l.key == *key)
+    }
+
+    /// Whether this record is about the distinct leak `key`.
+    pub fn is_about(&self, key: &LeakKey) -> bool {
+        self.leak(key).is_some()
+    }
+
     /// The rerun, when one was planned.
     pub fn rerun(&self) -> Option<&Rerun> {
         match &self.plan {
@@ -499,11 +544,12 @@ impl RetryRecord {
 
     /// Whether `leak` is one of the first run's reports this is about.
     pub fn covers(&self, leak: &Leak) -> bool {
-        self.leaks.contains(&LeakKey::of(leak))
+        self.reports.contains(&ReportKey::of(leak))
     }
 
-    /// The conclusion, from the attempts: flaky only when an attempt
-    /// passed after nothing but the same leak before it.
+    /// The conclusion for the whole test or package, from the attempts:
+    /// flaky only when an attempt passed after nothing but the same leak
+    /// before it.
     pub fn outcome(&self) -> RetryOutcome {
         if matches!(self.plan, Plan::Skip { .. }) {
             return RetryOutcome::NotRetried;
@@ -525,6 +571,63 @@ impl RetryRecord {
             RetryOutcome::Reproduced
         }
     }
+
+    /// The conclusion for one distinct leak: flaky in the first attempt
+    /// that was conclusive and did not report it again (an attempt that
+    /// passed, or one that reported only the record's other leaks), after
+    /// nothing but attempts that reported it again; real when every
+    /// attempt reported it again.
+    pub fn outcome_of(&self, key: &LeakKey) -> RetryOutcome {
+        if !self.is_about(key) || matches!(self.plan, Plan::Skip { .. }) {
+            return RetryOutcome::NotRetried;
+        }
+        if self.attempts.is_empty() {
+            return RetryOutcome::Inconclusive;
+        }
+        for a in &self.attempts {
+            match a.result {
+                AttemptResult::Passed => return RetryOutcome::Flaky { attempt: a.number },
+                AttemptResult::SameLeak if a.again.contains(key) => continue,
+                AttemptResult::SameLeak if a.conclusive => {
+                    return RetryOutcome::Flaky { attempt: a.number }
+                }
+                AttemptResult::SameLeak | AttemptResult::Failed => {
+                    return RetryOutcome::Inconclusive
+                }
+                AttemptResult::DifferentLeak => return RetryOutcome::NewLeak { attempt: a.number },
+            }
+        }
+        if self.interrupted {
+            RetryOutcome::Inconclusive
+        } else {
+            RetryOutcome::Reproduced
+        }
+    }
+}
+
+/// The records about a distinct leak, among `records`: one per test or
+/// package that reported it (not only listed it again).
+pub fn records_of<'a>(
+    records: &'a [RetryRecord],
+    key: &'a LeakKey,
+) -> impl Iterator<Item = &'a RetryRecord> + 'a {
+    records.iter().filter(move |r| r.is_about(key))
+}
+
+/// The conclusion for a distinct leak from every record about it: flaky
+/// only when it was gone in each of them; otherwise the first record's
+/// conclusion that is not flaky.
+pub fn outcome_of(records: &[RetryRecord], key: &LeakKey) -> Option<RetryOutcome> {
+    let mut flaky: Option<u32> = None;
+    for r in records_of(records, key) {
+        match r.outcome_of(key) {
+            RetryOutcome::Flaky { attempt } => {
+                flaky = Some(flaky.map_or(attempt, |a| a.max(attempt)));
+            }
+            other => return Some(other),
+        }
+    }
+    flaky.map(|attempt| RetryOutcome::Flaky { attempt })
 }
 
 /// What a [`Runner`] returns for one attempt.
@@ -749,29 +852,64 @@ fn choose_target(
     )
 }
 
-/// Decides, for every test or package with a new leak report, whether and
-/// how it is rerun. Records come in the order of their first report.
+/// Decides, for every test or package that first reported a new distinct
+/// leak (`new`), whether and how it is rerun. Records come in the order of
+/// their first report. A test or package is rerun when every new leak it
+/// reported first is retryable: one that is not fails the gate whatever a
+/// rerun shows.
 pub fn plan(
     findings: &Findings,
-    statuses: &[LeakStatus],
+    new: &FxHashSet<LeakKey>,
     config: &RetryConfig,
     base: &Invocation,
 ) -> Vec<RetryRecord> {
-    let mut groups: Vec<(Key, Vec<usize>)> = Vec::new();
-    for (i, (leak, status)) in findings.leaks.iter().zip(statuses).enumerate() {
-        if !matches!(status, LeakStatus::New) {
+    // Who reported each new leak, not only listing it again after another
+    // test of the same binary did: (package, test). A leak reported in
+    // several packages is rerun in each.
+    let mut homes: HashMap<&str, Vec<Key>> = HashMap::new();
+    let mut counted: FxHashSet<(usize, u32, u64)> = FxHashSet::default();
+    for leak in &findings.leaks {
+        for g in &leak.goroutines {
+            let first = g.goroutine.id == 0
+                || counted.insert((leak.node.input, leak.node.run, g.goroutine.id));
+            if first && new.contains(&LeakKey::of(g)) {
+                let k = key(leak);
+                let v = homes.entry(g.fingerprint.as_str()).or_default();
+                if !v.contains(&k) {
+                    v.push(k);
+                }
+            }
+        }
+    }
+    let is_home =
+        |fingerprint: &str, k: &Key| homes.get(fingerprint).is_some_and(|v| v.contains(k));
+    // Groups in order of their first report, each with every report of
+    // its test or package and its leaks in order of first sighting.
+    let all_homes: BTreeSet<&Key> = homes.values().flatten().collect();
+    let mut groups: Vec<(Key, Vec<&Leak>, Vec<LeakKey>)> = Vec::new();
+    for leak in &findings.leaks {
+        let k = key(leak);
+        if !all_homes.contains(&k) {
             continue;
         }
-        let k = key(leak);
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((k, vec![i])),
+        let i = match groups.iter().position(|(g, _, _)| *g == k) {
+            Some(i) => i,
+            None => {
+                groups.push((k.clone(), Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let (_, reports, keys) = &mut groups[i];
+        reports.push(leak);
+        for g in &leak.goroutines {
+            if is_home(&g.fingerprint, &k) && !keys.iter().any(|x| x.0 == g.fingerprint) {
+                keys.push(LeakKey::of(g));
+            }
         }
     }
     let runs: BTreeSet<(usize, u32)> = groups
         .iter()
-        .filter_map(|(_, v)| v.first())
-        .filter_map(|&i| findings.leaks.get(i))
+        .filter_map(|(_, reports, _)| reports.first())
         .map(|l| (l.node.input, l.node.run))
         .collect();
     let tests = if config.attempts > 0 {
@@ -780,24 +918,27 @@ pub fn plan(
         None
     };
     let mut records = Vec::new();
-    for ((package, test), indices) in groups {
-        let leaks: Vec<&Leak> = indices
-            .iter()
-            .filter_map(|&i| findings.leaks.get(i))
+    for ((package, test), reports, keys) in groups {
+        let leaks: Vec<RetriedLeak> = keys
+            .into_iter()
+            .map(|k| classify_leak(&reports, k, config))
             .collect();
         let plan = decide(
             findings,
             &package,
             test.as_deref(),
+            &reports,
             &leaks,
             config,
             base,
             tests.as_ref(),
         );
+        let leaks = explain(leaks, &plan);
         records.push(RetryRecord {
             package,
             test,
-            leaks: leaks.iter().map(|l| LeakKey::of(l)).collect(),
+            leaks,
+            reports: reports.iter().map(|l| ReportKey::of(l)).collect(),
             plan,
             attempts: Vec::new(),
             interrupted: false,
@@ -806,11 +947,72 @@ pub fn plan(
     records
 }
 
+/// Whether one distinct leak's own goroutines (in its reporter's reports)
+/// are worth a rerun, and why.
+fn classify_leak(reports: &[&Leak], key: LeakKey, config: &RetryConfig) -> RetriedLeak {
+    let mut rules: Vec<&'static str> = Vec::new();
+    for l in reports {
+        for g in l.real_goroutines().filter(|g| g.fingerprint == key.0) {
+            let c = config.classify(l, g);
+            if !c.retryable {
+                return RetriedLeak {
+                    why: format!(
+                        "goroutine {} [{}] is not retryable ({}: {})",
+                        g.goroutine.id, g.goroutine.state.raw, c.rule, c.reason
+                    ),
+                    key,
+                    retryable: false,
+                };
+            }
+            if !rules.contains(&c.rule) {
+                rules.push(c.rule);
+            }
+        }
+    }
+    let why = if rules.is_empty() {
+        "only test-harness goroutines: the test alone may not leak".to_string()
+    } else {
+        format!("every goroutine is worth a rerun ({})", rules.join(", "))
+    };
+    RetriedLeak {
+        key,
+        why,
+        retryable: true,
+    }
+}
+
+/// Each leak's reason, in full: its own when it is not retryable, else
+/// what happened to its test.
+fn explain(leaks: Vec<RetriedLeak>, plan: &Plan) -> Vec<RetriedLeak> {
+    let blocker = leaks.iter().find(|l| !l.retryable).map(|l| l.why.clone());
+    leaks
+        .into_iter()
+        .map(|mut l| {
+            l.why = match plan {
+                _ if !l.retryable => format!("not retried: {}", l.why),
+                Plan::Rerun(r) => match r.why.split_once("; ") {
+                    Some((_, how)) => format!("retried: {}; {how}", l.why),
+                    None => r.why.clone(),
+                },
+                Plan::Skip { why } => match &blocker {
+                    Some(b) if why.contains(b.as_str()) => format!(
+                        "not retried: another new leak of the same test fails the gate whatever a rerun shows ({b})"
+                    ),
+                    _ => why.clone(),
+                },
+            };
+            l
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn decide(
     findings: &Findings,
     package: &Option<String>,
     test: Option<&str>,
-    leaks: &[&Leak],
+    reports: &[&Leak],
+    leaks: &[RetriedLeak],
     config: &RetryConfig,
     base: &Invocation,
     tests: Option<&RunTests>,
@@ -833,32 +1035,28 @@ fn decide(
             f.kind.name()
         ));
     }
-    if leaks.iter().any(|l| l.truncated || l.dropped > 0) {
+    if reports.iter().any(|l| l.truncated || l.dropped > 0) {
         return skip(
             "not retried: the leak report was cut, so not every goroutine could be checked"
                 .to_string(),
         );
     }
-    let classes: Vec<ReportClass> = leaks
-        .iter()
-        .map(|l| classify::classify_report(l, &|g| config.classify(l, g)))
-        .collect();
-    if let Some(c) = classes.iter().find(|c| !c.retryable) {
-        return skip(format!("not retried: {}", c.reason));
+    if let Some(l) = leaks.iter().find(|l| !l.retryable) {
+        return skip(format!("not retried: {}", l.why));
     }
-    if leaks.is_empty() {
+    if reports.is_empty() || leaks.is_empty() {
         return skip("not retried: no leak report".to_string());
     }
-    let (target, must_run, how) = choose_target(package, test, leaks, tests, base);
+    let (target, must_run, how) = choose_target(package, test, reports, tests, base);
     let argv = match base.command.command(&target) {
         Ok(a) => a,
         Err(e) => return skip(format!("not retried: {e}")),
     };
     let mut why = format!(
         "retried: {}; {how}",
-        classes
+        leaks
             .first()
-            .map(|c| c.reason.as_str())
+            .map(|l| l.why.as_str())
             .unwrap_or("every goroutine is worth a rerun")
     );
     let dropped = base.command.dropped();
@@ -897,12 +1095,22 @@ pub fn execute(
         let Some(rerun) = r.rerun().cloned() else {
             continue;
         };
-        let original = identities(
-            findings
-                .leaks
-                .iter()
-                .filter(|l| r.leaks.contains(&LeakKey::of(l))),
-        );
+        let reports: Vec<&Leak> = findings.leaks.iter().filter(|l| r.covers(l)).collect();
+        let original = identities(reports.iter().copied());
+        // Each leak of the record by the `go` statements of its goroutines.
+        let each: Vec<(LeakKey, BTreeSet<String>)> = r
+            .leaks
+            .iter()
+            .map(|l| {
+                let ids = reports
+                    .iter()
+                    .flat_map(|rep| rep.goroutines.iter())
+                    .filter(|g| g.fingerprint == l.key.0)
+                    .map(identity)
+                    .collect();
+                (l.key.clone(), ids)
+            })
+            .collect();
         for number in 1..=config.attempts {
             if runner.interrupted() {
                 r.interrupted = true;
@@ -918,7 +1126,7 @@ pub fn execute(
                 .entry(k)
                 .or_insert_with(|| runner.run(&rerun, number, config.attempts))
                 .clone();
-            let attempt = judge_attempt(findings, r, &rerun, &original, run, number);
+            let attempt = judge_attempt(findings, r, &rerun, &original, &each, run, number);
             let result = attempt.result;
             r.attempts.push(attempt);
             if result != AttemptResult::SameLeak {
@@ -928,37 +1136,12 @@ pub fn execute(
     }
 }
 
-/// The statuses after retries: the policy's, with the reports of a record
-/// whose attempts make it flaky ([`RetryRecord::outcome`]) flaky, and leaks
-/// that only an attempt found new.
-pub fn statuses(
-    findings: &Findings,
-    policy: &[LeakStatus],
-    records: &[RetryRecord],
-) -> Vec<LeakStatus> {
-    findings
-        .leaks
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let flaky = records.iter().find_map(|r| match r.outcome() {
-                RetryOutcome::Flaky { attempt } if r.covers(l) => Some(attempt),
-                _ => None,
-            });
-            match (flaky, policy.get(i)) {
-                (Some(attempt), _) => LeakStatus::Flaky { attempt },
-                (None, Some(s)) => s.clone(),
-                (None, None) => LeakStatus::New,
-            }
-        })
-        .collect()
-}
-
 fn judge_attempt(
     findings: &mut Findings,
     r: &RetryRecord,
     rerun: &Rerun,
     original: &BTreeSet<String>,
+    each: &[(LeakKey, BTreeSet<String>)],
     run: AttemptRun,
     number: u32,
 ) -> Attempt {
@@ -971,6 +1154,8 @@ fn judge_attempt(
         duration: run.duration,
         message: String::new(),
         new_leaks: Vec::new(),
+        again: Vec::new(),
+        conclusive: false,
     };
     if let Some(e) = run.error {
         attempt.message = e;
@@ -1013,7 +1198,7 @@ fn judge_attempt(
             let mut leak = got.leaks.swap_remove(i);
             leak.at.input = input;
             leak.node.input = input;
-            attempt.new_leaks.push(LeakKey::of(&leak));
+            attempt.new_leaks.push(ReportKey::of(&leak));
             findings.leaks.push(leak);
         }
         return attempt;
@@ -1025,6 +1210,17 @@ fn judge_attempt(
         .collect();
     if let Some(first) = again.first() {
         attempt.result = AttemptResult::SameLeak;
+        let seen = identities(again.iter().copied());
+        attempt.again = each
+            .iter()
+            .filter(|(_, ids)| !ids.is_disjoint(&seen))
+            .map(|(k, _)| k.clone())
+            .collect();
+        attempt.conclusive = missing_tests(&got, rerun).is_ok_and(|m| m.is_empty())
+            && got
+                .failures
+                .iter()
+                .all(|f| f.kind == FailureKind::Leak || f.condition.is_some());
         attempt.fingerprints = real_fingerprints(again.iter().copied())
             .into_iter()
             .collect();
@@ -1046,24 +1242,13 @@ fn judge_attempt(
         return attempt;
     }
     // Every test that led to the report must have run again.
-    let count = rerun.target.count() as usize;
-    let mut ran: HashMap<String, usize> = HashMap::new();
-    for t in got.all_tests() {
-        match t {
-            Ok(t) if !t.test.contains('/') => *ran.entry(t.test.to_string()).or_default() += 1,
-            Ok(_) => {}
-            Err(e) => {
-                attempt.message = format!("cannot read the attempt's tests back: {e}");
-                return attempt;
-            }
+    let missing = match missing_tests(&got, rerun) {
+        Ok(m) => m,
+        Err(e) => {
+            attempt.message = format!("cannot read the attempt's tests back: {e}");
+            return attempt;
         }
-    }
-    let missing: Vec<&str> = rerun
-        .must_run
-        .iter()
-        .filter(|n| ran.get(n.as_str()).copied().unwrap_or(0) < count)
-        .map(String::as_str)
-        .collect();
+    };
     if !missing.is_empty() {
         attempt.message = format!(
             "did not run {}: cannot tell",
@@ -1116,6 +1301,25 @@ fn judge_attempt(
     attempt
 }
 
+/// The tests of [`Rerun::must_run`] an attempt did not run as often as
+/// the rerun asked.
+fn missing_tests<'a>(got: &Findings, rerun: &'a Rerun) -> std::io::Result<Vec<&'a str>> {
+    let count = rerun.target.count() as usize;
+    let mut ran: HashMap<String, usize> = HashMap::new();
+    for t in got.all_tests() {
+        let t = t?;
+        if !t.test.contains('/') {
+            *ran.entry(t.test.to_string()).or_default() += 1;
+        }
+    }
+    Ok(rerun
+        .must_run
+        .iter()
+        .filter(|n| ran.get(n.as_str()).copied().unwrap_or(0) < count)
+        .map(String::as_str)
+        .collect())
+}
+
 fn who(r: &RetryRecord) -> String {
     let p = r
         .package
@@ -1163,8 +1367,37 @@ mod tests {
         assert!(e.to_string().contains("invalid duration"), "{e}");
     }
 
-    fn new_statuses(f: &Findings) -> Vec<LeakStatus> {
-        f.leaks.iter().map(|_| LeakStatus::New).collect()
+    use crate::verdict::LeakStatus;
+
+    /// The distinct leaks of `f` that a policy allowing nothing leaves
+    /// new (test-harness goroutines beside a real leak are not leaks).
+    fn new_statuses(f: &Findings) -> FxHashSet<LeakKey> {
+        crate::policy::evaluate(f, &crate::policy::Policy::default())
+            .leaks
+            .into_iter()
+            .filter(|(_, a)| !a.allowed)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// What the verdict makes of each report after the retries, when the
+    /// policy allows nothing.
+    fn statuses(
+        f: &Findings,
+        _new: &FxHashSet<LeakKey>,
+        records: &[RetryRecord],
+    ) -> Vec<LeakStatus> {
+        let a = crate::verdict::judge(
+            f.clone(),
+            &crate::policy::Evaluation::default(),
+            crate::policy::PolicyOutcome::default(),
+            records.to_vec(),
+            crate::verdict::Options::default(),
+        );
+        f.leaks
+            .iter()
+            .map(|l| a.view.report(l).status.clone())
+            .collect()
     }
 
     fn record<'a>(records: &'a [RetryRecord], pkg: &str, test: Option<&str>) -> &'a RetryRecord {
@@ -1252,9 +1485,16 @@ mod tests {
         assert_eq!(records.iter().filter(|r| planned(r)).count(), 3);
         // Records name their leaks by key.
         for r in &records {
-            for k in &r.leaks {
-                let l = f.leaks.iter().find(|l| LeakKey::of(l) == *k).unwrap();
+            for k in &r.reports {
+                let l = f.leaks.iter().find(|l| ReportKey::of(l) == *k).unwrap();
                 assert_eq!((&l.package, &l.test), (&r.package, &r.test));
+            }
+            for k in &r.leaks {
+                assert!(r
+                    .reports
+                    .iter()
+                    .filter_map(|rk| f.leaks.iter().find(|l| ReportKey::of(l) == *rk))
+                    .any(|l| l.goroutines.iter().any(|g| LeakKey::of(g) == k.key)));
             }
         }
         // A state list instead of the classifier.
@@ -1272,15 +1512,14 @@ mod tests {
             "/recvnoclose",
             Some("TestConsumerNeverClosed")
         )));
-        // Allowed reports are never retried.
-        let statuses: Vec<LeakStatus> = f
-            .leaks
-            .iter()
-            .map(|_| LeakStatus::Allowed {
-                rules: vec!["r".into()],
-            })
-            .collect();
-        assert!(plan(&f, &statuses, &RetryConfig::default(), &go_base()).is_empty());
+        // Allowed leaks are never retried.
+        assert!(plan(
+            &f,
+            &FxHashSet::default(),
+            &RetryConfig::default(),
+            &go_base()
+        )
+        .is_empty());
     }
 
     fn rerun_of(r: &RetryRecord) -> &Rerun {
@@ -1569,7 +1808,9 @@ mod tests {
             records[0].attempts
         );
         let policy = new_statuses(&f);
-        assert_eq!(statuses(&f, &policy, &records), policy);
+        assert!(statuses(&f, &policy, &records)
+            .iter()
+            .all(|s| *s == LeakStatus::New));
     }
 
     #[test]
@@ -1742,30 +1983,64 @@ mod tests {
     #[test]
     fn flaky_mode_decides_the_verdict() {
         use crate::policy::VerdictSettings;
-        use crate::verdict::{judge_with, Verdict};
+        use crate::verdict::{judge, Options, Verdict};
         let mut f = fixture("go1.26-goleak1.3.0/labels.json");
         assert_eq!(f.leaks.len(), 1);
-        let statuses = vec![LeakStatus::Flaky { attempt: 2 }];
         f.problems.clear();
+        // Its leak, worth a rerun by `retry.when`, gone on the second
+        // attempt.
+        let cfg = RetryConfig {
+            when: Some(When {
+                state: vec!["select".to_string()],
+                ..When::default()
+            }),
+            ..RetryConfig::default()
+        };
+        let mut records = plan(&f, &new_statuses(&f), &cfg, &go_base());
+        assert!(planned(&records[0]), "{}", records[0].reason());
+        assert_eq!(records.len(), 1);
+        let keys: Vec<LeakKey> = records[0].leaks.iter().map(|l| l.key.clone()).collect();
+        for (number, result) in [(1, AttemptResult::SameLeak), (2, AttemptResult::Passed)] {
+            records[0].attempts.push(Attempt {
+                number,
+                result,
+                fingerprints: Vec::new(),
+                exit_code: Some(0),
+                duration: Duration::ZERO,
+                message: String::new(),
+                new_leaks: Vec::new(),
+                again: keys.clone(),
+                conclusive: true,
+            });
+        }
         // The run's only test is its last: without -failfast (which this
         // capture did not use) a failure stops nothing.
         let settings = VerdictSettings {
             no_failfast: true,
             ..VerdictSettings::default()
         };
-        let judge = |f, mode| judge_with(f, statuses.clone(), true, Vec::new(), mode, settings);
-        let pass = judge(f.clone(), FlakyMode::Pass);
+        let run = |f: &Findings, flaky, settings| {
+            judge(
+                f.clone(),
+                &crate::policy::Evaluation::default(),
+                crate::policy::PolicyOutcome::default(),
+                records.clone(),
+                Options {
+                    default_policy: true,
+                    flaky,
+                    settings,
+                },
+            )
+        };
+        let pass = run(&f, FlakyMode::Pass, settings);
         assert_eq!(pass.verdict, Verdict::Pass, "{:?}", pass.reasons);
-        let unsure = judge_with(
-            f.clone(),
-            statuses.clone(),
-            true,
-            Vec::new(),
-            FlakyMode::Pass,
-            VerdictSettings::default(),
-        );
+        assert!(pass
+            .leaks()
+            .iter()
+            .all(|l| l.status == LeakStatus::Flaky { attempt: 2 }));
+        let unsure = run(&f, FlakyMode::Pass, VerdictSettings::default());
         assert_eq!(unsure.verdict, Verdict::Fail, "{:?}", unsure.reasons);
-        let fail = judge(f, FlakyMode::Fail);
+        let fail = run(&f, FlakyMode::Fail, settings);
         assert_eq!(fail.verdict, Verdict::Fail);
         assert!(
             fail.reasons.iter().any(|r| r.contains("flaky")),

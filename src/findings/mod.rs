@@ -22,6 +22,9 @@ use crate::stack::{self, Goroutine};
 
 pub use crate::tree::{Collector, EXCERPT_HEAD, EXCERPT_LINE_BYTES, EXCERPT_TAIL};
 
+pub mod distinct;
+pub use distinct::{distinct_leaks, DistinctLeak, LeakKey, Reporter, Sighting};
+
 /// How every report names a package the input did not name (an excerpt
 /// without its package lines).
 pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
@@ -29,7 +32,10 @@ pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
 /// What kind of failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FailureKind {
-    /// goleak (or synctest) reported leaked goroutines.
+    /// A leak report did not show every goroutine (cut short, or past
+    /// its limit): those goroutines could be anything, so they fail their
+    /// test or package in their own right. (The goroutines it did show are
+    /// distinct leaks, not failures.)
     Leak,
     /// An ordinary test failure (assertion, `t.Fatal`, TestMain exit).
     Test,
