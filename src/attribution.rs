@@ -38,12 +38,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Loc, Outcome};
 use crate::findings::{
-    resolve_goroutine, Condition, Failure, FailureKind, Findings, Leak, LeakSource, NodeKey,
-    PackageRecord, TestOutcome, TestRecord,
+    fingerprint, harness_reason, Condition, Failure, FailureKind, Findings, Leak, LeakFrame,
+    LeakSource, LeakedGoroutine, NodeKey, PackageRecord, SourceRef, TestOutcome, TestRecord,
 };
-use crate::paths::{Repo, SourceRef};
+use crate::paths::Repo;
 use crate::scan::{Found, LeakReport, ReportOrigin};
-use crate::stack::Goroutine;
+use crate::stack::{self, Goroutine};
 use crate::tree::{Evidence, Message, PackageRun, RunTree, TestRun};
 
 /// Attributes a finished run tree.
@@ -1013,8 +1013,8 @@ impl Attribution<'_> {
         resolved
             .frames
             .iter()
-            .find(|f| f.in_repo)
-            .cloned()
+            .find(|f| f.place.in_repo)
+            .map(|f| f.place.clone())
             .or(resolved.blocked_at)
     }
 
@@ -1147,6 +1147,51 @@ fn compile_error_location(
         let function = package.map(|p| format!("{p}.init"));
         Some(repo.resolve(file, line, function.as_deref()))
     })
+}
+
+/// Resolves one goroutine: fingerprint, origin, blocked-at, harness.
+pub(crate) fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
+    let fingerprint = fingerprint(&goroutine);
+    let origin = goroutine
+        .created_by
+        .as_ref()
+        .filter(|c| !c.file.is_empty())
+        .map(|c| repo.resolve(&c.file, c.line, Some(&c.function)));
+    let frames: Vec<LeakFrame> = goroutine
+        .frames
+        .iter()
+        .map(|f| LeakFrame {
+            function: f.function.clone(),
+            place: if f.file.is_empty() {
+                SourceRef {
+                    file: String::new(),
+                    line: f.line,
+                    in_repo: false,
+                }
+            } else {
+                repo.resolve(&f.file, f.line, Some(&f.function))
+            },
+            stdlib: stack::is_stdlib_function(&f.function),
+        })
+        .collect();
+    let blocked_at = frames
+        .iter()
+        .find(|f| f.place.in_repo)
+        .or_else(|| {
+            frames
+                .iter()
+                .find(|f| !f.place.file.is_empty() && !f.stdlib)
+        })
+        .map(|f| f.place.clone());
+    let harness = harness_reason(&goroutine);
+    LeakedGoroutine {
+        goroutine,
+        fingerprint,
+        origin,
+        blocked_at,
+        frames,
+        harness,
+    }
 }
 
 #[cfg(test)]

@@ -29,11 +29,11 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::exit;
+use crate::findings::SourceRef;
 use crate::findings::{
     distinct_leaks, DistinctLeak, Failure, Findings, Leak, LeakKey, NodeKey, TestOutcome,
     TestRecord,
 };
-use crate::paths::SourceRef;
 use crate::policy::{Evaluation, PolicyOutcome, VerdictSettings};
 use crate::retry::{outcome_of, records_of, FlakyMode, RetryOutcome, RetryRecord};
 

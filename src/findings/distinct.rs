@@ -12,7 +12,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Findings, Leak, LeakedGoroutine, NodeKey};
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
 
 /// The key of a distinct leak: the fingerprint its goroutines share.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -42,7 +42,7 @@ use super::{
     short_names, state_text, user_frames, Class, Context,
 };
 use crate::findings::Reporter;
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
 use crate::verdict::{Analysis, JudgedLeak, Verdict};
 
 /// Frames shown in an annotation message.

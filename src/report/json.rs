@@ -12,11 +12,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::findings::{self, LeakSource, LeakedGoroutine};
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
+use crate::findings::{self, LeakedGoroutine};
 use crate::retry::rerun::Selection;
 use crate::retry::{Plan, ReportKey, RetryOutcome, RetryRecord};
-use crate::scan::ReportOrigin;
 use crate::verdict::{Analysis, JudgedLeak};
 
 /// Current schema version.
@@ -439,15 +438,6 @@ fn goroutine(g: &LeakedGoroutine) -> Goroutine<'_> {
     }
 }
 
-fn source_name(s: LeakSource) -> &'static str {
-    match s {
-        LeakSource::Goleak(ReportOrigin::VerifyNone) => "goleak.VerifyNone",
-        LeakSource::Goleak(ReportOrigin::VerifyTestMain) => "goleak.VerifyTestMain",
-        LeakSource::Goleak(ReportOrigin::Other) => "goleak.Find",
-        LeakSource::Synctest => "testing/synctest",
-    }
-}
-
 fn reporters(who: &[findings::Reporter]) -> Vec<Reporter<'_>> {
     who.iter()
         .map(|r| Reporter {
@@ -567,7 +557,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                     rules: judged.rules,
                     expired_rules: judged.expired_rules,
                     distinct_leaks: judged.leaks.iter().map(|j| j.key().as_str()).collect(),
-                    reported_by: source_name(l.source),
+                    reported_by: l.source.name(),
                     verify_location: l
                         .location
                         .as_ref()

@@ -48,8 +48,8 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, T
 use crate::retry::AttemptResult;
 
 use super::{stack_text, PACKAGE_LEVEL_TEST};
+use crate::findings::SourceRef;
 use crate::findings::{Failure, FailureKind, NodeKey, Sighting};
-use crate::paths::SourceRef;
 use crate::verdict::{Analysis, Gate, JudgedLeak, LeakStatus};
 
 /// Frames per stack in a failure's text.

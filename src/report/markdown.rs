@@ -23,7 +23,7 @@ use super::{
     count_text, counts_text, failure_name, leak_place, reporter_name, seen_again_text, stack_text,
     state_text, tally_phrases, Class, Context, Style,
 };
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
 use crate::verdict::{Analysis, JudgedLeak, LeakStatus, Verdict};
 
 /// Budget for the whole report, under GitHub's 1 MiB step-summary limit

@@ -30,9 +30,8 @@ pub mod terminal;
 
 use std::io::{self, Write};
 
+use crate::findings::SourceRef;
 use crate::findings::{Counts, Failure, FailureKind, LeakedGoroutine, Reporter};
-use crate::paths::SourceRef;
-use crate::stack;
 use crate::verdict::{Analysis, JudgedLeak};
 
 /// The kinds of report.
@@ -429,19 +428,15 @@ fn frame_place(file: &str, line: u32) -> String {
 /// The user's frames (not the standard library's), at most `max`, then
 /// the `created by` line; and how many frames were left out.
 pub fn user_frames(g: &LeakedGoroutine, max: usize) -> (Vec<ShownFrame<'_>>, usize) {
-    let frames = &g.goroutine.frames;
+    let frames = &g.frames;
     let mut shown = Vec::new();
-    for (i, f) in frames.iter().enumerate() {
-        if stack::is_stdlib_function(&f.function) {
-            continue;
-        }
+    for f in frames.iter().filter(|f| !f.stdlib) {
         if shown.len() == max {
             break;
         }
-        let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
         shown.push(ShownFrame {
             function: &f.function,
-            place: frame_place(file, f.line),
+            place: frame_place(&f.place.file, f.place.line),
         });
     }
     let hidden = frames.len() - shown.len();
@@ -456,12 +451,11 @@ pub fn stack_text(g: &LeakedGoroutine, verbose: bool, max: usize) -> String {
         g.goroutine.id, g.goroutine.state.raw
     );
     if verbose {
-        for (i, f) in g.goroutine.frames.iter().enumerate() {
-            let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
+        for f in &g.frames {
             s.push_str(&format!(
                 "{}\n    {}\n",
                 f.function,
-                frame_place(file, f.line)
+                frame_place(&f.place.file, f.place.line)
             ));
         }
     } else {

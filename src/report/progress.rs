@@ -6,7 +6,7 @@
 //! and prints only failed packages above it.
 
 use super::terminal::clean;
-use crate::events::Outcome;
+use crate::findings::Outcome;
 use crate::retry::rerun::{display, Target};
 use crate::run::Progress;
 

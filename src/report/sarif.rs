@@ -35,7 +35,7 @@ use super::{
     seen_again_text, state_text, user_frames, Class,
 };
 use crate::findings::FailureKind;
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
 use crate::verdict::{Analysis, JudgedLeak, LeakStatus};
 
 /// The schema URI written in `$schema`.

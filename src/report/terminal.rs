@@ -18,10 +18,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style as Ansi};
 
 use super::{Context, Style};
-use crate::findings::LeakedGoroutine;
+use crate::findings::{LeakFrame, LeakedGoroutine, SourceRef};
 use crate::policy::RuleOutcome;
 use crate::retry::RetryOutcome;
-use crate::stack;
 use crate::verdict::{Analysis, Class, JudgedLeak, Verdict};
 
 /// Frames shown per stack when not verbose.
@@ -66,7 +65,7 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
-fn place(src: &Option<crate::paths::SourceRef>) -> String {
+fn place(src: &Option<SourceRef>) -> String {
     match src {
         Some(s) => clean(&format!("{}:{}", s.file, s.line)),
         None => "(unknown origin)".to_string(),
@@ -511,12 +510,10 @@ fn stack_lines(
     section: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let frames = &g.goroutine.frames;
-    let user: Vec<usize> = frames
+    let frames = &g.frames;
+    let user: Vec<&LeakFrame> = frames
         .iter()
-        .enumerate()
-        .filter(|(_, f)| style.verbose || !stack::is_stdlib_function(&f.function))
-        .map(|(i, _)| i)
+        .filter(|f| style.verbose || !f.stdlib)
         .collect();
     let limit = if style.verbose {
         usize::MAX
@@ -532,14 +529,12 @@ fn stack_lines(
         &name,
         &format!("      stack of goroutine {}", g.goroutine.id),
     )?;
-    for &i in user.iter().take(limit) {
-        let f = &frames[i];
-        let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
+    for f in user.iter().take(limit) {
         writeln!(out, "      {}", clean(&f.function))?;
         writeln!(
             out,
             "        {}",
-            paint.p(DIM, &clean(&format!("{}:{}", file, f.line)))
+            paint.p(DIM, &clean(&format!("{}:{}", f.place.file, f.place.line)))
         )?;
     }
     section_end(out, fold, &name)?;
