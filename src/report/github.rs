@@ -37,6 +37,8 @@
 
 use std::io::{self, Write};
 
+use super::helpers::cut;
+pub use super::helpers::{workflow_data as escape_data, workflow_property as escape_property};
 use super::{
     count_text, failure_name, failure_title, leak_place, plural, reporter_name, seen_again_text,
     short_names, state_text, user_frames, Class, Context,
@@ -94,18 +96,6 @@ pub struct Annotation {
     pub failures: usize,
 }
 
-/// Escapes a command's data (the message).
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a command property's value.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 impl Annotation {
     /// The workflow command line (without the newline).
     pub fn command(&self) -> String {
@@ -131,18 +121,6 @@ impl Annotation {
             escape_data(&self.message)
         )
     }
-}
-
-fn cut(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("\n…");
-    }
-    s
 }
 
 /// What an annotation says about one distinct leak: the headline, who

@@ -19,6 +19,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+pub use super::helpers::{markdown_inline as inline, markdown_pre as pre};
 use super::{
     count_text, counts_text, failure_name, leak_place, reporter_name, seen_again_text, stack_text,
     state_text, tally_phrases, Class, Context, Style,
@@ -35,43 +36,6 @@ pub const STACK_FRAMES: usize = 12;
 pub const OUTPUT_LINES: usize = 40;
 /// Test names listed in a table cell.
 pub const CELL_TESTS: usize = 5;
-
-/// Escapes text for a table cell, heading or link text: every ASCII
-/// punctuation Markdown or HTML reads, and line breaks, become entities
-/// or spaces.
-pub fn inline(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            '&' | '<' | '>' | '"' | '\'' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#'
-            | '!' | '\\' | '~' | '@' | '{' | '}' | '+' | '-' | '=' | ':' | '$' | '^' => {
-                let _ = write!(out, "&#{};", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes text for the inside of `<pre>` (HTML, plus backticks, so no
-/// line can open a Markdown code fence whatever the renderer).
-pub fn pre(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' => out.push_str("&#96;"),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a repository path for a URL (keeps `/`).
 fn url_path(p: &str) -> String {

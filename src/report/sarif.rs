@@ -30,6 +30,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::helpers::sarif_text as plain;
 use super::{
     count_text, failure_fingerprint, failure_name, failure_title, leak_place, reporter_name,
     seen_again_text, state_text, user_frames, Class,
@@ -240,14 +241,6 @@ fn uri(path: &str) -> String {
         }
     }
     out
-}
-
-/// SARIF messages are plain text in which `[text](target)` is a link;
-/// literal brackets are escaped with a backslash (SARIF 2.1.0, 3.11.6).
-fn plain(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('[', "\\[")
-        .replace(']', "\\]")
 }
 
 fn message(d: &JudgedLeak) -> String {

@@ -17,6 +17,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style as Ansi};
 
+pub use super::helpers::clean;
 use super::{Context, Style};
 use crate::findings::{LeakFrame, LeakedGoroutine, SourceRef};
 use crate::policy::RuleOutcome;
@@ -51,19 +52,6 @@ const GREEN: Ansi = Ansi::new()
     .effects(Effects::BOLD);
 const DIM: Ansi = Ansi::new().effects(Effects::DIMMED);
 const BOLD: Ansi = Ansi::new().effects(Effects::BOLD);
-
-/// Replaces control characters (ESC, CR, BEL, …) in input-derived text.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
 
 fn place(src: &Option<SourceRef>) -> String {
     match src {
