@@ -700,7 +700,16 @@ fn check_tip(
                     }),
                     on_progress: Box::new(|_| {}),
                 };
-                crate::judge_with_retries(out.findings, &policy, &retry, &base, &mut runner)
+                let invocation = crate::retry::Invocation::new(base.clone());
+                crate::judge(
+                    out.findings,
+                    &policy,
+                    Some(crate::Retries {
+                        config: &retry,
+                        invocation: &invocation,
+                        runner: &mut runner,
+                    }),
+                )
             }
             None => crate::judge(out.findings, &policy, None),
         };

@@ -1,27 +1,35 @@
 //! leakgate reads what Go test runs print, finds the goroutine leaks that
-//! `go.uber.org/goleak` reported, applies a checked-in policy and gives one
-//! verdict.
+//! `go.uber.org/goleak` (or synctest) reported, applies a checked-in policy
+//! and gives one verdict.
 //!
 //! The whole flow, one stage per module:
 //!
 //! ```text
-//!  inputs ─ingest─▶ events ─findings─▶ Findings ─policy─▶ statuses ─retry─▶ statuses ─verdict─▶ Analysis ─report─▶ bytes
-//!  go-json, JUnit,            scan, stack,         .leakgate.yml    reruns (run)      exit code       terminal, json,
-//!  text                       paths                allow rules      flaky or real                     github, markdown,
-//!                                                                                                     junit, sarif, …
+//!  inputs ─ingest─▶ events ─tree─▶ RunTree ─attribution─▶ Findings ─policy─▶ Evaluation ─retry─▶ RetryRecord ─verdict─▶ Analysis + View ─report─▶ bytes
+//!  go-json, JUnit,  (formats)      tests, packages,       failures, leak     each distinct    reruns, each     one judge: every     terminal, json,
+//!  text, CI logs                   evidence per node      reports, distinct  leak allowed     leak flaky or    leak, failure, test  github, markdown,
+//!                                                         leaks              or new           real             and package, once    junit, sarif, …
 //! ```
 //!
 //! * [`ingest`] detects each input's format and turns it into [`events`];
-//! * [`findings`] collects events per test and package, runs their output
-//!   through [`scan`] (goleak reports, synctest, panics, timeouts), which
-//!   parses goroutines with [`stack`], and resolves files with [`paths`];
-//! * [`policy`] marks each leak report new or allowed;
-//! * [`retry`] plans reruns of what led to new leaks that may be flakes,
-//!   runs them (through [`run`], which also runs the first `go test` for
-//!   `leakgate run`), and derives which ones were flaky from the attempts;
-//! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
-//! * [`report`] renders the [`verdict::Analysis`].
+//! * [`tree`] collects the events into the run tree: package runs, test
+//!   attempts, and the evidence of each (output lines go through [`scan`],
+//!   which reads goleak's reports, panics and timeouts with [`stack`]);
+//! * [`attribution`] turns the finished tree into [`findings`]: failures,
+//!   leak reports with their goroutines resolved against the repository
+//!   ([`paths`]), and the distinct leaks they show
+//!   ([`findings::DistinctLeak`], the unit of every decision);
+//! * [`policy`] says of each distinct leak whether it is allowed;
+//! * [`retry`] plans reruns of what first reported a new leak that may be a
+//!   flake, runs them (through [`run`], which also runs the first `go test`
+//!   for `leakgate run`), and derives from the attempts which leaks were
+//!   flaky;
+//! * [`verdict`] is the one judge: each distinct leak's status, rules,
+//!   retry and gate, which failures gate, how every test and package ends,
+//!   the counts ([`verdict::View`]), pass, fail or error ([`exit`] codes);
+//! * [`report`] renders the [`verdict::Analysis`] and never decides.
 //!
+//! [`collect`] runs the stages up to findings, [`judge`] the rest.
 //! Beside the test pipeline, [`dump`] reads goroutine dumps of running
 //! services (`leakgate dump`, `diff`, `watch`): dump → groups by `go`
 //! statement → policy → growth gate → [`report::dump`].
@@ -89,13 +97,14 @@ impl Input {
     }
 }
 
-/// Reads every input into one set of findings (shards make one verdict).
+/// ingest → tree → attribution: reads every input into one set of
+/// findings (shards make one verdict).
 pub fn collect(
     inputs: &[Input],
     format: FormatChoice,
     repo: &Repo,
 ) -> Result<findings::Findings, IngestError> {
-    let mut collector = findings::Collector::new(repo);
+    let mut collector = tree::Collector::new();
     for (index, input) in inputs.iter().enumerate() {
         let name = input.display();
         let summary = match input {
@@ -112,26 +121,11 @@ pub fn collect(
         };
         collector.input_done(summary);
     }
-    Ok(collector.finish())
-}
-
-/// The whole pipeline on readers already open (used by tests and tools).
-pub fn analyze_readers<R: Read>(
-    inputs: Vec<(String, R)>,
-    format: FormatChoice,
-    repo: &Repo,
-    policy: &Policy,
-) -> Result<Analysis, IngestError> {
-    let mut collector = findings::Collector::new(repo);
-    for (index, (name, reader)) in inputs.into_iter().enumerate() {
-        let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
-        collector.input_done(summary);
-    }
-    Ok(judge(collector.finish(), policy, None))
+    Ok(attribution::attribute(collector.finish(), repo))
 }
 
 /// How retries rerun what may be a flake: the `retry:` settings, how the
-/// first run's command is repeated, and what runs it.
+/// first run's command is repeated, and what runs each attempt.
 pub struct Retries<'a> {
     /// The settings.
     pub config: &'a retry::RetryConfig,
@@ -141,7 +135,7 @@ pub struct Retries<'a> {
     pub runner: &'a mut dyn retry::Runner,
 }
 
-/// The judge: policy → retries → verdict, the one entry after findings.
+/// policy → retry → verdict: the one judge after findings.
 ///
 /// The policy says of every distinct leak whether it is allowed; with
 /// `retries`, the tests and packages that first reported a new leak that
@@ -193,34 +187,31 @@ pub fn judge(
     )
 }
 
-/// [`judge`] with reruns of `base` in the runner's own directory and
-/// environment.
-pub fn judge_with_retries(
-    findings: findings::Findings,
-    policy: &Policy,
-    config: &retry::RetryConfig,
-    base: &retry::Base,
-    runner: &mut dyn retry::Runner,
-) -> Analysis {
-    let invocation = retry::Invocation::new(base.clone());
-    judge(
-        findings,
-        policy,
-        Some(Retries {
-            config,
-            invocation: &invocation,
-            runner,
-        }),
-    )
-}
-
-/// The whole pipeline: inputs to analysis.
+/// The whole pipeline: inputs to analysis, without retries.
 pub fn analyze(
     inputs: &[Input],
     format: FormatChoice,
     repo: &Repo,
     policy: &Policy,
 ) -> Result<Analysis, IngestError> {
-    let findings = collect(inputs, format, repo)?;
-    Ok(judge(findings, policy, None))
+    Ok(judge(collect(inputs, format, repo)?, policy, None))
+}
+
+/// The whole pipeline on readers already open (tests and tools).
+pub fn analyze_readers<R: Read>(
+    inputs: Vec<(String, R)>,
+    format: FormatChoice,
+    repo: &Repo,
+    policy: &Policy,
+) -> Result<Analysis, IngestError> {
+    let mut collector = tree::Collector::new();
+    for (index, (name, reader)) in inputs.into_iter().enumerate() {
+        let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
+        collector.input_done(summary);
+    }
+    Ok(judge(
+        attribution::attribute(collector.finish(), repo),
+        policy,
+        None,
+    ))
 }

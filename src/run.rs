@@ -32,11 +32,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::events::{Event, Loc, Outcome, Sink};
-use crate::findings::{Collector, Findings, Problem};
+use crate::findings::{Findings, Problem};
 use crate::ingest::{self, Format, FormatChoice, IngestError, InputSummary};
 use crate::paths::Repo;
 use crate::retry::rerun::Target;
 use crate::retry::{AttemptRun, Rerun, Runner};
+use crate::tree::Collector;
 
 /// Time between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
@@ -170,14 +171,14 @@ impl<R: Read> Read for Tee<R> {
 
 /// Forwards events to the collector, counting progress and remembering
 /// results.
-struct Watch<'c, 'r, 'p> {
-    collector: &'c mut Collector<'r>,
+struct Watch<'c, 'p> {
+    collector: &'c mut Collector,
     progress: Progress,
     on_progress: &'p mut dyn FnMut(&Progress),
     outcomes: HashMap<(String, Option<String>), Outcome>,
 }
 
-impl Sink for Watch<'_, '_, '_> {
+impl Sink for Watch<'_, '_> {
     fn event(&mut self, loc: Loc, event: Event<'_>) {
         let mut ended: Option<(String, Outcome)> = None;
         match &event {
@@ -308,7 +309,7 @@ pub fn run_with_env(
         std::thread::spawn(move || watch(group, deadline, timeout, flag))
     });
 
-    let mut collector = Collector::new(repo);
+    let mut collector = Collector::new();
     let mut sink = Watch {
         collector: &mut collector,
         progress: Progress::default(),
@@ -378,7 +379,7 @@ pub fn run_with_env(
     }
     let printed_anything = summary.bytes > 0;
     collector.input_done(summary);
-    let mut findings = collector.finish();
+    let mut findings = crate::attribution::attribute(collector.finish(), repo);
     if let End::Exited(code) = end {
         let explained = !findings.failures.is_empty() || !findings.leaks.is_empty();
         if code != Some(0) && !explained {

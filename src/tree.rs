@@ -29,10 +29,9 @@ use std::collections::VecDeque;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Event, Loc, Outcome, Sink};
-use crate::findings::{Findings, Problem};
+use crate::findings::Problem;
 use crate::ingest::InputSummary;
 use crate::passed::{Block, Encoder, Store};
-use crate::paths::Repo;
 use crate::scan::{Found, Scanner};
 
 /// Lines kept from the start of a failing test's output.
@@ -953,9 +952,8 @@ impl Pkg {
     }
 }
 
-/// Builds the [`RunTree`] from events; [`Collector::finish`] attributes it.
-pub struct Collector<'r> {
-    repo: &'r Repo,
+/// Builds the [`RunTree`] from events.
+pub struct Collector {
     /// Running packages by key: their slots in `slots`.
     pkgs: FxHashMap<String, usize>,
     slots: Vec<Option<Pkg>>,
@@ -993,11 +991,16 @@ pub struct Collector<'r> {
     stray_report: Option<Loc>,
 }
 
-impl<'r> Collector<'r> {
-    /// A collector resolving files against `repo`.
-    pub fn new(repo: &'r Repo) -> Self {
+impl Default for Collector {
+    fn default() -> Self {
+        Collector::new()
+    }
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
         Collector {
-            repo,
             pkgs: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -1131,8 +1134,9 @@ impl<'r> Collector<'r> {
         self.slots.get_mut(slot)?.take()
     }
 
-    /// The finished tree, without attributing it.
-    pub fn finish_tree(mut self) -> RunTree {
+    /// Ends collection: the finished tree, for
+    /// [`crate::attribution::attribute`].
+    pub fn finish(mut self) -> RunTree {
         let end = self
             .stray_start
             .and_then(|s| self.tree.inputs.get(s.input))
@@ -1218,12 +1222,6 @@ impl<'r> Collector<'r> {
             });
         }
         self.tree
-    }
-
-    /// Ends collection and attributes the tree ([`crate::attribution`]).
-    pub fn finish(self) -> Findings {
-        let repo = self.repo;
-        crate::attribution::attribute(self.finish_tree(), repo)
     }
 
     fn stray(&mut self, text: &str, at: Loc) {
@@ -1497,7 +1495,7 @@ impl Stream {
     }
 }
 
-impl Collector<'_> {
+impl Collector {
     /// Output of a test, of a package, or of neither (stray text).
     fn output(
         &mut self,
@@ -1537,7 +1535,7 @@ impl Collector<'_> {
     }
 }
 
-impl Sink for Collector<'_> {
+impl Sink for Collector {
     fn event(&mut self, at: Loc, event: Event<'_>) {
         self.tree.events += 1;
         match event {
@@ -1709,8 +1707,7 @@ mod tests {
 
     #[test]
     fn a_goleak_report_outside_any_package_is_kept() {
-        let repo = Repo::bare("/r");
-        let mut c = Collector::new(&repo);
+        let mut c = Collector::new();
         let report = [
             "    a_test.go:9: found unexpected goroutines:",
             "        [Goroutine 8 in state select, with ex.com/p.loop on top of the stack:",
@@ -1734,7 +1731,7 @@ mod tests {
         let mut summary = InputSummary::new("paste.txt", crate::ingest::Format::Text);
         summary.lines = 9;
         c.input_done(summary);
-        let tree = c.finish_tree();
+        let tree = c.finish();
         assert_eq!(tree.packages.len(), 1);
         let p = &tree.packages[0];
         assert_eq!((p.display_name(), p.outcome), (None, None));
@@ -1750,8 +1747,7 @@ mod tests {
 
     #[test]
     fn attempts_are_numbered_per_name() {
-        let repo = Repo::bare("/r");
-        let mut c = Collector::new(&repo);
+        let mut c = Collector::new();
         let at = |line| Loc { input: 0, line };
         for (i, outcome) in [Outcome::Fail, Outcome::Pass].into_iter().enumerate() {
             let l = i as u64 * 2 + 1;
@@ -1784,7 +1780,7 @@ mod tests {
                 summary: false,
             },
         );
-        let tree = c.finish_tree();
+        let tree = c.finish();
         let p = &tree.packages[0];
         assert_eq!(
             p.tests

@@ -19,8 +19,6 @@ use crate::ingest::InputSummary;
 use crate::scan::ReportOrigin;
 use crate::stack::Goroutine;
 
-pub use crate::tree::{Collector, EXCERPT_HEAD, EXCERPT_LINE_BYTES, EXCERPT_TAIL};
-
 pub mod distinct;
 pub use distinct::{distinct_leaks, DistinctLeak, LeakKey, Reporter, Sighting};
 
@@ -643,6 +641,7 @@ mod tests {
     use crate::events::{Event, Sink};
     use crate::paths::Repo;
     use crate::stack;
+    use crate::tree::Collector;
     use std::borrow::Cow;
 
     fn g(text: &str) -> Goroutine {
@@ -680,8 +679,8 @@ mod tests {
     /// findings either way.
     #[test]
     fn output_line_is_output_with_its_newline() {
-        struct AsText<'c, 'r>(&'c mut Collector<'r>);
-        impl Sink for AsText<'_, '_> {
+        struct AsText<'c>(&'c mut Collector);
+        impl Sink for AsText<'_> {
             fn event(&mut self, at: Loc, event: Event<'_>) {
                 match event {
                     Event::OutputLine {
@@ -724,13 +723,16 @@ mod tests {
                     let choice = crate::ingest::FormatChoice::Fixed(format);
                     crate::ingest::ingest(0, "t", &data[..], choice, sink).unwrap()
                 };
-                let mut lines = Collector::new(&repo);
+                let mut lines = Collector::new();
                 let summary = read(&mut lines);
                 lines.input_done(summary);
-                let mut texts = Collector::new(&repo);
+                let mut texts = Collector::new();
                 let summary = read(&mut AsText(&mut texts));
                 texts.input_done(summary);
-                let (a, b) = (lines.finish(), texts.finish());
+                let (a, b) = (
+                    crate::attribution::attribute(lines.finish(), &repo),
+                    crate::attribution::attribute(texts.finish(), &repo),
+                );
                 // Whole captured runs give something to compare (excerpts
                 // and look-alikes may give nothing: they are compared all
                 // the same).
