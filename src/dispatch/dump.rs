@@ -10,8 +10,8 @@ use leakgate::paths;
 use leakgate::report::dump as render;
 use miette::Result;
 
+use super::args::{DiffArgs, DumpArgs, DumpOutput, DumpReportArgs, WatchArgs};
 use super::load_policy;
-use crate::{DiffArgs, DumpArgs, DumpOutput, DumpReportArgs, WatchArgs};
 
 fn read_one(
     input: &str,
