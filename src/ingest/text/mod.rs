@@ -34,6 +34,8 @@ mod classify;
 mod convert;
 
 pub use ci_log::{clean_line, strip_ansi};
+pub use classify::decoration;
+pub(crate) use classify::{is_go_test_line, trim_start};
 
 use super::{IngestError, InputSummary, Lines, Refill};
 use crate::events::Sink;
