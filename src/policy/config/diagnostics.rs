@@ -5,7 +5,6 @@
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
-use super::key_path::key_path;
 use super::{DOCS_URL, MAX_FILE_BYTES, RULE_KEYS};
 use crate::matching::matcher;
 
@@ -235,6 +234,23 @@ impl Pos {
     }
 }
 
+/// The keys of a deserializer's path, outermost first, `-` for a list
+/// item: `allow[0].match.state` is `["allow", "-", "match", "state"]`.
+/// A `Spanned` value is a map of its own (`value`, with its location
+/// beside it), whose `value` key is not the file's.
+pub(super) fn keys(path: &serde_path_to_error::Path) -> Vec<String> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { .. } => Some("-".to_string()),
+            Segment::Map { key } if key == "value" => None,
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
 /// What the value of a key takes, in the user's words: (how the key is
 /// named, what it takes, an example).
 fn takes(path: &[String]) -> Option<(String, &'static str, Option<&'static str>)> {
@@ -360,7 +376,7 @@ fn found_at(text: &str, line: usize, column: usize, err: &serde_saphyr::Error) -
     }
 }
 
-pub(super) fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
+pub(super) fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error, path: &[String]) {
     use serde_saphyr::Error as E;
     let err = err.without_snippet();
     let loc = err.location().unwrap_or(Location::UNKNOWN);
@@ -381,7 +397,11 @@ pub(super) fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
                 ),
                 None => format!("known keys here: {}", candidates.join(", ")),
             };
-            let path = key_path(d.text, line, column);
+            // The path ends at the unknown key itself.
+            let path = match path.split_last() {
+                Some((last, within)) if last == field => within,
+                _ => path,
+            };
             let keys: Vec<&str> = path
                 .iter()
                 .map(String::as_str)
@@ -414,10 +434,9 @@ pub(super) fn yaml_error(d: &mut Diags<'_>, err: &serde_saphyr::Error) {
         | E::NullIntoString { .. }
         | E::InvalidCharNotSingleScalar { .. }
         | E::Message { .. }
-            if takes(&key_path(d.text, line, column)).is_some() =>
+            if takes(path).is_some() =>
         {
-            let path = key_path(d.text, line, column);
-            let Some((named, what, example)) = takes(&path) else {
+            let Some((named, what, example)) = takes(path) else {
                 return;
             };
             let found = found_at(d.text, line, column, err);

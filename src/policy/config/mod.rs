@@ -4,7 +4,8 @@
 //! Crate choices: `serde-saphyr` reads the YAML (safe Rust, budgets
 //! against alias bombs and deep nesting, and line/column spans on every
 //! value through `Spanned`, so semantic errors point at the value, not just
-//! syntax errors); `jiff` parses `expires:` dates (`civil::Date`, strict
+//! syntax errors); `serde_path_to_error` records the keys that lead to a
+//! mistake, which name it in the user's words; `jiff` parses `expires:` dates (`civil::Date`, strict
 //! ISO 8601 `YYYY-MM-DD`); `strsim` ranks "did you mean" suggestions;
 //! `miette` renders the diagnostics.
 //!
@@ -14,10 +15,9 @@
 //!
 //! The parts: `schema` (the file's types and its JSON Schema), `parse`
 //! (text to rules), `diagnostics` (located errors, YAML errors in the
-//! user's words), `key_path` (the keys that lead to a position).
+//! user's words, named by the keys `serde_path_to_error` saw on the way).
 
 mod diagnostics;
-mod key_path;
 mod parse;
 mod schema;
 
@@ -255,6 +255,23 @@ mod tests {
         assert_eq!(e, vec![(1, 10, "unsupported version 2".to_string())]);
         let e = errors("# nothing\n");
         assert_eq!(e, vec![(1, 1, "the policy is empty".to_string())]);
+    }
+
+    #[test]
+    fn mistakes_are_named_by_the_keys_that_lead_to_them() {
+        // Rules not indented under `allow:` are in it all the same.
+        assert_eq!(
+            errors("version: 1\nallow:\n- id: a\n  reason: [x]\n  match: {state: select}\n"),
+            [(
+                4,
+                11,
+                "`reason` of a rule takes text (quote it when it starts with one of [ { * & ! | > ' \" % @ `), not a list".to_string()
+            )]
+        );
+        assert_eq!(
+            errors("version: 1\nallow:\n- id: a\n  reason: r\n  match:\n    stat: select\n"),
+            [(6, 5, "unknown key `stat` in `match`".to_string())]
+        );
     }
 
     #[test]

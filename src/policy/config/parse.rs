@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use serde_saphyr::Location;
 
-use super::diagnostics::{invalid, yaml_error, Diags, Pos};
+use super::diagnostics::{invalid, keys, yaml_error, Diags, Pos};
 use super::schema::RawFile;
 use super::{did_you_mean, ConfigError, InvalidPolicy, Rule, EXTENDS, VERSION};
 use crate::matching::{matcher, states, Field, Pattern, PatternError, PatternKind};
@@ -43,6 +43,19 @@ fn yaml_options() -> serde_saphyr::Options {
     }
 }
 
+/// Reads the file's shape; on a mistake, the error and the keys that lead
+/// to where it is (serde_path_to_error's path, as [`keys`]).
+fn read_raw(text: &str) -> Result<RawFile, Box<(serde_saphyr::Error, Vec<String>)>> {
+    let mut path = None;
+    serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            path = Some(keys(e.path()));
+            e.into_inner()
+        })
+    })
+    .map_err(|e| Box::new((e, path.unwrap_or_default())))
+}
+
 /// Parses a policy text (`file` names it in diagnostics) into rules.
 pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
     let mut d = Diags {
@@ -64,10 +77,11 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, InvalidPolicy> {
         );
         return Err(invalid(d));
     }
-    let raw: RawFile = match serde_saphyr::from_str_with_options(text, yaml_options()) {
+    let raw: RawFile = match read_raw(text) {
         Ok(r) => r,
         Err(e) => {
-            yaml_error(&mut d, &e);
+            let (e, path) = *e;
+            yaml_error(&mut d, &e, &path);
             return Err(invalid(d));
         }
     };
