@@ -371,7 +371,7 @@ pub fn run_with_env(
     match end {
         End::TimedOut(t) => summary.mark_incomplete(format!(
             "the command ran longer than {}; its process group was killed",
-            humantime::format_duration(t)
+            display_duration(t)
         )),
         End::Interrupted => summary
             .mark_incomplete("interrupted; the command's process group was killed".to_string()),
@@ -454,9 +454,7 @@ impl Runner for AttemptRunner<'_> {
         match result {
             Ok(out) => {
                 let error = match out.end {
-                    End::TimedOut(t) => {
-                        Some(format!("timed out after {}", humantime::format_duration(t)))
-                    }
+                    End::TimedOut(t) => Some(format!("timed out after {}", display_duration(t))),
                     End::Interrupted => Some("interrupted".to_string()),
                     End::Exited(_) => None,
                 };
@@ -486,10 +484,57 @@ impl Runner for AttemptRunner<'_> {
     }
 }
 
+/// A duration as people write it: `90s` is `1m 30s`, `1h 30m`, `1s 500ms`
+/// (jiff's friendly format; hours are the largest unit).
+pub fn display_duration(d: Duration) -> String {
+    format!(
+        "{:#}",
+        jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
+    )
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_and_shown_as_people_write_them() {
+        let parse = crate::retry::parse_duration;
+        for (text, secs) in [
+            ("90s", 90),
+            ("5m", 300),
+            (" 1h 30m ", 5400),
+            ("1h30m", 5400),
+            ("1.5h", 5400),
+            ("10sec", 10),
+            ("3 minutes", 180),
+            ("2d", 172_800),
+            ("1w", 604_800),
+            ("0s", 0),
+        ] {
+            assert_eq!(parse(text), Ok(Duration::from_secs(secs)), "{text:?}");
+        }
+        assert_eq!(parse("100ms"), Ok(Duration::from_millis(100)));
+        for bad in ["", "5", "-5m", "5m ago", "1y", "1mo", "PT5M", "1h,30m"] {
+            let err = parse(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid duration {bad:?}: ")),
+                "{err}"
+            );
+            assert!(err.ends_with("(examples: 90s, 5m, 1h)"), "{err}");
+        }
+        for (secs, shown) in [
+            (0.0, "0s"),
+            (0.5, "500ms"),
+            (90.0, "1m 30s"),
+            (300.0, "5m"),
+            (5400.0, "1h 30m"),
+            (600.25, "10m 250ms"),
+        ] {
+            assert_eq!(display_duration(Duration::from_secs_f64(secs)), shown);
+        }
+    }
 
     fn sh(script: &str, timeout: Option<Duration>) -> Result<RunOutput, RunError> {
         let repo = Repo::discover(Path::new(env!("CARGO_MANIFEST_DIR")));

@@ -30,6 +30,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Event, Loc, Outcome, Sink};
 use crate::findings::Problem;
+use crate::ingest::text::{decoration, is_go_test_line, trim_start};
 use crate::ingest::InputSummary;
 use crate::passed::{Block, Encoder, Store};
 use crate::scan::{Found, Scanner};
@@ -386,84 +387,6 @@ impl Excerpt {
     }
 }
 
-/// `    file.go:12: text` → (`file.go`, 12, `text`): the testing package's
-/// decoration of `t.Log`/`t.Error` output.
-pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
-    // The testing package indents (4 spaces per level); some JUnit
-    // writers strip that.
-    let t = trim_start(line);
-    let b = t.as_bytes();
-    // The first `.go:`, in a file name without spaces: most lines that are
-    // not messages stop at their first space.
-    let mut colon = None;
-    for (i, w) in b.windows(4).enumerate() {
-        match w[3] {
-            b' ' => return None,
-            b':' if &w[..3] == b".go" => {
-                colon = Some(i + 3);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let colon = colon?;
-    if colon <= 3 {
-        return None;
-    }
-    let file = &t[..colon];
-    let mut n: u32 = 0;
-    let mut digits = 0;
-    for &c in &b[colon + 1..] {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
-        digits += 1;
-    }
-    if digits == 0 {
-        return None;
-    }
-    let after = &t[colon + 1 + digits..];
-    let text = after
-        .strip_prefix(": ")
-        .or_else(|| after.strip_prefix(':'))?;
-    Some((file, n, text))
-}
-
-/// Whether a package-level line is `go test`'s own, not the package's.
-fn is_go_test_line(line: &str) -> bool {
-    let t = line.trim_end();
-    t.is_empty()
-        || t == "PASS"
-        || t == "FAIL"
-        || t.starts_with("ok  \t")
-        || t.starts_with("FAIL\t")
-        || t.starts_with("?   \t")
-        || t.starts_with("exit status ")
-        || t.starts_with("coverage: ")
-        || t.starts_with("testing: warning: no tests to run")
-        || t.starts_with("=== ")
-        || trim_start(t).starts_with("--- ")
-        || is_gotestsum_result(t)
-}
-
-/// gotestsum's own result lines: `FAIL pkg`, `PASS pkg.TestX (0.00s)`,
-/// `EMPTY pkg`, `DONE 4 tests, 1 failure in 0.4s`.
-fn is_gotestsum_result(t: &str) -> bool {
-    if t.starts_with("DONE ") {
-        return true;
-    }
-    let Some((word, rest)) = t.split_once(' ') else {
-        return false;
-    };
-    matches!(word, "PASS" | "FAIL" | "SKIP" | "EMPTY")
-        && !rest.is_empty()
-        && match rest.split_once(' ') {
-            None => true,
-            Some((_, tail)) => tail.starts_with('(') && tail.ends_with(')'),
-        }
-}
-
 #[derive(Default)]
 struct Stream {
     scanner: Scanner,
@@ -698,19 +621,6 @@ impl Stream {
             own_lines: std::mem::take(&mut self.own_lines),
             own_line_count: self.own_line_count,
         }
-    }
-}
-
-/// `s.trim_start()`, without decoding characters while the bytes are ASCII
-/// (the ASCII white space of `char::is_whitespace` is ` ` and `\t`..`\r`).
-fn trim_start(s: &str) -> &str {
-    let i = s
-        .bytes()
-        .position(|b| !matches!(b, b' ' | b'\t'..=b'\r'))
-        .unwrap_or(s.len());
-    match s.as_bytes().get(i) {
-        Some(b) if !b.is_ascii() => s[i..].trim_start(),
-        _ => &s[i..],
     }
 }
 
@@ -1599,42 +1509,6 @@ impl Sink for Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decoration_reads_the_testing_packages_prefix() {
-        assert_eq!(
-            decoration("    a_test.go:12: got 1"),
-            Some(("a_test.go", 12, "got 1"))
-        );
-        assert_eq!(
-            decoration("        writer.go:40: [Fx] HOOK OnStart"),
-            Some(("writer.go", 40, "[Fx] HOOK OnStart"))
-        );
-        assert_eq!(decoration("    a_test.go:7: "), Some(("a_test.go", 7, "")));
-        assert_eq!(
-            decoration("a_test.go:12: not indented"),
-            Some(("a_test.go", 12, "not indented"))
-        );
-        assert_eq!(decoration("    /abs/a_test.go:9 +0x1"), None);
-        assert_eq!(decoration("    no file here: 3"), None);
-        assert_eq!(decoration("    a_test.go:x: y"), None);
-    }
-
-    #[test]
-    fn go_test_lines_are_not_the_packages() {
-        for l in [
-            "PASS",
-            "FAIL",
-            "ok  \tex.com/p\t0.1s",
-            "FAIL\tex.com/p\t0.2s",
-            "exit status 1",
-            "coverage: 50.0% of statements",
-            "",
-        ] {
-            assert!(is_go_test_line(l), "{l:?}");
-        }
-        assert!(!is_go_test_line("teardown: database still open"));
-    }
 
     #[test]
     fn same_is_string_equality() {

@@ -6,10 +6,10 @@ use leakgate::retry::{Base, Invocation, RerunDir, RetryConfig};
 use leakgate::run;
 use miette::{miette, IntoDiagnostic, Result};
 
+use super::args::CheckArgs;
 use super::reports::write_reports;
 use super::settings::{CommandLine, Env, Settings};
 use super::{attempt_runner, input_list, load_policy};
-use crate::CheckArgs;
 
 /// How `check` reruns: the policy's or `--retry-command`'s template, else
 /// `--test-command`, else the default template; in the current directory

@@ -1,6 +1,7 @@
 //! One module per command: `main.rs` parses the command line and
 //! dispatches here.
 
+pub(crate) mod args;
 pub(crate) mod baseline;
 pub(crate) mod check;
 pub(crate) mod config;
@@ -25,7 +26,7 @@ use leakgate::run::AttemptRunner;
 use leakgate::Input;
 use miette::{miette, Result};
 
-use crate::{FormatArg, PolicyArgs};
+use args::{FormatArg, PolicyArgs};
 
 pub(crate) fn input_list(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let inputs: Vec<Input> = if paths.is_empty() {

@@ -7,10 +7,10 @@ use leakgate::retry::{Base, Invocation, RerunDir};
 use leakgate::run::{self, Spawn};
 use miette::{IntoDiagnostic, Result};
 
+use super::args::RunArgs;
 use super::reports::write_reports;
 use super::settings::{CommandLine, Env, Settings};
 use super::{attempt_runner, load_policy};
-use crate::RunArgs;
 
 pub(crate) fn run_command(args: RunArgs) -> Result<i32> {
     let argv = rerun::ensure_json(&args.command);

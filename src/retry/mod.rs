@@ -210,10 +210,24 @@ fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
-/// Parses `5m`, `90s`, `1h 30m` (humantime's syntax).
+/// Parses `5m`, `90s`, `1h 30m`, `1.5h`, `2d` (jiff's friendly format; a
+/// day is 24 hours).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("invalid duration {text:?}: {e} (examples: 90s, 5m, 1h)"))
+    let invalid = |why: &dyn std::fmt::Display| {
+        format!("invalid duration {text:?}: {why} (examples: 90s, 5m, 1h)")
+    };
+    let span = jiff::fmt::friendly::SpanParser::new()
+        .parse_span(text.trim())
+        .map_err(|e| invalid(&e))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(invalid(
+            &"months and years have no fixed length; give days or hours",
+        ));
+    }
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| invalid(&e))?;
+    Duration::try_from(d).map_err(|_| invalid(&"a duration cannot be negative"))
 }
 
 impl RetryConfig {
