@@ -3,16 +3,17 @@
 //!
 //! The generator makes random Go test runs: packages, tests and subtests
 //! whose bodies call `t.Log`, `t.Error`, `t.Fail`, `t.SkipNow` and
-//! `goleak.VerifyNone` (which finds one leaked goroutine), plus a policy
-//! that allows some of the leaked functions. Each run is rendered the way
-//! real Go writes it, as `go test -json` of Go 1.26, as `go test -json` of
-//! Go 1.27 (with `OutputType`) and as `go test -v` text, with the packages
-//! interleaved (JSON) and sharded over several inputs at random. leakgate
-//! judges the rendered inputs; [`model`] judges the run itself, by the
-//! product's rules for what each format's output proves (see
-//! [`judge_node`]). The generated policy declares what every generated run
-//! makes true (`verdict: {no_failfast: true, subtests_never_return_early:
-//! true}`); `messages_are_logs` stays off.
+//! `goleak.VerifyNone` (one report of one to three leaked goroutines, two
+//! maybe of one leak), plus a policy that allows some of the leaked
+//! functions. Each run is rendered the way real Go writes it, as `go test
+//! -json` of Go 1.26, as `go test -json` of Go 1.27 (with `OutputType`)
+//! and as `go test -v` text, with the packages interleaved (JSON) and
+//! sharded over several inputs at random. leakgate judges the rendered
+//! inputs; [`model`] judges the run itself, by the product's rules for
+//! what each format's output proves (see [`judge_node`]). The generated
+//! policy declares what every generated run makes true (`verdict:
+//! {no_failfast: true, subtests_never_return_early: true}`);
+//! `messages_are_logs` stays off.
 //!
 //! Every shape is copied from the captures in tests/fixtures/:
 //! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
@@ -47,9 +48,11 @@ enum Action {
     Error(String),
     /// `t.Fail()`: fails the test and prints nothing.
     FailSilently,
-    /// `goleak.VerifyNone(t)` finding one goroutine blocked in
-    /// `example.com/gen/pN.leakK` (started by `startK`): a `t.Error`.
-    Leak(u8),
+    /// `goleak.VerifyNone(t)` finding goroutines the test's goroutine
+    /// started, in order: one blocked in `example.com/gen/pN.leakK`
+    /// (started by `startK`) for each K listed (a K listed twice: two
+    /// goroutines of one leak). One report, a `t.Error`.
+    Leak(Vec<u8>),
     /// `t.SkipNow()`: the rest of the body and its subtests do not run.
     Skip,
 }
@@ -212,9 +215,10 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
     let leaks: Vec<String> = ran
         .iter()
         .filter_map(|a| match a {
-            Action::Leak(k) => Some(leak_fn(n, *k)),
+            Action::Leak(ks) => Some(ks.iter().map(|&k| leak_fn(n, k))),
             _ => None,
         })
+        .flatten()
         .collect();
     let new_leak = leaks.iter().any(|f| !run.allowed.contains(f));
     let error = ran.iter().any(|a| matches!(a, Action::Error(_)));
@@ -291,30 +295,39 @@ fn decorate(line: usize, msg: &str, error: bool, out: &mut Vec<(String, Line)>) 
 }
 
 /// The lines a test's own body prints, in order. `gid` numbers goroutines
-/// within the package.
+/// within the package: the test's own goroutine, then the ones it leaks.
 fn own_lines(n: usize, t: &Test, gid: &mut u64) -> Vec<(String, Line)> {
+    *gid += 1;
+    let creator = *gid;
     let mut out = Vec::new();
     for (i, a) in ran(t).iter().enumerate() {
         let line = 10 + 3 * i;
         match a {
             Action::Log(m) => decorate(line, m, false, &mut out),
             Action::Error(m) => decorate(line, m, true, &mut out),
-            Action::Leak(k) => {
-                // goleak v1.3.0, one goroutine (go1.26-goleak1.3.0/all.txt).
-                let (f, id) = (leak_fn(n, *k), *gid + 1);
-                *gid += 2;
-                let at = 10 + 5 * usize::from(*k);
-                let msg = format!(
-                    "found unexpected goroutines:\n\
-                     [Goroutine {id} in state chan receive, with {f} on top of the stack:\n\
-                     {f}()\n\
-                     \t/src/gen/p{n}/gen.go:{at} +0x19\n\
-                     created by example.com/gen/p{n}.start{k} in goroutine {}\n\
-                     \t/src/gen/p{n}/gen.go:{} +0x5f\n\
-                     ]",
-                    id - 1,
-                    at - 1
-                );
+            Action::Leak(ks) => {
+                // goleak v1.3.0 (go1.26-goleak1.3.0/all.txt): the test's
+                // goroutine started them, with the next ids; each
+                // goroutine's trace ends in a newline, and goleak prints
+                // them as a Go slice, `[` and a space between.
+                let mut msg = "found unexpected goroutines:\n[".to_string();
+                for (j, &k) in ks.iter().enumerate() {
+                    let (f, id) = (leak_fn(n, k), *gid + 1 + j as u64);
+                    let at = 10 + 5 * usize::from(k);
+                    if j > 0 {
+                        msg.push(' ');
+                    }
+                    msg.push_str(&format!(
+                        "Goroutine {id} in state chan receive, with {f} on top of the stack:\n\
+                         {f}()\n\
+                         \t/src/gen/p{n}/gen.go:{at} +0x19\n\
+                         created by example.com/gen/p{n}.start{k} in goroutine {creator}\n\
+                         \t/src/gen/p{n}/gen.go:{} +0x5f\n",
+                        at - 1
+                    ));
+                }
+                msg.push(']');
+                *gid += ks.len() as u64;
                 decorate(line, &msg, true, &mut out);
             }
             Action::Pass | Action::FailSilently | Action::Skip => {}
@@ -416,7 +429,7 @@ fn json_test(n: usize, t: &Test, go127: bool, gid: &mut u64, evs: &mut Vec<Event
 
 fn json_package(n: usize, tests: &[Test], go127: bool) -> Vec<Event> {
     let mut evs = vec![ev(n, "start", None)];
-    let mut gid = 18;
+    let mut gid = 17;
     for t in tests {
         json_test(n, t, go127, &mut gid, &mut evs);
     }
@@ -487,7 +500,7 @@ fn text_test(n: usize, t: &Test, gid: &mut u64, out: &mut String) -> Vec<String>
 
 fn text_package(n: usize, tests: &[Test]) -> String {
     let mut s = String::new();
-    let mut gid = 18;
+    let mut gid = 17;
     for t in tests {
         for l in text_test(n, t, &mut gid, &mut s) {
             s.push_str(&l);
@@ -753,13 +766,23 @@ fn message() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The leak functions (K of `leakK`) one goleak report lists: mostly one
+/// goroutine, else two or three, a K maybe twice (two goroutines of one
+/// leak).
+fn leaked() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        2 => (1u8..=3).prop_map(|k| vec![k]),
+        1 => prop::collection::vec(1u8..=3, 2..=3),
+    ]
+}
+
 /// One action. `error`, `fail` and `log` weigh `t.Error`, `t.Fail()` and
 /// `t.Log` against the others (7 in all): runs without failures are where
 /// wrong passes hide, and without logs where formats agree.
 fn action(error: u32, fail: u32, log: u32) -> impl Strategy<Value = Action> {
     let mut choices: Vec<(u32, BoxedStrategy<Action>)> = vec![
         (2, Just(Action::Pass).boxed()),
-        (4, (1u8..=3).prop_map(Action::Leak).boxed()),
+        (4, leaked().prop_map(Action::Leak).boxed()),
         (1, Just(Action::Skip).boxed()),
     ];
     if log > 0 {
@@ -967,7 +990,7 @@ fn cut_last_result(fmt: Fmt, input: &mut String) {
 /// assertfail.TestBackgroundLeaks gives the fixture's lines, shape for shape.
 #[test]
 fn rendering_matches_the_fixtures() {
-    let t = test("Test1", vec![Action::Leak(1)], vec![]);
+    let t = test("Test1", vec![Action::Leak(vec![1])], vec![]);
     let run = Run {
         packages: vec![vec![t]],
         allowed: BTreeSet::new(),
@@ -1016,6 +1039,77 @@ fn rendering_matches_the_fixtures() {
     }
 }
 
+/// A report of several goroutines, like ctxworker.TestErrgroupNeverWaited
+/// and fiftyworkers.TestFiftyWorkersLeaked (go1.26-goleak1.3.0/all.txt,
+/// all.json): one `[`, each goroutine after the first on a line that starts
+/// with a space (` Goroutine N in state …`), each `created by … in
+/// goroutine` the test's goroutine, ids in order; every line after the
+/// first is `error-continue` in Go 1.27.
+#[test]
+fn rendering_of_several_goroutines_matches_the_fixtures() {
+    let t = test("Test1", vec![Action::Leak(vec![2, 1, 2])], vec![]);
+    let run = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&run, Fmt::Text, 0)[0].1;
+    let want = "=== RUN   Test1
+    gen_test.go:10: found unexpected goroutines:
+        [Goroutine 19 in state chan receive, with example.com/gen/p1.leak2 on top of the stack:
+        example.com/gen/p1.leak2()
+        \t/src/gen/p1/gen.go:20 +0x19
+        created by example.com/gen/p1.start2 in goroutine 18
+        \t/src/gen/p1/gen.go:19 +0x5f
+         Goroutine 20 in state chan receive, with example.com/gen/p1.leak1 on top of the stack:
+        example.com/gen/p1.leak1()
+        \t/src/gen/p1/gen.go:15 +0x19
+        created by example.com/gen/p1.start1 in goroutine 18
+        \t/src/gen/p1/gen.go:14 +0x5f
+         Goroutine 21 in state chan receive, with example.com/gen/p1.leak2 on top of the stack:
+        example.com/gen/p1.leak2()
+        \t/src/gen/p1/gen.go:20 +0x19
+        created by example.com/gen/p1.start2 in goroutine 18
+        \t/src/gen/p1/gen.go:19 +0x5f
+        ]
+--- FAIL: Test1 (0.45s)
+FAIL
+FAIL\texample.com/gen/p1\t0.453s
+";
+    assert_eq!(text, want);
+    // The capture's separator line, as it is there.
+    let fixture =
+        std::fs::read_to_string(crate::common::fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
+    assert!(fixture.lines().any(|l| l.starts_with(
+        "         Goroutine 7 in state chan receive, with example.com/leakgate/fixtures/ctxworker.StartGroup.func1 on top"
+    )));
+    let json = &render(&run, Fmt::Json127, 0)[0].1;
+    let types: Vec<String> = json
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["Action"] == "output")
+        .map(|e| e["OutputType"].as_str().unwrap_or("-").to_string())
+        .collect();
+    let mut want = vec!["frame", "error"];
+    want.extend(["error-continue"; 16]);
+    want.extend(["frame"; 3]);
+    assert_eq!(types, want);
+    // The next report's goroutines take the next ids; the test's goroutine
+    // started them too.
+    let t = test(
+        "Test1",
+        vec![Action::Leak(vec![1, 3]), Action::Leak(vec![3])],
+        vec![],
+    );
+    let run = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&run, Fmt::Text, 0)[0].1;
+    assert!(text.contains(" Goroutine 20 in state chan receive, with example.com/gen/p1.leak3 "));
+    assert!(text.contains("[Goroutine 21 in state chan receive, with example.com/gen/p1.leak3 "));
+    assert_eq!(text.matches(" in goroutine 18\n").count(), 3);
+}
+
 fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
     Test {
         name: name.to_string(),
@@ -1030,7 +1124,7 @@ fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
 #[test]
 fn counterexamples_found_by_the_properties() {
     let (log, error) = (|| Action::Log("a".into()), || Action::Error("a".into()));
-    let leak = || Action::Leak(1); // allowed below
+    let leak = || Action::Leak(vec![1]); // allowed below
     let one = |actions, subtests| vec![vec![test("Test1", actions, subtests)]];
     let case1 = |actions| vec![test("Test1/case1", actions, vec![])];
     let cases: Vec<(&str, Vec<Vec<Test>>)> = vec![
