@@ -15,6 +15,18 @@
 //! {no_failfast: true, subtests_never_return_early: true}`);
 //! `messages_are_logs` stays off.
 //!
+//! The model judges per distinct leak, as leakgate does: the goroutines of
+//! one leak function (one `go` statement, one blocking place), across every
+//! report of the run, are one leak, allowed iff the policy allows that
+//! function, new otherwise, whatever else their reports list
+//! ([`distinct_leaks`]). A test whose report shows an allowed and a new
+//! leak fails the gate on the new one; one whose reports show only allowed
+//! leaks is judged on the rest of its output ([`judge_node`]). The
+//! properties compare the verdict, the gate-failing tests, each distinct
+//! leak (status, goroutines, the tests that report it), the counts of new
+//! and allowed leaks and the headline reason, in every format and layout,
+//! and on input cut short.
+//!
 //! Every shape is copied from the captures in tests/fixtures/:
 //! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
 //! and all.json (subtest results buffered under the parent in text, not in
@@ -25,7 +37,7 @@
 //! fixtures have no skipped test: `t.SkipNow` prints nothing and `--- SKIP`
 //! is framed like `--- PASS`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use leakgate::ingest::FormatChoice;
@@ -170,10 +182,29 @@ struct Expected {
     /// unexplained failure, a Go 1.27 `error` line), not only because
     /// nothing else explains a message: what incomplete input fails on.
     stated: bool,
+    /// Every distinct leak the output shows, by its function.
+    leaks: BTreeMap<String, DistinctLeak>,
 }
 
-/// The reference model: the verdict from first principles, for a run shown
-/// to leakgate in `fmt`. The generated policy declares `no_failfast` and
+/// One distinct leak: the goroutines of one leak function, across every
+/// report of the run that lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DistinctLeak {
+    /// `"new"`, or `"allowed"` when the policy allows its function.
+    status: &'static str,
+    /// Its goroutines: every report's are other goroutines (other ids).
+    goroutines: u64,
+    /// The tests whose reports list it.
+    reported_by: BTreeSet<Key>,
+}
+
+/// How many distinct leaks have this status.
+fn count(leaks: &BTreeMap<String, DistinctLeak>, status: &str) -> usize {
+    leaks.values().filter(|l| l.status == status).count()
+}
+
+/// The reference model: the verdict and the distinct leaks from first
+/// principles, for a run shown to leakgate in `fmt`. The generated policy declares `no_failfast` and
 /// `subtests_never_return_early` (true of every generated run), so the only
 /// question is what each failed test's own output proves.
 fn model(run: &Run, fmt: Fmt) -> Expected {
@@ -183,10 +214,12 @@ fn model(run: &Run, fmt: Fmt) -> Expected {
         may: BTreeSet::new(),
         blind: BTreeSet::new(),
         stated: false,
+        leaks: BTreeMap::new(),
     };
     for (i, tests) in run.packages.iter().enumerate() {
         for t in tests {
             judge_node(run, i + 1, t, fmt, &mut e);
+            distinct_leaks(run, i + 1, t, &mut e.leaks);
         }
     }
     // A package fails iff one of its tests failed, and prints nothing of
@@ -256,6 +289,53 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
         e.must.insert(key);
     }
     fails || below
+}
+
+/// The distinct leaks of `t`'s subtree. Every format shows every report
+/// of a test that ran: a report is a `t.Error`, printed by `-v` and `-json`
+/// alike whatever becomes of the test, and a cut-off package result takes
+/// no output with it. A distinct leak is one leak function (one `go`
+/// statement, one blocking place), allowed iff the policy allows that
+/// function, whatever else its reports list.
+fn distinct_leaks(run: &Run, n: usize, t: &Test, out: &mut BTreeMap<String, DistinctLeak>) {
+    for a in ran(t) {
+        let Action::Leak(ks) = a else { continue };
+        for &k in ks {
+            let f = leak_fn(n, k);
+            let status = if run.allowed.contains(&f) {
+                "allowed"
+            } else {
+                "new"
+            };
+            let d = out.entry(f).or_insert_with(|| DistinctLeak {
+                status,
+                goroutines: 0,
+                reported_by: BTreeSet::new(),
+            });
+            d.goroutines += 1;
+            d.reported_by.insert((package(n), t.name.clone()));
+        }
+    }
+    for s in ran_subtests(t) {
+        distinct_leaks(run, n, s, out);
+    }
+}
+
+/// The distinct leaks of the same run with the result of package `cut` cut
+/// off: the same leaks, but `go test -v` names a package only in its
+/// result line (`ok`/`FAIL\tpkg`), so there its tests' reports are a
+/// package without a name's.
+fn model_incomplete_leaks(run: &Run, fmt: Fmt, cut: &str) -> BTreeMap<String, DistinctLeak> {
+    let mut leaks = model(run, fmt).leaks;
+    if fmt == Fmt::Text {
+        for d in leaks.values_mut() {
+            d.reported_by = std::mem::take(&mut d.reported_by)
+                .into_iter()
+                .map(|(p, t)| (if p == cut { String::new() } else { p }, t))
+                .collect();
+        }
+    }
+    leaks
 }
 
 /// The model for the same run with the input cut short (a package's result
@@ -683,7 +763,101 @@ fn findings(report: &Value) -> BTreeSet<String> {
             s(l, "status")
         ));
     }
+    for d in report["distinct_leaks"].as_array().into_iter().flatten() {
+        out.insert(format!(
+            "distinct {} {} gating={} goroutines={} reported_by={}",
+            s(d, "top_function"),
+            s(d, "status"),
+            d["gating"],
+            d["goroutines"],
+            d["reported_by"]
+        ));
+    }
     out
+}
+
+/// The JSON report's `distinct_leaks[]`, by `top_function`. `Err` when
+/// two entries have one top function (one leak function split in two) or
+/// an entry lacks a field.
+fn reported_leaks(report: &Value) -> Result<BTreeMap<String, DistinctLeak>, String> {
+    let mut out = BTreeMap::new();
+    for d in report["distinct_leaks"].as_array().into_iter().flatten() {
+        let (Some(f), Some(status), Some(goroutines)) = (
+            d["top_function"].as_str(),
+            d["status"].as_str(),
+            d["goroutines"].as_u64(),
+        ) else {
+            return Err(format!(
+                "a distinct leak without top_function, status or goroutines: {d}"
+            ));
+        };
+        let status = match status {
+            "new" => "new",
+            "allowed" => "allowed",
+            "flaky" => "flaky",
+            "harness" => "harness",
+            other => return Err(format!("{f}: unknown status {other:?}")),
+        };
+        let reported_by = d["reported_by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+                (s("package"), s("test"))
+            })
+            .collect();
+        let leak = DistinctLeak {
+            status,
+            goroutines,
+            reported_by,
+        };
+        if out.insert(f.to_string(), leak).is_some() {
+            return Err(format!("two distinct leaks with top function {f}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether leakgate judged each distinct leak as the model does: the JSON
+/// report's `distinct_leaks[]` (status, goroutines, reporters), `tally`
+/// and the headline reason, `N new leak(s)` first when N > 0.
+fn leaks_agree(leaks: &BTreeMap<String, DistinctLeak>, j: &Judged) -> Result<(), String> {
+    let reported = reported_leaks(&j.report)?;
+    if reported != *leaks {
+        return Err(format!(
+            "distinct leaks: leakgate {reported:#?}, model {leaks:#?}"
+        ));
+    }
+    let (new, allowed) = (count(leaks, "new"), count(leaks, "allowed"));
+    let tally = &j.report["tally"];
+    let want = serde_json::json!({
+        "new_leaks": new,
+        "allowed_leaks": allowed,
+        "flaky_leaks": 0,
+        "test_harness": 0,
+    });
+    for (k, v) in want.as_object().unwrap() {
+        if tally[k] != *v {
+            return Err(format!("tally.{k}: leakgate {}, model {v}", tally[k]));
+        }
+    }
+    let headline = |r: &str| {
+        r.split_once(' ')
+            .is_some_and(|(n, rest)| n.parse::<u64>().is_ok() && rest.starts_with("new leak"))
+    };
+    if new > 0 {
+        let want = format!("{new} new leak{}", if new == 1 { "" } else { "s" });
+        if j.reasons.first() != Some(&want) {
+            return Err(format!(
+                "reasons[0]: leakgate {:?}, model {want:?}",
+                j.reasons.first()
+            ));
+        }
+    } else if let Some(r) = j.reasons.iter().find(|r| headline(r)) {
+        return Err(format!("reasons: leakgate {r:?}, model no new leak"));
+    }
+    Ok(())
 }
 
 /// Every `failures[]` entry, gating or not, for a person.
@@ -740,15 +914,20 @@ fn explain(run: &Run, fmt: Fmt, inputs: &[(String, String)], j: &Judged) -> Stri
     let m = model(run, fmt);
     let mut s = format!(
         "\nformat {fmt:?}\nrun:{run:?}\nmodel: {:?}, must {:?}, may {:?}, blind t.Fail() {:?}\n\
-         leakgate: {:?}, reasons {:?}\nreport failures: {:#?}\nreport gate-failing: {:?}\n",
+         model distinct leaks: {:?}\n\
+         leakgate: {:?}, reasons {:?}\nreport failures: {:#?}\nreport gate-failing: {:?}\n\
+         report distinct leaks: {:?}\nreport tally: {}\n",
         m.verdict,
         m.must,
         m.may,
         m.blind,
+        m.leaks,
         j.verdict,
         j.reasons,
         all_failures(&j.report),
         gate_failing(&j.report),
+        reported_leaks(&j.report),
+        j.report["tally"],
     );
     for (name, text) in inputs {
         s.push_str(&format!("--- {name}\n{text}"));
@@ -966,24 +1145,55 @@ proptest! {
     fn incomplete_input_is_judged_on_what_it_shows(run in gen_run(), layout in any::<u64>()) {
         for fmt in FORMATS {
             let mut inputs = render(&run, fmt, layout);
-            cut_last_result(fmt, &mut inputs[0].1);
+            let cut = cut_last_result(fmt, &mut inputs[0].1);
             let j = judge(&run, &inputs);
             prop_assert_eq!(j.verdict, model_incomplete(&run, fmt), "{}", explain(&run, fmt, &inputs, &j));
+            let agree = leaks_agree(&model_incomplete_leaks(&run, fmt, &cut), &j);
+            prop_assert!(agree.is_ok(), "{}{}", agree.unwrap_err(), explain(&run, fmt, &inputs, &j));
             let end = format!("{}:{}: the input ends before", inputs[0].0, inputs[0].1.lines().count());
             prop_assert!(j.reasons.iter().any(|r| r.starts_with(&end)), "{end}{}", explain(&run, fmt, &inputs, &j));
         }
     }
 }
 
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// 5. Each distinct leak is judged on its own: leakgate's
+    /// `distinct_leaks[]` (by `top_function`: status, goroutines, the
+    /// tests that report it) are the model's, `tally.new_leaks` and
+    /// `tally.allowed_leaks` count them, and `reasons[0]` is `N new
+    /// leak(s)` when N > 0, in every format and layout. (A report that
+    /// lists an allowed and a new leak: one new, one allowed.)
+    #[test]
+    fn each_distinct_leak_is_judged_on_its_own(run in gen_run(), layout in any::<u64>()) {
+        for fmt in FORMATS {
+            let inputs = render(&run, fmt, layout);
+            let j = judge(&run, &inputs);
+            let agree = leaks_agree(&model(&run, fmt).leaks, &j);
+            prop_assert!(agree.is_ok(), "{}{}", agree.unwrap_err(), explain(&run, fmt, &inputs, &j));
+        }
+    }
+}
+
 /// Drops the result of the input's last package: its final event in JSON,
-/// its `PASS`/`FAIL` and `ok`/`FAIL\tpkg` lines in text.
-fn cut_last_result(fmt: Fmt, input: &mut String) {
+/// its `PASS`/`FAIL` and `ok`/`FAIL\tpkg` lines in text. Returns that
+/// package.
+fn cut_last_result(fmt: Fmt, input: &mut String) -> String {
     let drop = if fmt == Fmt::Text { 2 } else { 1 };
     let lines: Vec<&str> = input.lines().collect();
+    let last = lines[lines.len() - 1];
+    let cut = if fmt == Fmt::Text {
+        last.split('\t').nth(1).unwrap().to_string()
+    } else {
+        let e: Value = serde_json::from_str(last).unwrap();
+        e["Package"].as_str().unwrap().to_string()
+    };
     *input = lines[..lines.len() - drop]
         .iter()
         .map(|l| format!("{l}\n"))
         .collect();
+    cut
 }
 
 /// The renderers against the captures: one test like
