@@ -23,9 +23,10 @@
 //! leak fails the gate on the new one; one whose reports show only allowed
 //! leaks is judged on the rest of its output ([`judge_node`]). The
 //! properties compare the verdict, the gate-failing tests, each distinct
-//! leak (status, goroutines, the tests that report it), the counts of new
-//! and allowed leaks and the headline reason, in every format and layout,
-//! and on input cut short.
+//! leak (status, goroutines, the tests that report it), each report (its
+//! status is its most severe leak's), the counts of new and allowed leaks
+//! and the headline reason, in every format and layout, and on input cut
+//! short.
 //!
 //! Every shape is copied from the captures in tests/fixtures/:
 //! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
@@ -182,8 +183,41 @@ struct Expected {
     /// unexplained failure, a Go 1.27 `error` line), not only because
     /// nothing else explains a message: what incomplete input fails on.
     stated: bool,
-    /// Every distinct leak the output shows, by its function.
-    leaks: BTreeMap<String, DistinctLeak>,
+    /// Every distinct leak and leak report the output shows.
+    leaks: Leaks,
+}
+
+/// The leaks of a run: the distinct leaks (what is judged) and the reports
+/// (the evidence).
+#[derive(Debug, Default, PartialEq)]
+struct Leaks {
+    /// Every distinct leak, by its function.
+    distinct: BTreeMap<String, DistinctLeak>,
+    /// Every leak report, sorted.
+    reports: Vec<LeakReport>,
+}
+
+impl Leaks {
+    /// How many distinct leaks have this status.
+    fn count(&self, status: &str) -> usize {
+        self.distinct
+            .values()
+            .filter(|l| l.status == status)
+            .count()
+    }
+}
+
+/// One goleak report, judged through the distinct leaks it lists.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct LeakReport {
+    /// The test that printed it.
+    reporter: Key,
+    /// The most severe status of its leaks: `"new"` when one is new.
+    status: &'static str,
+    /// Whether one of its leaks fails the gate (one is new).
+    gating: bool,
+    /// Its goroutines' top functions, in order.
+    goroutines: Vec<String>,
 }
 
 /// One distinct leak: the goroutines of one leak function, across every
@@ -198,11 +232,6 @@ struct DistinctLeak {
     reported_by: BTreeSet<Key>,
 }
 
-/// How many distinct leaks have this status.
-fn count(leaks: &BTreeMap<String, DistinctLeak>, status: &str) -> usize {
-    leaks.values().filter(|l| l.status == status).count()
-}
-
 /// The reference model: the verdict and the distinct leaks from first
 /// principles, for a run shown to leakgate in `fmt`. The generated policy declares `no_failfast` and
 /// `subtests_never_return_early` (true of every generated run), so the only
@@ -214,7 +243,7 @@ fn model(run: &Run, fmt: Fmt) -> Expected {
         may: BTreeSet::new(),
         blind: BTreeSet::new(),
         stated: false,
-        leaks: BTreeMap::new(),
+        leaks: Leaks::default(),
     };
     for (i, tests) in run.packages.iter().enumerate() {
         for t in tests {
@@ -222,6 +251,7 @@ fn model(run: &Run, fmt: Fmt) -> Expected {
             distinct_leaks(run, i + 1, t, &mut e.leaks);
         }
     }
+    e.leaks.reports.sort();
     // A package fails iff one of its tests failed, and prints nothing of
     // its own: it is never a failure by itself.
     e.may = e.must.clone();
@@ -296,25 +326,37 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
 /// alike whatever becomes of the test, and a cut-off package result takes
 /// no output with it. A distinct leak is one leak function (one `go`
 /// statement, one blocking place), allowed iff the policy allows that
-/// function, whatever else its reports list.
-fn distinct_leaks(run: &Run, n: usize, t: &Test, out: &mut BTreeMap<String, DistinctLeak>) {
+/// function, whatever else its reports list; a report is new (and fails
+/// the gate) when one of its leaks is new, allowed otherwise.
+fn distinct_leaks(run: &Run, n: usize, t: &Test, out: &mut Leaks) {
+    let key = (package(n), t.name.clone());
     for a in ran(t) {
         let Action::Leak(ks) = a else { continue };
-        for &k in ks {
-            let f = leak_fn(n, k);
-            let status = if run.allowed.contains(&f) {
+        let goroutines: Vec<String> = ks.iter().map(|&k| leak_fn(n, k)).collect();
+        for f in &goroutines {
+            let status = if run.allowed.contains(f) {
                 "allowed"
             } else {
                 "new"
             };
-            let d = out.entry(f).or_insert_with(|| DistinctLeak {
-                status,
-                goroutines: 0,
-                reported_by: BTreeSet::new(),
-            });
+            let d = out
+                .distinct
+                .entry(f.clone())
+                .or_insert_with(|| DistinctLeak {
+                    status,
+                    goroutines: 0,
+                    reported_by: BTreeSet::new(),
+                });
             d.goroutines += 1;
-            d.reported_by.insert((package(n), t.name.clone()));
+            d.reported_by.insert(key.clone());
         }
+        let gating = goroutines.iter().any(|f| !run.allowed.contains(f));
+        out.reports.push(LeakReport {
+            reporter: key.clone(),
+            status: if gating { "new" } else { "allowed" },
+            gating,
+            goroutines,
+        });
     }
     for s in ran_subtests(t) {
         distinct_leaks(run, n, s, out);
@@ -325,15 +367,20 @@ fn distinct_leaks(run: &Run, n: usize, t: &Test, out: &mut BTreeMap<String, Dist
 /// off: the same leaks, but `go test -v` names a package only in its
 /// result line (`ok`/`FAIL\tpkg`), so there its tests' reports are a
 /// package without a name's.
-fn model_incomplete_leaks(run: &Run, fmt: Fmt, cut: &str) -> BTreeMap<String, DistinctLeak> {
+fn model_incomplete_leaks(run: &Run, fmt: Fmt, cut: &str) -> Leaks {
     let mut leaks = model(run, fmt).leaks;
     if fmt == Fmt::Text {
-        for d in leaks.values_mut() {
+        let unnamed = |(p, t): Key| (if p == cut { String::new() } else { p }, t);
+        for d in leaks.distinct.values_mut() {
             d.reported_by = std::mem::take(&mut d.reported_by)
                 .into_iter()
-                .map(|(p, t)| (if p == cut { String::new() } else { p }, t))
+                .map(unnamed)
                 .collect();
         }
+        for r in &mut leaks.reports {
+            r.reporter = unnamed(std::mem::take(&mut r.reporter));
+        }
+        leaks.reports.sort();
     }
     leaks
 }
@@ -776,11 +823,13 @@ fn findings(report: &Value) -> BTreeSet<String> {
     out
 }
 
-/// The JSON report's `distinct_leaks[]`, by `top_function`. `Err` when
-/// two entries have one top function (one leak function split in two) or
-/// an entry lacks a field.
-fn reported_leaks(report: &Value) -> Result<BTreeMap<String, DistinctLeak>, String> {
+/// The JSON report's `distinct_leaks[]`, by `top_function`, and its
+/// `leaks[]` (reports). `Err` when two distinct leaks have one top function
+/// (one leak function split in two), an entry lacks a field, or a report's
+/// `distinct_leaks` are not the leaks of its goroutines.
+fn reported_leaks(report: &Value) -> Result<Leaks, String> {
     let mut out = BTreeMap::new();
+    let mut by_fingerprint = BTreeMap::new();
     for d in report["distinct_leaks"].as_array().into_iter().flatten() {
         let (Some(f), Some(status), Some(goroutines)) = (
             d["top_function"].as_str(),
@@ -815,21 +864,71 @@ fn reported_leaks(report: &Value) -> Result<BTreeMap<String, DistinctLeak>, Stri
         if out.insert(f.to_string(), leak).is_some() {
             return Err(format!("two distinct leaks with top function {f}"));
         }
+        by_fingerprint.insert(d["fingerprint"].as_str().unwrap_or(""), f.to_string());
     }
-    Ok(out)
+    let mut reports = Vec::new();
+    for l in report["leaks"].as_array().into_iter().flatten() {
+        let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+        let status = match l["status"].as_str() {
+            Some("new") => "new",
+            Some("allowed") => "allowed",
+            Some("flaky") => "flaky",
+            Some("harness") => "harness",
+            other => return Err(format!("a leak report with status {other:?}: {l}")),
+        };
+        let goroutines: Vec<String> = l["goroutines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| g["top_function"].as_str().unwrap_or("").to_string())
+            .collect();
+        let listed: BTreeSet<&String> = l["distinct_leaks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| by_fingerprint.get(k.as_str().unwrap_or("")))
+            .collect();
+        let count = l["distinct_leaks"].as_array().map_or(0, Vec::len);
+        if listed != goroutines.iter().collect() || count != listed.len() {
+            return Err(format!(
+                "a leak report's distinct_leaks {} are not its goroutines' {goroutines:?}",
+                l["distinct_leaks"]
+            ));
+        }
+        reports.push(LeakReport {
+            reporter: (s("package"), s("test")),
+            status,
+            gating: l["gating"] == true,
+            goroutines,
+        });
+    }
+    reports.sort();
+    Ok(Leaks {
+        distinct: out,
+        reports,
+    })
 }
 
 /// Whether leakgate judged each distinct leak as the model does: the JSON
-/// report's `distinct_leaks[]` (status, goroutines, reporters), `tally`
-/// and the headline reason, `N new leak(s)` first when N > 0.
-fn leaks_agree(leaks: &BTreeMap<String, DistinctLeak>, j: &Judged) -> Result<(), String> {
+/// report's `distinct_leaks[]` (status, goroutines, reporters), its
+/// `leaks[]` (each report's status, whether it gates, its goroutines and
+/// distinct leaks), `tally` and the headline reason, `N new leak(s)` first
+/// when N > 0.
+fn leaks_agree(leaks: &Leaks, j: &Judged) -> Result<(), String> {
     let reported = reported_leaks(&j.report)?;
-    if reported != *leaks {
+    if reported.distinct != leaks.distinct {
         return Err(format!(
-            "distinct leaks: leakgate {reported:#?}, model {leaks:#?}"
+            "distinct leaks: leakgate {:#?}, model {:#?}",
+            reported.distinct, leaks.distinct
         ));
     }
-    let (new, allowed) = (count(leaks, "new"), count(leaks, "allowed"));
+    if reported.reports != leaks.reports {
+        return Err(format!(
+            "leak reports: leakgate {:#?}, model {:#?}",
+            reported.reports, leaks.reports
+        ));
+    }
+    let (new, allowed) = (leaks.count("new"), leaks.count("allowed"));
     let tally = &j.report["tally"];
     let want = serde_json::json!({
         "new_leaks": new,
@@ -1164,7 +1263,9 @@ proptest! {
     /// tests that report it) are the model's, `tally.new_leaks` and
     /// `tally.allowed_leaks` count them, and `reasons[0]` is `N new
     /// leak(s)` when N > 0, in every format and layout. (A report that
-    /// lists an allowed and a new leak: one new, one allowed.)
+    /// lists an allowed and a new leak: one new, one allowed.) Each report
+    /// in `leaks[]` is new and gates when one of its leaks is new, and
+    /// lists its goroutines and their distinct leaks.
     #[test]
     fn each_distinct_leak_is_judged_on_its_own(run in gen_run(), layout in any::<u64>()) {
         for fmt in FORMATS {
@@ -1517,8 +1618,8 @@ fn reports_of_several_leaks() {
             let modelled = (
                 m.verdict,
                 &m.must,
-                count(&m.leaks, "new"),
-                count(&m.leaks, "allowed"),
+                m.leaks.count("new"),
+                m.leaks.count("allowed"),
             );
             if modelled != pinned {
                 wrong.push(format!(
