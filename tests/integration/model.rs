@@ -1387,12 +1387,35 @@ FAIL
 FAIL\texample.com/gen/p1\t0.453s
 ";
     assert_eq!(text, want);
-    // The capture's separator line, as it is there.
+    // Shape for shape, ids counted from the test's goroutine, the first
+    // three goroutines of the capture's fifty are three of one leak.
     let fixture =
         std::fs::read_to_string(crate::common::fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
-    assert!(fixture.lines().any(|l| l.starts_with(
-        "         Goroutine 7 in state chan receive, with example.com/leakgate/fixtures/ctxworker.StartGroup.func1 on top"
-    )));
+    let lines: Vec<&str> = fixture.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("        [Goroutine 20 in state chan receive, with example.com/leakgate/fixtures/fiftyworkers.worker "))
+        .unwrap();
+    let mut captured = lines[at..at + 15].to_vec();
+    captured.push("        ]");
+    let captured = report_shape(
+        &captured,
+        "example.com/leakgate/fixtures/fiftyworkers.worker",
+        "example.com/leakgate/fixtures/fiftyworkers.NewPool",
+    );
+    let t = test("Test1", vec![Action::Leak(vec![1, 1, 1])], vec![]);
+    let three = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&three, Fmt::Text, 0)[0].1;
+    let ours: Vec<&str> = text.lines().skip(2).take(16).collect();
+    let ours = report_shape(
+        &ours,
+        "example.com/gen/p1.leak1",
+        "example.com/gen/p1.start1",
+    );
+    assert_eq!(ours, captured);
     let json = &render(&run, Fmt::Json127, 0)[0].1;
     let types: Vec<String> = json
         .lines()
@@ -1419,6 +1442,38 @@ FAIL\texample.com/gen/p1\t0.453s
     assert!(text.contains(" Goroutine 20 in state chan receive, with example.com/gen/p1.leak3 "));
     assert!(text.contains("[Goroutine 21 in state chan receive, with example.com/gen/p1.leak3 "));
     assert_eq!(text.matches(" in goroutine 18\n").count(), 3);
+}
+
+/// A goleak report's lines with its leaked function `F`, the function
+/// that started it `C`, frames' files and arguments abstracted, and
+/// goroutine ids counted from the one that started them.
+fn report_shape(lines: &[&str], top: &str, creator: &str) -> Vec<String> {
+    let base: u64 = lines
+        .iter()
+        .find_map(|l| l.split(" in goroutine ").nth(1))
+        .and_then(|n| n.parse().ok())
+        .expect("a `created by … in goroutine N` line");
+    lines
+        .iter()
+        .map(|l| {
+            let text = l.trim_start_matches(' ');
+            if text.starts_with('\t') {
+                return format!("{}\tFILE", &l[..l.len() - text.len()]);
+            }
+            let l = l
+                .replace(&format!("{top}(...)"), "F()")
+                .replace(&format!("{top}()"), "F()")
+                .replace(top, "F")
+                .replace(creator, "C");
+            l.split(' ')
+                .map(|w| match w.parse::<u64>() {
+                    Ok(n) => format!("+{}", n - base),
+                    Err(_) => w.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
