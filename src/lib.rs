@@ -47,6 +47,7 @@
 
 pub mod attribution;
 mod bytes;
+pub mod config;
 pub mod dump;
 pub mod events;
 pub mod exit;

@@ -500,7 +500,7 @@ mod tests {
 
     #[test]
     fn durations_read_and_shown_as_people_write_them() {
-        let parse = crate::retry::parse_duration;
+        let parse = crate::config::parse_duration;
         for (text, secs) in [
             ("90s", 90),
             ("5m", 300),

@@ -28,14 +28,15 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::config::{FlakyMode, VerdictSettings};
 use crate::exit;
 use crate::findings::SourceRef;
 use crate::findings::{
     distinct_leaks, DistinctLeak, Failure, Findings, Leak, LeakKey, NodeKey, TestOutcome,
     TestRecord,
 };
-use crate::policy::{Evaluation, PolicyOutcome, VerdictSettings};
-use crate::retry::{outcome_of, records_of, FlakyMode, RetryOutcome, RetryRecord};
+use crate::policy::{Evaluation, PolicyOutcome};
+use crate::retry::{outcome_of, records_of, RetryOutcome, RetryRecord};
 
 /// The gate's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

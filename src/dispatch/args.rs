@@ -224,7 +224,7 @@ pub(crate) struct WatchArgs {
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let d = leakgate::retry::parse_duration(text)?;
+    let d = leakgate::config::parse_duration(text)?;
     if d.is_zero() {
         return Err("must be more than 0".to_string());
     }
@@ -307,7 +307,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) jsonfile: Option<PathBuf>,
     /// Stop the command after this long (`90s`, `10m`) and exit 2.
-    #[arg(long, value_parser = leakgate::retry::parse_duration)]
+    #[arg(long, value_parser = leakgate::config::parse_duration)]
     pub(crate) timeout: Option<std::time::Duration>,
     /// The command, after `--`: `go test [args...]`.
     #[arg(last = true, required = true, value_name = "COMMAND")]

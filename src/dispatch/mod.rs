@@ -17,11 +17,11 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use leakgate::config::RetryConfig;
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::paths::Repo;
 use leakgate::policy;
 use leakgate::report;
-use leakgate::retry::RetryConfig;
 use leakgate::run::AttemptRunner;
 use leakgate::Input;
 use miette::{miette, Result};

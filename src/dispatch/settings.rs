@@ -18,11 +18,11 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use leakgate::config::RetryConfig;
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::policy::Policy;
 use leakgate::report::{self, Context, ReportKind};
 use leakgate::retry::rerun;
-use leakgate::retry::RetryConfig;
 use miette::{miette, Result};
 
 use super::args::{CheckArgs, ColorArg, FormatArg, Options, RunArgs};

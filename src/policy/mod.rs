@@ -85,56 +85,18 @@ pub struct Policy {
     /// Unused rules fail the gate (`--strict`).
     pub strict: bool,
     /// The `retry:` section: which leaks to rerun, and how.
-    pub retry: Option<crate::retry::RetryConfig>,
+    pub retry: Option<crate::config::RetryConfig>,
     /// The `verdict:` section: what the team declares about its output.
     pub verdict: VerdictSettings,
     /// The `dumps:` section: growth thresholds of `leakgate diff`.
-    pub dumps: Option<crate::dump::diff::DumpSettings>,
+    pub dumps: Option<crate::config::DumpSettings>,
     /// What `config check` warns about: rules that match any package,
     /// globs written without `glob:`.
     pub warnings: Vec<ConfigError>,
     matcher: Matcher,
 }
 
-/// The `verdict:` section of `.leakgate.yml`. Each setting declares
-/// something the output cannot prove, so that a conditional failure
-/// ([`crate::findings::Condition`]) next to an allowed leak no longer fails
-/// the gate. Both are off by default: leakgate fails closed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(
-    description = "What the verdict may assume where the output cannot tell: each setting lets a failure that only may be a consequence of an allowed leak stop failing the gate. All off by default: leakgate fails closed."
-)]
-pub struct VerdictSettings {
-    /// `file_test.go:12: …` lines that a test with allowed leaks printed,
-    /// and a failed package's output outside any test, are logs (`t.Log`,
-    /// TestMain's progress), not failures. Needed only where the format
-    /// cannot tell (everything but Go 1.27+ `go test -json`).
-    #[serde(default)]
-    pub messages_are_logs: bool,
-    /// The runs judged never use `go test -failfast`, so a failed test
-    /// never keeps later tests from running. (`leakgate run` knows its own
-    /// command and needs no setting.)
-    #[serde(default)]
-    pub no_failfast: bool,
-    /// No test returns early when a subtest fails
-    /// (`if !t.Run(…) { return }`), so a failed subtest never keeps its
-    /// parent's later subtests from running.
-    #[serde(default)]
-    pub subtests_never_return_early: bool,
-}
-
-impl VerdictSettings {
-    /// Whether the settings declare failures of this condition harmless.
-    pub fn waives(&self, condition: crate::findings::Condition) -> bool {
-        match condition.setting() {
-            Some("messages_are_logs") => self.messages_are_logs,
-            Some("no_failfast") => self.no_failfast,
-            Some("subtests_never_return_early") => self.subtests_never_return_early,
-            _ => false,
-        }
-    }
-}
+pub use crate::config::VerdictSettings;
 
 impl Default for Policy {
     fn default() -> Self {

@@ -19,11 +19,11 @@ pub struct Parsed {
     /// The file's own rules.
     pub rules: Vec<Rule>,
     /// The `retry:` section.
-    pub retry: Option<crate::retry::RetryConfig>,
+    pub retry: Option<crate::config::RetryConfig>,
     /// The `verdict:` section.
-    pub verdict: crate::policy::VerdictSettings,
+    pub verdict: crate::config::VerdictSettings,
     /// The `dumps:` section.
-    pub dumps: Option<crate::dump::diff::DumpSettings>,
+    pub dumps: Option<crate::config::DumpSettings>,
     /// What loads but is probably not what was meant.
     pub warnings: Vec<ConfigError>,
 }

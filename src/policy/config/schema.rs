@@ -27,14 +27,14 @@ pub(super) struct RawFile {
     pub(super) allow: Option<Vec<Spanned<RawRule>>>,
     /// Which leaks are rerun, how often and with which command, and what a
     /// leak that disappears on a rerun does to the verdict.
-    #[schemars(with = "Option<crate::retry::RetryConfig>")]
-    pub(super) retry: Option<Spanned<crate::retry::RetryConfig>>,
+    #[schemars(with = "Option<crate::config::RetryConfig>")]
+    pub(super) retry: Option<Spanned<crate::config::RetryConfig>>,
     /// What the verdict may assume where the output cannot tell (all off:
     /// leakgate fails closed).
-    pub(super) verdict: Option<crate::policy::VerdictSettings>,
+    pub(super) verdict: Option<crate::config::VerdictSettings>,
     /// How much a group of goroutines may grow between two dumps of a
     /// running service before `leakgate diff` fails.
-    pub(super) dumps: Option<crate::dump::diff::DumpSettings>,
+    pub(super) dumps: Option<crate::config::DumpSettings>,
 }
 
 /// One allow rule: the leaked goroutines it matches are allowed.
