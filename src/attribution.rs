@@ -55,7 +55,7 @@ pub fn attribute(mut tree: RunTree, repo: &Repo) -> Findings {
         .inputs
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.format == crate::ingest::Format::Junit)
+        .filter(|(_, i)| i.format == crate::events::Format::Junit)
         .map(|(n, _)| n)
         .collect();
     for p in tree

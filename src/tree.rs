@@ -28,10 +28,10 @@ use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::events::InputSummary;
 use crate::events::{Event, Loc, Outcome, Sink};
 use crate::findings::Problem;
 use crate::ingest::text::{decoration, is_go_test_line, trim_start};
-use crate::ingest::InputSummary;
 use crate::passed::{Block, Encoder, Store};
 use crate::scan::{Found, Scanner};
 

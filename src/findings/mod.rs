@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::events::InputSummary;
 pub use crate::events::{Loc, Outcome};
-use crate::ingest::InputSummary;
 use crate::scan::ReportOrigin;
 use crate::stack::Goroutine;
 
