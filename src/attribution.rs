@@ -38,12 +38,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::events::{Loc, Outcome};
 use crate::findings::{
-    resolve_goroutine, Condition, Failure, FailureKind, Findings, Leak, LeakSource, NodeKey,
-    PackageRecord, TestOutcome, TestRecord,
+    fingerprint, harness_reason, Condition, Failure, FailureKind, Findings, Leak, LeakFrame,
+    LeakSource, LeakedGoroutine, NodeKey, PackageRecord, SourceRef, TestOutcome, TestRecord,
 };
-use crate::paths::{Repo, SourceRef};
+use crate::paths::Repo;
 use crate::scan::{Found, LeakReport, ReportOrigin};
-use crate::stack::Goroutine;
+use crate::stack::{self, Goroutine};
 use crate::tree::{Evidence, Message, PackageRun, RunTree, TestRun};
 
 /// Attributes a finished run tree.
@@ -55,7 +55,7 @@ pub fn attribute(mut tree: RunTree, repo: &Repo) -> Findings {
         .inputs
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.format == crate::ingest::Format::Junit)
+        .filter(|(_, i)| i.format == crate::events::Format::Junit)
         .map(|(n, _)| n)
         .collect();
     for p in tree
@@ -1083,8 +1083,8 @@ impl Attribution<'_> {
         resolved
             .frames
             .iter()
-            .find(|f| f.in_repo)
-            .cloned()
+            .find(|f| f.place.in_repo)
+            .map(|f| f.place.clone())
             .or(resolved.blocked_at)
     }
 
@@ -1124,6 +1124,26 @@ impl Attribution<'_> {
             let function = package.as_deref().map(|p| format!("{p}.Test"));
             self.repo.resolve(file, *line, function.as_deref())
         });
+        // Goroutines the report did not show could be anything: a failure
+        // of this test or package in their own right, never allowed; the
+        // leaks it did show are judged one by one.
+        if report.truncated || report.dropped > 0 {
+            let what = match (report.truncated, report.dropped) {
+                (true, 0) => "goroutines not shown: the leak report was cut short, so the goroutines after its last line are unknown".to_string(),
+                (true, n) => format!("goroutines not shown: the leak report was cut short and {n} goroutine{} past its limit were not kept", if n == 1 { "" } else { "s" }),
+                (false, n) => format!("goroutines not shown: {n} goroutine{} of the leak report past its limit were not kept", if n == 1 { "" } else { "s" }),
+            };
+            self.fail(
+                package,
+                node,
+                FailureKind::Leak,
+                what,
+                verify_at.clone().filter(|v| v.in_repo),
+                None,
+                Vec::new(),
+                at,
+            );
+        }
         self.findings.leaks.push(Leak {
             package: package.clone(),
             test: node.test.as_deref().map(str::to_string),
@@ -1376,6 +1396,51 @@ fn compile_error_location(
         let function = package.map(|p| format!("{p}.init"));
         Some(repo.resolve(file, line, function.as_deref()))
     })
+}
+
+/// Resolves one goroutine: fingerprint, origin, blocked-at, harness.
+pub(crate) fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
+    let fingerprint = fingerprint(&goroutine);
+    let origin = goroutine
+        .created_by
+        .as_ref()
+        .filter(|c| !c.file.is_empty())
+        .map(|c| repo.resolve(&c.file, c.line, Some(&c.function)));
+    let frames: Vec<LeakFrame> = goroutine
+        .frames
+        .iter()
+        .map(|f| LeakFrame {
+            function: f.function.clone(),
+            place: if f.file.is_empty() {
+                SourceRef {
+                    file: String::new(),
+                    line: f.line,
+                    in_repo: false,
+                }
+            } else {
+                repo.resolve(&f.file, f.line, Some(&f.function))
+            },
+            stdlib: stack::is_stdlib_function(&f.function),
+        })
+        .collect();
+    let blocked_at = frames
+        .iter()
+        .find(|f| f.place.in_repo)
+        .or_else(|| {
+            frames
+                .iter()
+                .find(|f| !f.place.file.is_empty() && !f.stdlib)
+        })
+        .map(|f| f.place.clone());
+    let harness = harness_reason(&goroutine);
+    LeakedGoroutine {
+        goroutine,
+        fingerprint,
+        origin,
+        blocked_at,
+        frames,
+        harness,
+    }
 }
 
 #[cfg(test)]

@@ -130,3 +130,102 @@ impl<F: FnMut(Loc, Event<'_>)> Sink for F {
         self(loc, event)
     }
 }
+
+// ------------------------------------------------------------- inputs
+
+/// Warnings kept per input (the rest are counted).
+pub const MAX_WARNINGS: usize = 20;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `go test -json`.
+    GoJson,
+    /// JUnit XML.
+    Junit,
+    /// Plain `go test` text.
+    Text,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::GoJson, Format::Junit, Format::Text];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::GoJson => "go-json",
+            Format::Junit => "junit",
+            Format::Text => "text",
+        }
+    }
+}
+
+/// A format's name that is none of [`Format::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?}; known formats: {names}", names = Format::ALL.map(Format::name).join(", "))]
+pub struct UnknownFormat(pub String);
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    /// A format by its name, in any ASCII case (`go-json`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFormat(s.to_string()))
+    }
+}
+
+/// What ingest learned about one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSummary {
+    /// The input as named on the command line (`-` for standard input).
+    pub path: String,
+    /// Its format.
+    pub format: Format,
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Whether the input ended cleanly (no cut line, closed XML root).
+    pub complete: bool,
+    /// Why it did not, with the line (and column) where it stopped.
+    pub incomplete: Option<String>,
+    /// Problems that did not stop reading (non-JSON lines, cut lines).
+    pub warnings: Vec<String>,
+    /// Warnings beyond [`MAX_WARNINGS`].
+    pub more_warnings: usize,
+}
+
+impl InputSummary {
+    /// A summary of an input not read yet.
+    pub fn new(path: &str, format: Format) -> Self {
+        InputSummary {
+            path: path.to_string(),
+            format,
+            lines: 0,
+            bytes: 0,
+            complete: true,
+            incomplete: None,
+            warnings: Vec::new(),
+            more_warnings: 0,
+        }
+    }
+
+    pub(crate) fn mark_incomplete(&mut self, why: String) {
+        self.complete = false;
+        if self.incomplete.is_none() {
+            self.incomplete = Some(why);
+        }
+    }
+
+    pub(crate) fn warn(&mut self, msg: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(msg);
+        } else {
+            self.more_warnings += 1;
+        }
+    }
+}

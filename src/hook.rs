@@ -7,43 +7,23 @@
 //! or, when that file no longer exists, `leakgate` on `PATH` (and when
 //! neither exists it refuses the push, saying how to reinstall or skip).
 //!
-//! `leakgate hook run` ([`check_push`]) judges what is pushed, never the
-//! working tree: it reads the refs being pushed from standard input (git's
-//! pre-push protocol), and for each pushed tip it
+//! `leakgate hook run` judges what is pushed, never the working tree (the
+//! judging is the binary's, `dispatch/hook.rs`); this module gives it what
+//! git knows: the refs being pushed, read from standard input (git's
+//! pre-push protocol) by [`parse_push_refs`]; the files the pushed commits
+//! change ([`changed_files`]: against the remote's old tip, or, for a new
+//! branch, the commits no remote-tracking branch has); the changed packages
+//! and their dependents ([`packages_by_module`], [`with_dependents`]); and
+//! temporary worktrees of pushed commits ([`Worktree`]: `git worktree add
+//! --detach`, with hooks off, removed on drop; [`remove_stale_worktrees`]
+//! removes those a killed run left).
 //!
-//! 1. lists the files the pushed commits change (against the remote's old
-//!    tip, or, for a new branch, the commits no remote-tracking branch has);
-//! 2. checks the tip out in a temporary worktree (`git worktree add
-//!    --detach`, with hooks off), removed afterwards, also after a failure
-//!    or a first Ctrl-C (a worktree left by a killed run is removed by the
-//!    next one);
-//! 3. loads the policy of that tree: its `.leakgate.yml`, or the file given
-//!    with `--config` (a relative path names a file of the pushed tree, as
-//!    `leakgate check --config` in CI's checkout of that commit would read
-//!    it; an absolute path is read as it is);
-//! 4. runs `go test -json -count=1` on the changed packages and the packages
-//!    of the same module that import them, in the worktree, retries as the
-//!    policy's `retry:` section says (reruns run in the worktree too), and
-//!    judges like `check`.
-//!
-//! The exit code is the worst verdict of all pushed tips; non-zero refuses
-//! the push.
-//!
-//! This module never prints: lines and analyses go to a callback.
+//! This module never prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-use crate::ingest::{Format, FormatChoice};
-use crate::paths::Repo;
-use crate::policy::config::{self, PolicyError};
-use crate::retry::Base;
-use crate::run::{AttemptRunner, RunError, Spawn};
-use crate::verdict::Analysis;
 
 /// The line that marks a hook as leakgate's own.
 pub const MARKER: &str = "# leakgate pre-push hook (installed by `leakgate hook install`)";
@@ -75,23 +55,6 @@ pub enum HookError {
         #[source]
         source: std::io::Error,
     },
-    /// The `--config` file is not in the pushed tree.
-    #[error("the policy {config} (--config) is not in the pushed commit {commit}")]
-    #[diagnostic(help("commit it, or give `leakgate hook install --config` an absolute path"))]
-    ConfigMissing {
-        /// The path given, relative to the tree.
-        config: PathBuf,
-        /// The pushed commit (abbreviated).
-        commit: String,
-    },
-    /// The pushed tree's policy is invalid.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Policy(#[from] PolicyError),
-    /// `go test` could not be run.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Run(#[from] RunError),
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, HookError> {
@@ -232,7 +195,8 @@ fn is_zero(sha: &str) -> bool {
     sha.bytes().all(|b| b == b'0')
 }
 
-fn short(sha: &str) -> &str {
+/// A commit id abbreviated to 12 characters, as messages show it.
+pub fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
@@ -524,193 +488,24 @@ pub fn remove_stale_worktrees(repo: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// What [`check_push`] tells its caller as it goes.
-#[derive(Debug)]
-pub enum Note<'a> {
-    /// A line of progress or explanation.
-    Line(String),
-    /// The judged run of one pushed tip (and module).
-    Analysis(&'a Analysis),
+/// The commit `rev` names (`rev^{commit}`), or none when it names none.
+pub fn commit_of(dir: &Path, rev: &str) -> Option<String> {
+    git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .ok()
 }
 
-/// How pushed commits are checked.
-#[derive(Debug, Clone)]
-pub struct PushCheck {
-    /// `--config`: relative, a file of each pushed tree; absolute, that
-    /// file. `None`: the pushed tree's `.leakgate.yml`, if it has one.
-    pub config: Option<PathBuf>,
-    /// The day rule expiry is judged against.
-    pub today: jiff::civil::Date,
-    /// Set by SIGINT/SIGTERM ([`crate::run::interrupt_flag`]).
-    pub interrupt: Arc<AtomicBool>,
-}
-
-/// Checks every pushed tip (see the module's documentation) from the
-/// repository at `dir`; returns the exit code: the worst verdict.
-pub fn check_push(
-    dir: &Path,
-    check: &PushCheck,
-    refs: &[PushedRef],
-    note: &mut dyn FnMut(Note<'_>),
-) -> Result<i32, HookError> {
-    for path in remove_stale_worktrees(dir) {
-        note(Note::Line(format!(
-            "leakgate: removed {}, left by a pre-push check that was killed",
-            path.display()
-        )));
-    }
-    // One check per pushed commit, whatever refs (branches, tags) it is
-    // pushed as.
-    let mut tips: Vec<(String, Vec<&PushedRef>)> = Vec::new();
-    for r in refs {
-        let Ok(commit) = git(
-            dir,
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{}^{{commit}}", r.local_sha),
-            ],
-        ) else {
-            note(Note::Line(format!(
-                "leakgate: {} at {} is not a commit; nothing to test",
-                r.remote_ref,
-                short(&r.local_sha)
-            )));
-            continue;
-        };
-        match tips.iter_mut().find(|(sha, _)| *sha == commit) {
-            Some((_, rs)) => rs.push(r),
-            None => tips.push((commit, vec![r])),
-        }
-    }
-    let mut code = crate::exit::PASS;
-    let mut tested = false;
-    for (sha, pushed) in &tips {
-        let mut files = BTreeSet::new();
-        for r in pushed {
-            files.extend(changed_files(dir, r)?);
-        }
-        let names: Vec<&str> = pushed.iter().map(|r| r.remote_ref.as_str()).collect();
-        let what = format!("{} at {}", names.join(", "), short(sha));
-        if !files.iter().any(|f| is_go_file(f)) {
-            note(Note::Line(format!(
-                "leakgate: {what}: no Go file changed; nothing to test"
-            )));
-            continue;
-        }
-        let tip_code = check_tip(dir, check, sha, &what, &files, note, &mut tested)?;
-        code = code.max(tip_code);
-        if check.interrupt.load(Ordering::SeqCst) {
-            note(Note::Line("leakgate: interrupted".to_string()));
-            return Ok(crate::exit::ERROR);
-        }
-    }
-    if !tested {
-        note(Note::Line(
-            "leakgate: no Go package changed; nothing to check".to_string(),
-        ));
-    }
-    Ok(code)
-}
-
-fn is_go_file(f: &str) -> bool {
+/// Whether a changed file can change what `go test` does: Go source,
+/// `go.mod`, `go.sum`.
+pub fn is_go_file(f: &str) -> bool {
     f.ends_with(".go") || f == "go.mod" || f.ends_with("/go.mod") || f.ends_with("go.sum")
-}
-
-/// Checks one pushed commit in a worktree of its own.
-fn check_tip(
-    dir: &Path,
-    check: &PushCheck,
-    sha: &str,
-    what: &str,
-    files: &BTreeSet<String>,
-    note: &mut dyn FnMut(Note<'_>),
-    tested: &mut bool,
-) -> Result<i32, HookError> {
-    let interrupted = || check.interrupt.load(Ordering::SeqCst);
-    let tree = Worktree::add(dir, sha)?;
-    if interrupted() {
-        return Ok(crate::exit::ERROR);
-    }
-    let root = tree.path();
-    let config = match &check.config {
-        Some(c) if c.is_relative() => {
-            let in_tree = root.join(c);
-            if !in_tree.is_file() {
-                return Err(HookError::ConfigMissing {
-                    config: c.clone(),
-                    commit: short(sha).to_string(),
-                });
-            }
-            Some(in_tree)
-        }
-        Some(c) => Some(c.clone()),
-        None => None,
-    };
-    let mut policy = config::load(root, config.as_deref(), check.today)?;
-    // leakgate runs `go test` itself, without -failfast.
-    policy.verdict.no_failfast = true;
-    let repo = Repo::discover(root);
-    let mut code = crate::exit::PASS;
-    for (module, changed) in packages_by_module(root, files) {
-        let packages = with_dependents(&module, &changed)?;
-        if interrupted() {
-            return Ok(crate::exit::ERROR);
-        }
-        if packages.is_empty() {
-            continue;
-        }
-        *tested = true;
-        let mut argv: Vec<String> = ["go", "test", "-json", "-count=1"]
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        argv.extend(packages);
-        let shown = crate::retry::rerun::display(&argv);
-        let place = match module.strip_prefix(root) {
-            Ok(rel) if !rel.as_os_str().is_empty() => format!(" (in {}/)", rel.display()),
-            _ => String::new(),
-        };
-        note(Note::Line(format!("leakgate: {what}: {shown}{place}")));
-        let spawn = Spawn {
-            argv: argv.clone(),
-            cwd: Some(module.clone()),
-            timeout: None,
-            jsonfile: None,
-            name: format!("{shown} ({what})"),
-            format: FormatChoice::Fixed(Format::GoJson),
-        };
-        let out = crate::run::run(&spawn, &repo, &check.interrupt, &mut |_| {})?;
-        let analysis = match policy.retry.clone().filter(|c| c.attempts > 0) {
-            Some(retry) => {
-                let base = match &retry.command {
-                    Some(template) => Base::Template(template.clone()),
-                    None => Base::GoTest(argv),
-                };
-                let mut runner = AttemptRunner {
-                    cwd: Some(module.clone()),
-                    timeout: retry.timeout,
-                    repo: &repo,
-                    interrupt: Arc::clone(&check.interrupt),
-                    on_start: Box::new(|target, argv, n, of| {
-                        note(Note::Line(crate::report::progress::attempt_line(
-                            target, argv, n, of,
-                        )))
-                    }),
-                    on_progress: Box::new(|_| {}),
-                };
-                crate::judge_with_retries(out.findings, &policy, &retry, &base, &mut runner)
-            }
-            None => crate::judge(out.findings, &policy),
-        };
-        note(Note::Analysis(&analysis));
-        code = code.max(analysis.verdict.exit_code());
-        if interrupted() {
-            return Ok(crate::exit::ERROR);
-        }
-    }
-    Ok(code)
 }
 
 /// Reads git's pre-push input from `stdin`.

@@ -1,27 +1,35 @@
 //! leakgate reads what Go test runs print, finds the goroutine leaks that
-//! `go.uber.org/goleak` reported, applies a checked-in policy and gives one
-//! verdict.
+//! `go.uber.org/goleak` (or synctest) reported, applies a checked-in policy
+//! and gives one verdict.
 //!
 //! The whole flow, one stage per module:
 //!
 //! ```text
-//!  inputs ─ingest─▶ events ─findings─▶ Findings ─policy─▶ statuses ─retry─▶ statuses ─verdict─▶ Analysis ─report─▶ bytes
-//!  go-json, JUnit,            scan, stack,         .leakgate.yml    reruns (run)      exit code       terminal, json,
-//!  text                       paths                allow rules      flaky or real                     github, markdown,
-//!                                                                                                     junit, sarif, …
+//!  inputs ─ingest─▶ events ─tree─▶ RunTree ─attribution─▶ Findings ─policy─▶ Evaluation ─retry─▶ RetryRecord ─verdict─▶ Analysis + View ─report─▶ bytes
+//!  go-json, JUnit,  (formats)      tests, packages,       failures, leak     each distinct    reruns, each     one judge: every     terminal, json,
+//!  text, CI logs                   evidence per node      reports, distinct  leak allowed     leak flaky or    leak, failure, test  github, markdown,
+//!                                                         leaks              or new           real             and package, once    junit, sarif, …
 //! ```
 //!
 //! * [`ingest`] detects each input's format and turns it into [`events`];
-//! * [`findings`] collects events per test and package, runs their output
-//!   through [`scan`] (goleak reports, synctest, panics, timeouts), which
-//!   parses goroutines with [`stack`], and resolves files with [`paths`];
-//! * [`policy`] marks each leak report new or allowed;
-//! * [`retry`] plans reruns of what led to new leaks that may be flakes,
-//!   runs them (through [`run`], which also runs the first `go test` for
-//!   `leakgate run`), and derives which ones were flaky from the attempts;
-//! * [`verdict`] turns all of it into pass, fail or error ([`exit`] codes);
-//! * [`report`] renders the [`verdict::Analysis`].
+//! * [`tree`] collects the events into the run tree: package runs, test
+//!   attempts, and the evidence of each (output lines go through [`scan`],
+//!   which reads goleak's reports, panics and timeouts with [`stack`]);
+//! * [`attribution`] turns the finished tree into [`findings`]: failures,
+//!   leak reports with their goroutines resolved against the repository
+//!   ([`paths`]), and the distinct leaks they show
+//!   ([`findings::DistinctLeak`], the unit of every decision);
+//! * [`policy`] says of each distinct leak whether it is allowed;
+//! * [`retry`] plans reruns of what first reported a new leak that may be a
+//!   flake, runs them (through [`run`], which also runs the first `go test`
+//!   for `leakgate run`), and derives from the attempts which leaks were
+//!   flaky;
+//! * [`verdict`] is the one judge: each distinct leak's status, rules,
+//!   retry and gate, which failures gate, how every test and package ends,
+//!   the counts ([`verdict::View`]), pass, fail or error ([`exit`] codes);
+//! * [`report`] renders the [`verdict::Analysis`] and never decides.
 //!
+//! [`collect`] runs the stages up to findings, [`judge`] the rest.
 //! Beside the test pipeline, [`dump`] reads goroutine dumps of running
 //! services (`leakgate dump`, `diff`, `watch`): dump → groups by `go`
 //! statement → policy → growth gate → [`report::dump`].
@@ -39,6 +47,7 @@
 
 pub mod attribution;
 mod bytes;
+pub mod config;
 pub mod dump;
 pub mod events;
 pub mod exit;
@@ -89,13 +98,14 @@ impl Input {
     }
 }
 
-/// Reads every input into one set of findings (shards make one verdict).
+/// ingest → tree → attribution: reads every input into one set of
+/// findings (shards make one verdict).
 pub fn collect(
     inputs: &[Input],
     format: FormatChoice,
     repo: &Repo,
 ) -> Result<findings::Findings, IngestError> {
-    let mut collector = findings::Collector::new(repo);
+    let mut collector = tree::Collector::new();
     for (index, input) in inputs.iter().enumerate() {
         let name = input.display();
         let summary = match input {
@@ -112,100 +122,97 @@ pub fn collect(
         };
         collector.input_done(summary);
     }
-    Ok(collector.finish())
+    Ok(attribution::attribute(collector.finish(), repo))
 }
 
-/// The whole pipeline on readers already open (used by tests and tools).
-pub fn analyze_readers<R: Read>(
-    inputs: Vec<(String, R)>,
-    format: FormatChoice,
-    repo: &Repo,
-    policy: &Policy,
-) -> Result<Analysis, IngestError> {
-    let mut collector = findings::Collector::new(repo);
-    for (index, (name, reader)) in inputs.into_iter().enumerate() {
-        let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
-        collector.input_done(summary);
-    }
-    Ok(judge(collector.finish(), policy))
+/// How retries rerun what may be a flake: the `retry:` settings, how the
+/// first run's command is repeated, and what runs each attempt.
+pub struct Retries<'a> {
+    /// The settings.
+    pub config: &'a retry::RetryConfig,
+    /// The first run's command, directory and environment.
+    pub invocation: &'a retry::Invocation,
+    /// What runs each attempt.
+    pub runner: &'a mut dyn retry::Runner,
 }
 
-/// Applies the policy and the verdict to findings.
-pub fn judge(findings: findings::Findings, policy: &Policy) -> Analysis {
-    let evaluation = policy::evaluate_full(&findings, policy);
-    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
-    verdict::judge_with(
-        findings,
-        evaluation.statuses,
-        policy.is_default(),
-        Vec::new(),
-        retry::FlakyMode::Pass,
-        policy.verdict,
-    )
-    .with_policy(outcome)
-}
-
-/// [`judge_with_retries_as`] with reruns of `base` in the runner's own
-/// directory and environment.
-pub fn judge_with_retries(
-    findings: findings::Findings,
-    policy: &Policy,
-    config: &retry::RetryConfig,
-    base: &retry::Base,
-    runner: &mut dyn retry::Runner,
-) -> Analysis {
-    let invocation = retry::Invocation::new(base.clone());
-    judge_with_retries_as(findings, policy, config, &invocation, runner)
-}
-
-/// Applies the policy, plans retries of what `config` says is retryable
-/// (reruns repeat the first run as `invocation` says: command, directory,
-/// environment), runs them through `runner`, and judges. A run that cannot
-/// be judged (problems, incomplete input) is not retried. Flaky statuses
-/// are derived from the attempts ([`retry::statuses`]), after every rerun.
-pub fn judge_with_retries_as(
+/// policy → retry → verdict: the one judge after findings.
+///
+/// The policy says of every distinct leak whether it is allowed; with
+/// `retries`, the tests and packages that first reported a new leak that
+/// may be a flake are rerun and each leak's attempts make it flaky or real;
+/// the verdict then judges every leak, failure, test and package once
+/// ([`verdict::View`]). A run that cannot be judged (problems, incomplete
+/// input) is not retried.
+pub fn judge(
     mut findings: findings::Findings,
     policy: &Policy,
-    config: &retry::RetryConfig,
-    invocation: &retry::Invocation,
-    runner: &mut dyn retry::Runner,
+    retries: Option<Retries<'_>>,
 ) -> Analysis {
-    let evaluation = policy::evaluate_full(&findings, policy);
-    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
+    let mut evaluation = policy::evaluate(&findings, policy);
     let judgeable =
         findings.problems.is_empty() && findings.inputs.iter().all(|i| i.incomplete.is_none());
-    if !judgeable {
-        return verdict::judge_with(
-            findings,
-            evaluation.statuses,
-            policy.is_default(),
-            Vec::new(),
-            config.flaky,
-            policy.verdict,
-        )
-        .with_policy(outcome);
+    let mut records = Vec::new();
+    let mut flaky = retry::FlakyMode::Pass;
+    if let Some(r) = retries {
+        flaky = r.config.flaky;
+        if judgeable {
+            let new = evaluation
+                .leaks
+                .iter()
+                .filter(|(_, a)| !a.allowed)
+                .map(|(k, _)| k.clone())
+                .collect();
+            records = retry::plan(&findings, &new, r.config, r.invocation);
+            retry::execute(&mut findings, &mut records, r.config, r.runner);
+            // Attempts may have added leaks: the policy judges them too.
+            if records
+                .iter()
+                .any(|r| r.attempts.iter().any(|a| !a.new_leaks.is_empty()))
+            {
+                evaluation = policy::evaluate(&findings, policy);
+            }
+        }
     }
-    let mut records = retry::plan(&findings, &evaluation.statuses, config, invocation);
-    retry::execute(&mut findings, &mut records, config, runner);
-    let statuses = retry::statuses(&findings, &evaluation.statuses, &records);
-    verdict::judge_with(
+    let outcome = policy::PolicyOutcome::new(policy, &evaluation);
+    verdict::judge(
         findings,
-        statuses,
-        policy.is_default(),
+        &evaluation,
+        outcome,
         records,
-        config.flaky,
-        policy.verdict,
+        verdict::Options {
+            default_policy: policy.is_default(),
+            flaky,
+            settings: policy.verdict,
+        },
     )
-    .with_policy(outcome)
 }
 
-/// The whole pipeline: inputs to analysis.
+/// The whole pipeline: inputs to analysis, without retries.
 pub fn analyze(
     inputs: &[Input],
     format: FormatChoice,
     repo: &Repo,
     policy: &Policy,
 ) -> Result<Analysis, IngestError> {
-    let findings = collect(inputs, format, repo)?;
-    Ok(judge(findings, policy))
+    Ok(judge(collect(inputs, format, repo)?, policy, None))
+}
+
+/// The whole pipeline on readers already open (tests and tools).
+pub fn analyze_readers<R: Read>(
+    inputs: Vec<(String, R)>,
+    format: FormatChoice,
+    repo: &Repo,
+    policy: &Policy,
+) -> Result<Analysis, IngestError> {
+    let mut collector = tree::Collector::new();
+    for (index, (name, reader)) in inputs.into_iter().enumerate() {
+        let summary = ingest::ingest(index, &name, reader, format, &mut collector)?;
+        collector.input_done(summary);
+    }
+    Ok(judge(
+        attribution::attribute(collector.finish(), repo),
+        policy,
+        None,
+    ))
 }

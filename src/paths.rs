@@ -45,16 +45,7 @@ pub struct Repo {
     modules: std::sync::OnceLock<Vec<(String, String)>>,
 }
 
-/// A file and line, resolved against the repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRef {
-    /// Relative to the root (with `/`) when `in_repo`, else as printed.
-    pub file: String,
-    /// Line number.
-    pub line: u32,
-    /// Whether `file` is a path inside the repository.
-    pub in_repo: bool,
-}
+pub use crate::findings::SourceRef;
 
 impl Repo {
     /// A repository rooted at `root`; the `go.mod` files below it are read

@@ -32,11 +32,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::events::{Event, Loc, Outcome, Sink};
-use crate::findings::{Collector, Findings, Problem};
+use crate::findings::{Findings, Problem};
 use crate::ingest::{self, Format, FormatChoice, IngestError, InputSummary};
 use crate::paths::Repo;
 use crate::retry::rerun::Target;
 use crate::retry::{AttemptRun, Rerun, Runner};
+use crate::tree::Collector;
 
 /// Time between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
@@ -170,14 +171,14 @@ impl<R: Read> Read for Tee<R> {
 
 /// Forwards events to the collector, counting progress and remembering
 /// results.
-struct Watch<'c, 'r, 'p> {
-    collector: &'c mut Collector<'r>,
+struct Watch<'c, 'p> {
+    collector: &'c mut Collector,
     progress: Progress,
     on_progress: &'p mut dyn FnMut(&Progress),
     outcomes: HashMap<(String, Option<String>), Outcome>,
 }
 
-impl Sink for Watch<'_, '_, '_> {
+impl Sink for Watch<'_, '_> {
     fn event(&mut self, loc: Loc, event: Event<'_>) {
         let mut ended: Option<(String, Outcome)> = None;
         match &event {
@@ -308,7 +309,7 @@ pub fn run_with_env(
         std::thread::spawn(move || watch(group, deadline, timeout, flag))
     });
 
-    let mut collector = Collector::new(repo);
+    let mut collector = Collector::new();
     let mut sink = Watch {
         collector: &mut collector,
         progress: Progress::default(),
@@ -370,7 +371,7 @@ pub fn run_with_env(
     match end {
         End::TimedOut(t) => summary.mark_incomplete(format!(
             "the command ran longer than {}; its process group was killed",
-            humantime::format_duration(t)
+            display_duration(t)
         )),
         End::Interrupted => summary
             .mark_incomplete("interrupted; the command's process group was killed".to_string()),
@@ -378,7 +379,7 @@ pub fn run_with_env(
     }
     let printed_anything = summary.bytes > 0;
     collector.input_done(summary);
-    let mut findings = collector.finish();
+    let mut findings = crate::attribution::attribute(collector.finish(), repo);
     if let End::Exited(code) = end {
         let explained = !findings.failures.is_empty() || !findings.leaks.is_empty();
         if code != Some(0) && !explained {
@@ -453,9 +454,7 @@ impl Runner for AttemptRunner<'_> {
         match result {
             Ok(out) => {
                 let error = match out.end {
-                    End::TimedOut(t) => {
-                        Some(format!("timed out after {}", humantime::format_duration(t)))
-                    }
+                    End::TimedOut(t) => Some(format!("timed out after {}", display_duration(t))),
                     End::Interrupted => Some("interrupted".to_string()),
                     End::Exited(_) => None,
                 };
@@ -485,10 +484,57 @@ impl Runner for AttemptRunner<'_> {
     }
 }
 
+/// A duration as people write it: `90s` is `1m 30s`, `1h 30m`, `1s 500ms`
+/// (jiff's friendly format; hours are the largest unit).
+pub fn display_duration(d: Duration) -> String {
+    format!(
+        "{:#}",
+        jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
+    )
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_and_shown_as_people_write_them() {
+        let parse = crate::config::parse_duration;
+        for (text, secs) in [
+            ("90s", 90),
+            ("5m", 300),
+            (" 1h 30m ", 5400),
+            ("1h30m", 5400),
+            ("1.5h", 5400),
+            ("10sec", 10),
+            ("3 minutes", 180),
+            ("2d", 172_800),
+            ("1w", 604_800),
+            ("0s", 0),
+        ] {
+            assert_eq!(parse(text), Ok(Duration::from_secs(secs)), "{text:?}");
+        }
+        assert_eq!(parse("100ms"), Ok(Duration::from_millis(100)));
+        for bad in ["", "5", "-5m", "5m ago", "1y", "1mo", "PT5M", "1h,30m"] {
+            let err = parse(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid duration {bad:?}: ")),
+                "{err}"
+            );
+            assert!(err.ends_with("(examples: 90s, 5m, 1h)"), "{err}");
+        }
+        for (secs, shown) in [
+            (0.0, "0s"),
+            (0.5, "500ms"),
+            (90.0, "1m 30s"),
+            (300.0, "5m"),
+            (5400.0, "1h 30m"),
+            (600.25, "10m 250ms"),
+        ] {
+            assert_eq!(display_duration(Duration::from_secs_f64(secs)), shown);
+        }
+    }
 
     fn sh(script: &str, timeout: Option<Duration>) -> Result<RunOutput, RunError> {
         let repo = Repo::discover(Path::new(env!("CARGO_MANIFEST_DIR")));

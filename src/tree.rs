@@ -28,11 +28,11 @@ use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::events::InputSummary;
 use crate::events::{Event, Loc, Outcome, Sink};
-use crate::findings::{Findings, Problem};
-use crate::ingest::InputSummary;
+use crate::findings::Problem;
+use crate::ingest::text::{decoration, is_go_test_line, trim_start};
 use crate::passed::{Block, Encoder, Store};
-use crate::paths::Repo;
 use crate::scan::{Found, Scanner};
 
 /// Lines kept from the start of a failing test's output.
@@ -400,84 +400,6 @@ impl Excerpt {
     }
 }
 
-/// `    file.go:12: text` → (`file.go`, 12, `text`): the testing package's
-/// decoration of `t.Log`/`t.Error` output.
-pub fn decoration(line: &str) -> Option<(&str, u32, &str)> {
-    // The testing package indents (4 spaces per level); some JUnit
-    // writers strip that.
-    let t = trim_start(line);
-    let b = t.as_bytes();
-    // The first `.go:`, in a file name without spaces: most lines that are
-    // not messages stop at their first space.
-    let mut colon = None;
-    for (i, w) in b.windows(4).enumerate() {
-        match w[3] {
-            b' ' => return None,
-            b':' if &w[..3] == b".go" => {
-                colon = Some(i + 3);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let colon = colon?;
-    if colon <= 3 {
-        return None;
-    }
-    let file = &t[..colon];
-    let mut n: u32 = 0;
-    let mut digits = 0;
-    for &c in &b[colon + 1..] {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
-        digits += 1;
-    }
-    if digits == 0 {
-        return None;
-    }
-    let after = &t[colon + 1 + digits..];
-    let text = after
-        .strip_prefix(": ")
-        .or_else(|| after.strip_prefix(':'))?;
-    Some((file, n, text))
-}
-
-/// Whether a package-level line is `go test`'s own, not the package's.
-fn is_go_test_line(line: &str) -> bool {
-    let t = line.trim_end();
-    t.is_empty()
-        || t == "PASS"
-        || t == "FAIL"
-        || t.starts_with("ok  \t")
-        || t.starts_with("FAIL\t")
-        || t.starts_with("?   \t")
-        || t.starts_with("exit status ")
-        || t.starts_with("coverage: ")
-        || t.starts_with("testing: warning: no tests to run")
-        || t.starts_with("=== ")
-        || trim_start(t).starts_with("--- ")
-        || is_gotestsum_result(t)
-}
-
-/// gotestsum's own result lines: `FAIL pkg`, `PASS pkg.TestX (0.00s)`,
-/// `EMPTY pkg`, `DONE 4 tests, 1 failure in 0.4s`.
-fn is_gotestsum_result(t: &str) -> bool {
-    if t.starts_with("DONE ") {
-        return true;
-    }
-    let Some((word, rest)) = t.split_once(' ') else {
-        return false;
-    };
-    matches!(word, "PASS" | "FAIL" | "SKIP" | "EMPTY")
-        && !rest.is_empty()
-        && match rest.split_once(' ') {
-            None => true,
-            Some((_, tail)) => tail.starts_with('(') && tail.ends_with(')'),
-        }
-}
-
 #[derive(Default)]
 struct Stream {
     scanner: Scanner,
@@ -811,19 +733,6 @@ impl Stream {
     }
 }
 
-/// `s.trim_start()`, without decoding characters while the bytes are ASCII
-/// (the ASCII white space of `char::is_whitespace` is ` ` and `\t`..`\r`).
-fn trim_start(s: &str) -> &str {
-    let i = s
-        .bytes()
-        .position(|b| !matches!(b, b' ' | b'\t'..=b'\r'))
-        .unwrap_or(s.len());
-    match s.as_bytes().get(i) {
-        Some(b) if !b.is_ascii() => s[i..].trim_start(),
-        _ => &s[i..],
-    }
-}
-
 /// `a == b` for the package keys and test names compared on every event,
 /// eight bytes at a time in line (a `memcmp` call for a string of a few
 /// dozen bytes costs more than the comparison itself).
@@ -1062,9 +971,8 @@ impl Pkg {
     }
 }
 
-/// Builds the [`RunTree`] from events; [`Collector::finish`] attributes it.
-pub struct Collector<'r> {
-    repo: &'r Repo,
+/// Builds the [`RunTree`] from events.
+pub struct Collector {
     /// Running packages by key: their slots in `slots`.
     pkgs: FxHashMap<String, usize>,
     slots: Vec<Option<Pkg>>,
@@ -1102,11 +1010,16 @@ pub struct Collector<'r> {
     stray_report: Option<Loc>,
 }
 
-impl<'r> Collector<'r> {
-    /// A collector resolving files against `repo`.
-    pub fn new(repo: &'r Repo) -> Self {
+impl Default for Collector {
+    fn default() -> Self {
+        Collector::new()
+    }
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
         Collector {
-            repo,
             pkgs: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -1242,8 +1155,9 @@ impl<'r> Collector<'r> {
         self.slots.get_mut(slot)?.take()
     }
 
-    /// The finished tree, without attributing it.
-    pub fn finish_tree(mut self) -> RunTree {
+    /// Ends collection: the finished tree, for
+    /// [`crate::attribution::attribute`].
+    pub fn finish(mut self) -> RunTree {
         let end = self
             .stray_start
             .and_then(|s| self.tree.inputs.get(s.input))
@@ -1329,12 +1243,6 @@ impl<'r> Collector<'r> {
             });
         }
         self.tree
-    }
-
-    /// Ends collection and attributes the tree ([`crate::attribution`]).
-    pub fn finish(self) -> Findings {
-        let repo = self.repo;
-        crate::attribution::attribute(self.finish_tree(), repo)
     }
 
     fn stray(&mut self, text: &str, at: Loc) {
@@ -1613,7 +1521,7 @@ impl Stream {
     }
 }
 
-impl Collector<'_> {
+impl Collector {
     /// Output of a test, of a package, or of neither (stray text).
     fn output(
         &mut self,
@@ -1653,7 +1561,7 @@ impl Collector<'_> {
     }
 }
 
-impl Sink for Collector<'_> {
+impl Sink for Collector {
     fn event(&mut self, at: Loc, event: Event<'_>) {
         self.tree.events += 1;
         match event {
@@ -1717,42 +1625,6 @@ impl Sink for Collector<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decoration_reads_the_testing_packages_prefix() {
-        assert_eq!(
-            decoration("    a_test.go:12: got 1"),
-            Some(("a_test.go", 12, "got 1"))
-        );
-        assert_eq!(
-            decoration("        writer.go:40: [Fx] HOOK OnStart"),
-            Some(("writer.go", 40, "[Fx] HOOK OnStart"))
-        );
-        assert_eq!(decoration("    a_test.go:7: "), Some(("a_test.go", 7, "")));
-        assert_eq!(
-            decoration("a_test.go:12: not indented"),
-            Some(("a_test.go", 12, "not indented"))
-        );
-        assert_eq!(decoration("    /abs/a_test.go:9 +0x1"), None);
-        assert_eq!(decoration("    no file here: 3"), None);
-        assert_eq!(decoration("    a_test.go:x: y"), None);
-    }
-
-    #[test]
-    fn go_test_lines_are_not_the_packages() {
-        for l in [
-            "PASS",
-            "FAIL",
-            "ok  \tex.com/p\t0.1s",
-            "FAIL\tex.com/p\t0.2s",
-            "exit status 1",
-            "coverage: 50.0% of statements",
-            "",
-        ] {
-            assert!(is_go_test_line(l), "{l:?}");
-        }
-        assert!(!is_go_test_line("teardown: database still open"));
-    }
 
     #[test]
     fn same_is_string_equality() {
@@ -1872,8 +1744,7 @@ mod tests {
 
     #[test]
     fn a_goleak_report_outside_any_package_is_kept() {
-        let repo = Repo::bare("/r");
-        let mut c = Collector::new(&repo);
+        let mut c = Collector::new();
         let report = [
             "    a_test.go:9: found unexpected goroutines:",
             "        [Goroutine 8 in state select, with ex.com/p.loop on top of the stack:",
@@ -1897,7 +1768,7 @@ mod tests {
         let mut summary = InputSummary::new("paste.txt", crate::ingest::Format::Text);
         summary.lines = 9;
         c.input_done(summary);
-        let tree = c.finish_tree();
+        let tree = c.finish();
         assert_eq!(tree.packages.len(), 1);
         let p = &tree.packages[0];
         assert_eq!((p.display_name(), p.outcome), (None, None));
@@ -1913,8 +1784,7 @@ mod tests {
 
     #[test]
     fn attempts_are_numbered_per_name() {
-        let repo = Repo::bare("/r");
-        let mut c = Collector::new(&repo);
+        let mut c = Collector::new();
         let at = |line| Loc { input: 0, line };
         for (i, outcome) in [Outcome::Fail, Outcome::Pass].into_iter().enumerate() {
             let l = i as u64 * 2 + 1;
@@ -1947,7 +1817,7 @@ mod tests {
                 summary: false,
             },
         );
-        let tree = c.finish_tree();
+        let tree = c.finish();
         let p = &tree.packages[0];
         assert_eq!(
             p.tests

@@ -1,36 +1,42 @@
-//! The verdict: one answer and an exit code from findings and policy, and
-//! the judged [`View`] every reporter renders (which failures fail the
-//! gate, how each test ends at the gate, distinct leaks and their counts),
-//! computed once, here.
+//! The verdict: one answer and an exit code from findings, the policy's
+//! allowances and the retries, and the judged [`View`] every reporter
+//! renders, computed once, here: each distinct leak with its status, the
+//! rules that matched it, its retry and whether it fails the gate
+//! ([`JudgedLeak`], by [`LeakKey`]); which failures fail the gate; how
+//! every test and package ends at the gate; the counts.
 //!
 //! The gate's rules:
 //!
-//! * a leak report fails the gate when its status is new (or flaky under
-//!   `retry.flaky: fail`); allowed leaks do not;
-//! * a failure the input states ([`Failure::condition`] `None`) fails it;
+//! * a distinct leak fails the gate when its status is new (or flaky under
+//!   `retry.flaky: fail`); allowed leaks and test-harness goroutines do
+//!   not ([`fails`], the one place this is decided);
+//! * a failure the input states ([`Failure::condition`] `None`) fails it,
+//!   goroutines a leak report did not show among them;
 //! * a conditional failure fails it when nothing else in its node (the
 //!   test and its subtests, or the whole package) fails the gate, unless
 //!   the policy's `verdict:` section waives its condition. So an allowed
 //!   leak never passes a test, a parent or a package that the output does
 //!   not prove had no other failure;
 //! * incomplete input (an input cut short, a package run without a result,
-//!   no results at all) never passes: it fails on a failing leak report or
-//!   a failure the input states (not a test the end of the input cut off,
+//!   no results at all) never passes: it fails on a failing leak or a
+//!   failure the input states (not a test the end of the input cut off,
 //!   [`Findings::cut_off`], nor a conditional one), and is an error
 //!   otherwise. Either way the reasons say where the input ends
-//!   ([`Analysis::incomplete`]).
-
-use std::collections::HashMap;
+//!   ([`Analysis::incomplete`]);
+//! * under `--strict`, a rule of the policy's own that matched nothing
+//!   fails it.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::config::{FlakyMode, VerdictSettings};
 use crate::exit;
+use crate::findings::SourceRef;
 use crate::findings::{
-    Failure, FailureKind, Findings, Leak, LeakedGoroutine, NodeKey, TestOutcome, TestRecord,
+    distinct_leaks, DistinctLeak, Failure, Findings, Leak, LeakKey, NodeKey, TestOutcome,
+    TestRecord,
 };
-use crate::paths::SourceRef;
-use crate::policy::{LeakStatus, PolicyOutcome, VerdictSettings};
-use crate::retry::{FlakyMode, RetryRecord};
+use crate::policy::{Evaluation, PolicyOutcome};
+use crate::retry::{outcome_of, records_of, RetryOutcome, RetryRecord};
 
 /// The gate's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +66,48 @@ impl Verdict {
             Verdict::Fail => exit::FAIL,
             Verdict::Error => exit::ERROR,
         }
+    }
+}
+
+/// What the run says of one distinct leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeakStatus {
+    /// Not allowed: fails the gate.
+    New,
+    /// Every goroutine of it matched an allow rule in force.
+    Allowed {
+        /// The ids of the rules that matched.
+        rules: Vec<String>,
+    },
+    /// New in the first run, gone when retried (see [`crate::retry`]).
+    Flaky {
+        /// The 1-based retry attempt it was gone in.
+        attempt: u32,
+    },
+    /// Test-harness goroutines (the testing framework's, or a parallel
+    /// test's) listed beside a real leak: not a leak.
+    Harness,
+}
+
+impl LeakStatus {
+    /// The name used in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LeakStatus::New => "new",
+            LeakStatus::Allowed { .. } => "allowed",
+            LeakStatus::Flaky { .. } => "flaky",
+            LeakStatus::Harness => "harness",
+        }
+    }
+}
+
+/// Whether a leak with this status fails the gate: the one place it is
+/// decided.
+pub fn fails(status: &LeakStatus, flaky: FlakyMode) -> bool {
+    match status {
+        LeakStatus::New => true,
+        LeakStatus::Allowed { .. } | LeakStatus::Harness => false,
+        LeakStatus::Flaky { .. } => flaky == FlakyMode::Fail,
     }
 }
 
@@ -107,40 +155,98 @@ pub enum Class {
     Harness,
 }
 
-/// Counts every report states.
+/// Counts every report states. Leaks are distinct leaks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// New (gate-failing) distinct leaks, test-harness goroutines excluded.
+    /// New distinct leaks (gate-failing).
     pub new: usize,
-    /// Allowed by the policy (harness goroutines excluded).
+    /// Distinct leaks the policy allows.
     pub allowed: usize,
-    /// Flaky (seen on some attempts only).
+    /// Flaky distinct leaks (gone on a retry).
     pub flaky: usize,
-    /// Test-harness goroutines goleak listed (not leaks).
+    /// Test-harness goroutines goleak listed (not leaks), by kind.
     pub harness: usize,
     /// Failures other than leaks that fail the gate.
     pub other_failures: usize,
+}
+
+/// One distinct leak, judged: what every reporter shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedLeak {
+    /// The leak.
+    pub leak: DistinctLeak,
+    /// What the run says of it.
+    pub status: LeakStatus,
+    /// Rules in force that matched it (they allow it when it is allowed).
+    pub rules: Vec<String>,
+    /// Expired rules that matched it and would have allowed it.
+    pub expired_rules: Vec<String>,
+    /// What retrying did for it (`None`: not a new leak of the first run,
+    /// or retries off).
+    pub retry: Option<LeakRetry>,
+    /// Whether it fails the gate.
+    pub gates: bool,
+    /// How reports show it.
+    pub class: Class,
+}
+
+/// What retrying did for one distinct leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakRetry {
+    /// The conclusion for this leak.
+    pub outcome: RetryOutcome,
+    /// Why it was (not) retried, for this leak alone.
+    pub why: String,
+    /// Whether its test or package was rerun.
+    pub retried: bool,
+    /// The rerun command, when one was planned.
+    pub command: Option<Vec<String>>,
+}
+
+impl JudgedLeak {
+    /// Its key.
+    pub fn key(&self) -> &LeakKey {
+        &self.leak.key
+    }
+}
+
+/// A leak report as the view judges it: evidence of its distinct leaks.
+#[derive(Debug, Clone)]
+pub struct ReportView<'a> {
+    /// The most severe status among its leaks.
+    pub status: &'a LeakStatus,
+    /// Whether one of its leaks fails the gate.
+    pub gates: bool,
+    /// Rules in force that matched its leaks.
+    pub rules: Vec<&'a str>,
+    /// Expired rules that would have allowed its leaks.
+    pub expired_rules: Vec<&'a str>,
+    /// Its distinct leaks, most important first.
+    pub leaks: Vec<&'a JudgedLeak>,
 }
 
 /// The judged view: computed once by [`judge`], rendered by every
 /// reporter.
 #[derive(Debug, Clone, Default)]
 pub struct View {
+    /// Every distinct leak, most important first.
+    leaks: Vec<JudgedLeak>,
+    /// Where each is in `leaks`, by key.
+    by_key: FxHashMap<LeakKey, usize>,
     /// Ids ([`Failure::id`]) of the failures that fail the gate.
     gating: FxHashSet<u32>,
-    /// How each test attempt ends at the gate.
+    /// How each node that holds something (a failed or unfinished test
+    /// attempt, a package level with a leak or failure) ends at the gate.
     gates: FxHashMap<NodeKey, Gate>,
     /// The counts.
     pub tally: Tally,
 }
 
-/// Findings with the policy's statuses and the verdict: what reporters get.
+/// Findings, judged: what reporters get.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// Everything found.
     pub findings: Findings,
-    /// One status per leak report, parallel to `findings.leaks`.
-    pub statuses: Vec<LeakStatus>,
     /// The answer.
     pub verdict: Verdict,
     /// Why, in a few lines (the first is the headline).
@@ -151,8 +257,8 @@ pub struct Analysis {
     pub incomplete: Vec<String>,
     /// Whether the policy was the embedded default.
     pub default_policy: bool,
-    /// What retrying did, one record per test or package with a new leak
-    /// report (empty when retries are off).
+    /// Every rerun: one record per test or package that first reported a
+    /// new leak (empty when retries are off).
     pub retries: Vec<RetryRecord>,
     /// What a flaky leak does to the verdict.
     pub flaky: FlakyMode,
@@ -162,87 +268,111 @@ pub struct Analysis {
     pub view: View,
 }
 
-/// A leak as a person thinks of it: goroutines of one fingerprint, across
-/// every report and test that listed them.
-#[derive(Debug, Clone)]
-pub struct DistinctLeak<'a> {
-    /// The shared fingerprint.
-    pub fingerprint: &'a str,
-    /// The first goroutine seen with it.
-    pub example: &'a LeakedGoroutine,
-    /// Distinct goroutines with this fingerprint: a goroutine that several
-    /// reports of one test binary list (same goroutine id) counts once.
-    pub goroutines: usize,
-    /// How many times reports listed them.
-    pub sightings: usize,
-    /// Largest number in a single report (fifty workers: 50).
-    pub max_in_report: usize,
-    /// (package, test) of every report that first listed one of them, in
-    /// order.
-    pub reporters: Vec<(Option<&'a str>, Option<&'a str>)>,
-    /// (package, test) of reports that only listed goroutines reported
-    /// earlier by another test of the same binary (goleak reports a
-    /// goroutine in every check that runs after it leaked).
-    pub seen_again: Vec<(Option<&'a str>, Option<&'a str>)>,
-    /// Its status: new if any report listing it is new.
-    pub status: &'a LeakStatus,
-    /// Whether every instance is a test-harness goroutine.
-    pub harness: bool,
+/// How [`judge`] judges.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The policy is the embedded default (no file).
+    pub default_policy: bool,
+    /// What a flaky leak does to the verdict.
+    pub flaky: FlakyMode,
+    /// The policy's `verdict:` section.
+    pub settings: VerdictSettings,
 }
 
-/// Whether a leak report with this status fails the gate.
-fn fails(status: &LeakStatus, flaky: FlakyMode) -> bool {
-    match status {
-        LeakStatus::New => true,
-        LeakStatus::Allowed { .. } => false,
-        LeakStatus::Flaky { .. } => flaky == FlakyMode::Fail,
-    }
-}
-
-/// Judges findings under the policy's statuses.
-pub fn judge(findings: Findings, statuses: Vec<LeakStatus>, default_policy: bool) -> Analysis {
-    judge_retried(
-        findings,
-        statuses,
-        default_policy,
-        Vec::new(),
-        FlakyMode::Pass,
-    )
-}
-
-/// Judges findings after retries: flaky statuses pass or fail the gate as
-/// `flaky` says, and the records are kept for the reports.
-pub fn judge_retried(
-    findings: Findings,
-    statuses: Vec<LeakStatus>,
-    default_policy: bool,
-    retries: Vec<RetryRecord>,
+/// Each distinct leak with its status.
+fn judged_leaks(
+    findings: &Findings,
+    eval: &Evaluation,
+    retries: &[RetryRecord],
     flaky: FlakyMode,
-) -> Analysis {
-    judge_with(
-        findings,
-        statuses,
-        default_policy,
-        retries,
-        flaky,
-        VerdictSettings::default(),
-    )
+) -> Vec<JudgedLeak> {
+    let mut out: Vec<JudgedLeak> = distinct_leaks(findings)
+        .into_iter()
+        .map(|leak| {
+            let allowance = eval.of(&leak.key);
+            let records: Vec<&RetryRecord> = records_of(retries, &leak.key).collect();
+            let retry = outcome_of(retries, &leak.key).map(|outcome| LeakRetry {
+                outcome,
+                why: match records.as_slice() {
+                    [one] => one.reason_of(&leak.key).to_string(),
+                    several => several
+                        .iter()
+                        .map(|r| {
+                            let who = match (&r.package, &r.test) {
+                                (Some(p), Some(t)) => format!("{p} {t}"),
+                                (Some(p), None) => p.clone(),
+                                (None, _) => crate::findings::UNKNOWN_PACKAGE.to_string(),
+                            };
+                            format!("{who}: {}", r.reason_of(&leak.key))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                },
+                retried: records.iter().any(|r| r.retried()),
+                command: records
+                    .iter()
+                    .find_map(|r| r.command())
+                    .map(<[String]>::to_vec),
+            });
+            let rules = allowance.map(|a| a.rules.clone()).unwrap_or_default();
+            let status = match (allowance, &retry) {
+                (Some(a), _) if a.allowed && leak.harness && rules.is_empty() => {
+                    LeakStatus::Harness
+                }
+                (Some(a), _) if a.allowed => LeakStatus::Allowed {
+                    rules: rules.clone(),
+                },
+                (
+                    _,
+                    Some(LeakRetry {
+                        outcome: RetryOutcome::Flaky { attempt },
+                        ..
+                    }),
+                ) => LeakStatus::Flaky { attempt: *attempt },
+                _ => LeakStatus::New,
+            };
+            let gates = fails(&status, flaky);
+            let class = match status {
+                LeakStatus::New => Class::New,
+                LeakStatus::Flaky { .. } => Class::Flaky,
+                LeakStatus::Allowed { .. } if leak.harness => Class::Harness,
+                LeakStatus::Allowed { .. } => Class::Allowed,
+                LeakStatus::Harness => Class::Harness,
+            };
+            JudgedLeak {
+                expired_rules: allowance.map(|a| a.expired.clone()).unwrap_or_default(),
+                leak,
+                status,
+                rules,
+                retry,
+                gates,
+                class,
+            }
+        })
+        .collect();
+    // Most important first: failing before the rest, real before harness,
+    // more goroutines first, then by origin.
+    out.sort_by(|a, b| {
+        let rank = |j: &JudgedLeak| (!j.gates, j.class, j.leak.harness);
+        rank(a)
+            .cmp(&rank(b))
+            .then(b.leak.goroutines.cmp(&a.leak.goroutines))
+            .then_with(|| origin_key(&a.leak).cmp(&origin_key(&b.leak)))
+    });
+    out
 }
 
 /// Which failures fail the gate: stated ones always, conditional ones when
 /// nothing else in their node does and the settings do not waive them.
 fn gating_failures(
     findings: &Findings,
-    statuses: &[LeakStatus],
-    flaky: FlakyMode,
+    leaks: &[JudgedLeak],
     settings: VerdictSettings,
 ) -> FxHashSet<u32> {
-    let failing_leaks: Vec<&NodeKey> = findings
-        .leaks
+    let failing_leaks: Vec<&NodeKey> = leaks
         .iter()
-        .zip(statuses)
-        .filter(|(_, s)| fails(s, flaky))
-        .map(|(l, _)| &l.node)
+        .filter(|l| l.gates)
+        .flat_map(|l| l.leak.nodes.iter().map(|s| &s.node))
         .collect();
     let stated: Vec<&Failure> = findings
         .failures
@@ -275,15 +405,17 @@ fn gating_failures(
     gating
 }
 
-/// Judges findings with the policy's `verdict:` settings.
-pub fn judge_with(
+/// Judges findings: the policy's allowances (`eval`, `policy`), the
+/// retries and the options give each distinct leak its status, and the
+/// run its verdict and view.
+pub fn judge(
     findings: Findings,
-    statuses: Vec<LeakStatus>,
-    default_policy: bool,
+    eval: &Evaluation,
+    policy: PolicyOutcome,
     retries: Vec<RetryRecord>,
-    flaky: FlakyMode,
-    settings: VerdictSettings,
+    options: Options,
 ) -> Analysis {
+    let leaks = judged_leaks(&findings, eval, &retries, options.flaky);
     // Why the input cannot be judged in full: an input that is incomplete
     // (a cut line, an unclosed XML root, a run that was stopped), a package
     // run that never reported a result, no results at all.
@@ -306,19 +438,19 @@ pub fn judge_with(
                 .unwrap_or_default();
         incomplete.push(format!("{place}{}", p.message));
     }
-    let gating = gating_failures(&findings, &statuses, flaky, settings);
-    let new_leaks = statuses
+    let gating = gating_failures(&findings, &leaks, options.settings);
+    let new_leaks = leaks
         .iter()
-        .filter(|s| matches!(s, LeakStatus::New))
+        .filter(|l| l.gates && l.status == LeakStatus::New)
         .count();
-    let flaky_failing = statuses
+    let flaky_failing = leaks
         .iter()
-        .filter(|s| matches!(s, LeakStatus::Flaky { .. }) && fails(s, flaky))
+        .filter(|l| l.gates && matches!(l.status, LeakStatus::Flaky { .. }))
         .count();
     // In incomplete input only what the input states fails the run: a
-    // failing leak report, or a failure that is neither conditional (the
-    // rest of the output could have explained it) nor a test the end of
-    // the input cut off. Anything less cannot be judged: never a pass.
+    // failing leak, or a failure that is neither conditional (the rest of
+    // the output could have explained it) nor a test the end of the input
+    // cut off. Anything less cannot be judged: never a pass.
     let failed = if incomplete.is_empty() {
         !gating.is_empty() || new_leaks > 0 || flaky_failing > 0
     } else {
@@ -330,18 +462,18 @@ pub fn judge_with(
                 .any(|f| gating.contains(&f.id) && f.condition.is_none() && !findings.cut_off(f))
     };
     let mut reasons = Vec::new();
-    let verdict = if !failed && !incomplete.is_empty() {
+    let mut verdict = if !failed && !incomplete.is_empty() {
         reasons.extend(incomplete.iter().cloned());
         Verdict::Error
     } else if !failed {
         Verdict::Pass
     } else {
         if new_leaks > 0 {
-            reasons.push(format!("{new_leaks} new leak report{}", plural(new_leaks)));
+            reasons.push(format!("{new_leaks} new leak{}", plural(new_leaks)));
         }
         if flaky_failing > 0 {
             reasons.push(format!(
-                "{flaky_failing} flaky leak report{} (retry.flaky: fail)",
+                "{flaky_failing} flaky leak{} (retry.flaky: fail)",
                 plural(flaky_failing)
             ));
         }
@@ -351,19 +483,13 @@ pub fn judge_with(
         }
         for f in findings.failures.iter().filter(|f| gating.contains(&f.id)) {
             if let Some(c) = f.condition {
+                let package = f
+                    .package
+                    .as_deref()
+                    .unwrap_or(crate::findings::UNKNOWN_PACKAGE);
                 let who = match &f.test {
-                    Some(t) => format!(
-                        "{} {t}",
-                        f.package
-                            .as_deref()
-                            .unwrap_or(crate::findings::UNKNOWN_PACKAGE)
-                    ),
-                    None => format!(
-                        "{} (package level)",
-                        f.package
-                            .as_deref()
-                            .unwrap_or(crate::findings::UNKNOWN_PACKAGE)
-                    ),
+                    Some(t) => format!("{package} {t}"),
+                    None => format!("{package} (package level)"),
                 };
                 let waive = c
                     .setting()
@@ -380,20 +506,59 @@ pub fn judge_with(
         reasons.extend(incomplete.iter().cloned());
         Verdict::Fail
     };
-    let mut a = Analysis {
+    if verdict != Verdict::Error {
+        policy_reasons(&policy, &mut verdict, &mut reasons);
+    }
+    let view = View::new(&findings, leaks, gating);
+    Analysis {
         findings,
-        statuses,
         verdict,
         reasons,
         incomplete,
-        default_policy,
+        default_policy: options.default_policy,
         retries,
-        flaky,
-        policy: PolicyOutcome::default(),
-        view: View::default(),
-    };
-    a.view = View::new(&a, gating);
-    a
+        flaky: options.flaky,
+        policy,
+        view,
+    }
+}
+
+/// Expired rules that matched are named among the reasons, and under
+/// `--strict` rules of the policy that matched nothing fail the gate.
+fn policy_reasons(outcome: &PolicyOutcome, verdict: &mut Verdict, reasons: &mut Vec<String>) {
+    for r in outcome
+        .rules
+        .iter()
+        .filter(|r| r.usage.expired && !r.usage.unused())
+    {
+        let until = r
+            .rule
+            .expires
+            .map(|d| format!(" on {d}"))
+            .unwrap_or_default();
+        reasons.push(format!(
+            "rule `{}` ({}) expired{until}; the leaks it matched are new again",
+            r.rule.id,
+            r.rule.place()
+        ));
+    }
+    if outcome.strict {
+        let unused: Vec<String> = outcome
+            .rules
+            .iter()
+            .filter(|r| r.strict_failure())
+            .map(|r| format!("`{}` ({})", r.rule.id, r.rule.place()))
+            .collect();
+        if !unused.is_empty() {
+            *verdict = Verdict::Fail;
+            reasons.push(format!(
+                "{} unused rule{} (--strict): {}",
+                unused.len(),
+                plural(unused.len()),
+                unused.join(", ")
+            ));
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -405,76 +570,127 @@ fn plural(n: usize) -> &'static str {
 }
 
 impl View {
-    fn new(a: &Analysis, gating: FxHashSet<u32>) -> View {
-        let mut own: FxHashMap<&NodeKey, Gate> = FxHashMap::default();
+    fn new(findings: &Findings, leaks: Vec<JudgedLeak>, gating: FxHashSet<u32>) -> View {
         let rank = |g: Gate| match g {
             Gate::Fail => 3,
             Gate::Flaky => 2,
             Gate::Allowed => 1,
             _ => 0,
         };
-        for (l, s) in a.findings.leaks.iter().zip(&a.statuses) {
-            let g = if fails(s, a.flaky) {
+        let mut gates: FxHashMap<NodeKey, Gate> = FxHashMap::default();
+        for l in &leaks {
+            let g = if l.gates {
                 Gate::Fail
-            } else if matches!(s, LeakStatus::Flaky { .. }) {
+            } else if matches!(l.status, LeakStatus::Flaky { .. }) {
                 Gate::Flaky
             } else {
                 Gate::Allowed
             };
-            let e = own.entry(&l.node).or_insert(g);
-            if rank(g) > rank(*e) {
-                *e = g;
+            for s in &l.leak.nodes {
+                let e = gates.entry(s.node.clone()).or_insert(g);
+                if rank(g) > rank(*e) {
+                    *e = g;
+                }
             }
         }
-        for f in a
-            .findings
-            .failures
-            .iter()
-            .filter(|f| gating.contains(&f.id))
-        {
-            own.insert(&f.node, Gate::Fail);
+        for f in findings.failures.iter().filter(|f| gating.contains(&f.id)) {
+            gates.insert(f.node.clone(), Gate::Fail);
         }
-        // Failed and unfinished attempts (a passed or skipped one's gate is
-        // its outcome).
-        let mut gates = FxHashMap::default();
-        for t in &a.findings.tests {
-            if let TestOutcome::Fail | TestOutcome::Unfinished = t.outcome {
-                gates.insert(
-                    t.node.clone(),
-                    own.get(&t.node).copied().unwrap_or(Gate::Child),
-                );
-            }
-        }
-        let mut view = View {
-            gating,
-            gates,
-            tally: Tally::default(),
-        };
-        let distinct = a.distinct_leaks_with(&view);
-        let mut t = Tally {
-            other_failures: a
-                .findings
-                .failures
-                .iter()
-                .filter(|f| f.kind != FailureKind::Leak && view.gating.contains(&f.id))
-                .count(),
+        let mut tally = Tally {
+            other_failures: gating.len(),
             ..Tally::default()
         };
-        for d in &distinct {
-            match class(d) {
-                Class::New => t.new += 1,
-                Class::Flaky => t.flaky += 1,
-                Class::Allowed => t.allowed += 1,
-                Class::Harness => t.harness += 1,
+        for l in &leaks {
+            match l.class {
+                Class::New => tally.new += 1,
+                Class::Flaky => tally.flaky += 1,
+                Class::Allowed => tally.allowed += 1,
+                Class::Harness => tally.harness += 1,
             }
         }
-        view.tally = t;
-        view
+        let by_key = leaks
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.leak.key.clone(), i))
+            .collect();
+        View {
+            leaks,
+            by_key,
+            gating,
+            gates,
+            tally,
+        }
+    }
+
+    /// Every distinct leak, most important first.
+    pub fn leaks(&self) -> &[JudgedLeak] {
+        &self.leaks
+    }
+
+    /// A distinct leak by key.
+    pub fn leak(&self, key: &LeakKey) -> Option<&JudgedLeak> {
+        self.by_key.get(key).and_then(|&i| self.leaks.get(i))
+    }
+
+    /// The distinct leaks a node's reports listed, most important first.
+    pub fn leaks_of<'a>(&'a self, node: &'a NodeKey) -> impl Iterator<Item = &'a JudgedLeak> {
+        self.leaks
+            .iter()
+            .filter(move |l| l.leak.sighting(node).is_some())
+    }
+
+    /// What a leak report (evidence) shows, judged through its distinct
+    /// leaks: the most severe status among them (new, flaky, allowed,
+    /// harness), whether one fails the gate, and their rules.
+    pub fn report(&self, report: &Leak) -> ReportView<'_> {
+        let mut shown: Vec<&JudgedLeak> = Vec::new();
+        for g in &report.goroutines {
+            if let Some(j) = self.leak(&LeakKey::of(g)) {
+                if !shown.iter().any(|s| s.leak.key == j.leak.key) {
+                    shown.push(j);
+                }
+            }
+        }
+        let rank = |j: &JudgedLeak| match (j.gates, &j.status) {
+            (true, _) => 0,
+            (false, LeakStatus::Flaky { .. }) => 1,
+            (false, LeakStatus::New) => 2,
+            (false, LeakStatus::Allowed { .. }) => 3,
+            (false, LeakStatus::Harness) => 4,
+        };
+        let worst = shown.iter().copied().min_by_key(|j| rank(j));
+        let mut rules: Vec<&str> = Vec::new();
+        let mut expired: Vec<&str> = Vec::new();
+        for j in &shown {
+            for r in &j.rules {
+                if !rules.contains(&r.as_str()) {
+                    rules.push(r);
+                }
+            }
+            for r in &j.expired_rules {
+                if !expired.contains(&r.as_str()) {
+                    expired.push(r);
+                }
+            }
+        }
+        ReportView {
+            status: worst.map_or(&LeakStatus::New, |j| &j.status),
+            gates: shown.iter().any(|j| j.gates),
+            rules,
+            expired_rules: expired,
+            leaks: shown,
+        }
     }
 
     /// Whether a failure fails the gate.
     pub fn fails_gate(&self, f: &Failure) -> bool {
         self.gating.contains(&f.id)
+    }
+
+    /// How a node that holds a leak or a gate-failing failure ends at the
+    /// gate (`None`: it holds neither).
+    pub fn node_gate(&self, node: &NodeKey) -> Option<Gate> {
+        self.gates.get(node).copied()
     }
 
     /// How a test attempt ends at the gate.
@@ -498,74 +714,18 @@ impl View {
     }
 }
 
-/// The class of a distinct leak. The one place that maps a
-/// [`LeakStatus`] to how reports show it.
-pub fn class(d: &DistinctLeak<'_>) -> Class {
-    if d.harness {
-        return Class::Harness;
-    }
-    match d.status {
-        LeakStatus::New => Class::New,
-        LeakStatus::Allowed { .. } => Class::Allowed,
-        LeakStatus::Flaky { .. } => Class::Flaky,
-    }
-}
-
 impl Analysis {
-    /// Adds the policy's outcome: expired rules that matched are named
-    /// among the reasons, and under `--strict` rules of the policy that
-    /// matched nothing fail the gate.
-    pub fn with_policy(mut self, outcome: PolicyOutcome) -> Analysis {
-        if self.verdict != Verdict::Error {
-            for r in outcome
-                .rules
-                .iter()
-                .filter(|r| r.usage.expired && !r.usage.unused())
-            {
-                let until = r
-                    .rule
-                    .expires
-                    .map(|d| format!(" on {d}"))
-                    .unwrap_or_default();
-                self.reasons.push(format!(
-                    "rule `{}` ({}) expired{until}; the leaks it matched are new again",
-                    r.rule.id,
-                    r.rule.place()
-                ));
-            }
-            if outcome.strict {
-                let unused: Vec<String> = outcome
-                    .rules
-                    .iter()
-                    .filter(|r| r.strict_failure())
-                    .map(|r| format!("`{}` ({})", r.rule.id, r.rule.place()))
-                    .collect();
-                if !unused.is_empty() {
-                    self.verdict = Verdict::Fail;
-                    self.reasons.push(format!(
-                        "{} unused rule{} (--strict): {}",
-                        unused.len(),
-                        plural(unused.len()),
-                        unused.join(", ")
-                    ));
-                }
-            }
-        }
-        self.policy = outcome;
-        self
-    }
-
     /// Failures other than leaks that fail the gate, in order.
     pub fn other_failures(&self) -> impl Iterator<Item = &Failure> {
         self.findings
             .failures
             .iter()
-            .filter(|f| f.kind != FailureKind::Leak && self.view.fails_gate(f))
+            .filter(|f| self.view.fails_gate(f))
     }
 
-    /// Leak reports with their statuses.
-    pub fn leaks(&self) -> impl Iterator<Item = (&Leak, &LeakStatus)> {
-        self.findings.leaks.iter().zip(self.statuses.iter())
+    /// Every distinct leak, judged, most important first.
+    pub fn leaks(&self) -> &[JudgedLeak] {
+        self.view.leaks()
     }
 
     /// The counts every report states.
@@ -573,77 +733,19 @@ impl Analysis {
         self.view.tally
     }
 
-    /// Distinct leaks, most important first: new before allowed, real
-    /// before harness, more goroutines first, then by origin.
-    pub fn distinct_leaks(&self) -> Vec<DistinctLeak<'_>> {
-        self.distinct_leaks_with(&self.view)
-    }
-
-    fn distinct_leaks_with(&self, _view: &View) -> Vec<DistinctLeak<'_>> {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut out: Vec<DistinctLeak<'_>> = Vec::new();
-        // Goroutines already counted: (input, package run, goroutine id).
-        let mut counted: FxHashSet<(usize, u32, u64)> = FxHashSet::default();
-        for (leak, status) in self.leaks() {
-            let mut in_report: HashMap<&str, usize> = HashMap::new();
-            for g in &leak.goroutines {
-                *in_report.entry(g.fingerprint.as_str()).or_default() += 1;
-                let i = *index.entry(g.fingerprint.as_str()).or_insert_with(|| {
-                    out.push(DistinctLeak {
-                        fingerprint: g.fingerprint.as_str(),
-                        example: g,
-                        goroutines: 0,
-                        sightings: 0,
-                        max_in_report: 0,
-                        reporters: Vec::new(),
-                        seen_again: Vec::new(),
-                        status,
-                        harness: true,
-                    });
-                    out.len() - 1
-                });
-                let d = &mut out[i];
-                d.sightings += 1;
-                let id = g.goroutine.id;
-                let first_time = id == 0 || counted.insert((leak.node.input, leak.node.run, id));
-                let who = (leak.package.as_deref(), leak.test.as_deref());
-                if first_time {
-                    d.goroutines += 1;
-                    if !d.reporters.contains(&who) {
-                        d.reporters.push(who);
-                    }
-                    d.seen_again.retain(|w| *w != who);
-                } else if !d.reporters.contains(&who) && !d.seen_again.contains(&who) {
-                    d.seen_again.push(who);
-                }
-                d.harness &= g.harness.is_some();
-                if matches!(status, LeakStatus::New) {
-                    d.status = status;
-                }
-            }
-            for (fp, n) in in_report {
-                if let Some(&i) = index.get(fp) {
-                    out[i].max_in_report = out[i].max_in_report.max(n);
-                }
-            }
-        }
-        out.sort_by(|a, b| {
-            let rank = |d: &DistinctLeak<'_>| (!matches!(d.status, LeakStatus::New), d.harness);
-            rank(a)
-                .cmp(&rank(b))
-                .then(b.goroutines.cmp(&a.goroutines))
-                .then_with(|| origin_key(a).cmp(&origin_key(b)))
-        });
-        out
-    }
-
     /// Where a failure is placed in the repository, if anywhere.
     pub fn failure_place<'a>(&self, f: &'a Failure) -> Option<&'a SourceRef> {
         f.location.as_ref().filter(|l| l.in_repo)
     }
+
+    /// The rerun records of a distinct leak: one per test or package that
+    /// reported it.
+    pub fn retry_records<'a>(&'a self, key: &'a LeakKey) -> impl Iterator<Item = &'a RetryRecord> {
+        records_of(&self.retries, key)
+    }
 }
 
-fn origin_key<'a>(d: &DistinctLeak<'a>) -> (&'a str, u32) {
+fn origin_key(d: &DistinctLeak) -> (&str, u32) {
     d.example
         .origin
         .as_ref()

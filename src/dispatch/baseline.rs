@@ -5,8 +5,8 @@ use leakgate::paths::{self, Repo};
 use leakgate::policy::{self, baseline, config};
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
 
+use super::args::BaselineArgs;
 use super::{format_of, input_list};
-use crate::BaselineArgs;
 
 pub(crate) fn baseline(args: BaselineArgs) -> Result<i32> {
     let inputs = input_list(&args.inputs)?;

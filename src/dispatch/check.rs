@@ -6,10 +6,10 @@ use leakgate::retry::{Base, Invocation, RerunDir, RetryConfig};
 use leakgate::run;
 use miette::{miette, IntoDiagnostic, Result};
 
+use super::args::CheckArgs;
 use super::reports::write_reports;
 use super::settings::{CommandLine, Env, Settings};
 use super::{attempt_runner, input_list, load_policy};
-use crate::CheckArgs;
 
 /// How `check` reruns: the policy's or `--retry-command`'s template, else
 /// `--test-command`, else the default template; in the current directory
@@ -106,7 +106,15 @@ pub(crate) fn check(check: CheckArgs) -> Result<i32> {
             let invocation = check_invocation(&check, config, &repo)?;
             let interrupt = run::interrupt_flag().into_diagnostic()?;
             let mut runner = attempt_runner(config, &repo, &interrupt);
-            leakgate::judge_with_retries_as(findings, &policy, config, &invocation, &mut runner)
+            leakgate::judge(
+                findings,
+                &policy,
+                Some(leakgate::Retries {
+                    config,
+                    invocation: &invocation,
+                    runner: &mut runner,
+                }),
+            )
         }
     };
     write_reports(&settings, &analysis)

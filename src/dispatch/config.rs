@@ -6,8 +6,8 @@ use leakgate::paths;
 use leakgate::policy::config;
 use miette::Result;
 
+use super::args::ConfigCheckArgs;
 use super::load_policy;
-use crate::ConfigCheckArgs;
 
 pub(crate) fn config_check(args: ConfigCheckArgs) -> Result<i32> {
     let root = args.root.unwrap_or_else(paths::default_root);

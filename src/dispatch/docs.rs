@@ -10,7 +10,7 @@ use clap_complete::Shell;
 use leakgate::exit;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use crate::Cli;
+use super::args::Cli;
 
 /// Prints the completion script for `shell`.
 pub(crate) fn completions(shell: Shell) -> Result<i32> {

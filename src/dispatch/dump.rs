@@ -8,10 +8,11 @@ use leakgate::dump::{self, diff};
 use leakgate::exit;
 use leakgate::paths;
 use leakgate::report::dump as render;
+use leakgate::run::display_duration;
 use miette::Result;
 
+use super::args::{DiffArgs, DumpArgs, DumpOutput, DumpReportArgs, WatchArgs};
 use super::load_policy;
-use crate::{DiffArgs, DumpArgs, DumpOutput, DumpReportArgs, WatchArgs};
 
 fn read_one(
     input: &str,
@@ -112,15 +113,15 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
         return Err(miette::miette!(
             help = format!(
                 "sample less often: --every {} or more",
-                humantime::format_duration(Duration::from_secs(
+                display_duration(Duration::from_secs(
                     args.duration
                         .as_secs()
                         .div_ceil(dump::watch::MAX_SAMPLES as u64 - 1)
                 ))
             ),
             "--for {} with --every {} takes {wanted_samples} samples; watch takes at most {}",
-            humantime::format_duration(args.duration),
-            humantime::format_duration(args.every),
+            display_duration(args.duration),
+            display_duration(args.every),
             dump::watch::MAX_SAMPLES
         ));
     }
@@ -130,8 +131,8 @@ pub(crate) fn watch(args: WatchArgs) -> Result<i32> {
         return Err(miette::miette!(
             help = "make --for at least twice --every",
             "--for {} with --every {} takes {wanted_samples} sample{}; watch needs at least {} to tell steady growth from a spike",
-            humantime::format_duration(args.duration),
-            humantime::format_duration(args.every),
+            display_duration(args.duration),
+            display_duration(args.every),
             if wanted_samples == 1 { "" } else { "s" },
             dump::watch::MIN_SAMPLES
         ));

@@ -5,7 +5,7 @@ use leakgate::paths;
 use leakgate::policy::{self, config};
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
 
-use crate::InitArgs;
+use super::args::InitArgs;
 
 pub(crate) fn init(args: InitArgs) -> Result<i32> {
     if args.root.is_some() && args.config.is_some() {

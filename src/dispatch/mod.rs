@@ -1,6 +1,7 @@
 //! One module per command: `main.rs` parses the command line and
 //! dispatches here.
 
+pub(crate) mod args;
 pub(crate) mod baseline;
 pub(crate) mod check;
 pub(crate) mod config;
@@ -16,16 +17,16 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use leakgate::config::RetryConfig;
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::paths::Repo;
 use leakgate::policy;
 use leakgate::report;
-use leakgate::retry::RetryConfig;
 use leakgate::run::AttemptRunner;
 use leakgate::Input;
 use miette::{miette, Result};
 
-use crate::{FormatArg, PolicyArgs};
+use args::{FormatArg, PolicyArgs};
 
 pub(crate) fn input_list(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let inputs: Vec<Input> = if paths.is_empty() {

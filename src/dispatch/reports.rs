@@ -1,44 +1,12 @@
-//! Report destinations and writing the reports of `check` and `run`.
+//! Writing the reports of `check` and `run` to their destinations.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use leakgate::report::{self, ReportKind, Style};
+use leakgate::report::{self, Style};
 use leakgate::verdict::Analysis;
-use miette::{miette, IntoDiagnostic, Result, WrapErr};
+use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::settings::Settings;
-
-/// Where a report goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Dest {
-    /// Standard output (`--report KIND`, or `KIND=-`).
-    Stdout,
-    /// Standard error (the terminal report by default, annotations when
-    /// standard output is taken).
-    Stderr,
-    /// A file (`KIND=PATH`); the step summary is appended to.
-    File(PathBuf),
-}
-
-impl Dest {
-    pub(crate) fn file(&self) -> Option<&std::path::Path> {
-        match self {
-            Dest::File(p) => Some(p),
-            Dest::Stdout | Dest::Stderr => None,
-        }
-    }
-}
-
-pub(crate) fn parse_report(spec: &str) -> Result<(ReportKind, Dest)> {
-    let (kind, dest) = match spec.split_once('=') {
-        Some((k, "-")) => (k, Dest::Stdout),
-        Some((k, p)) => (k, Dest::File(PathBuf::from(p))),
-        None => (spec, Dest::Stdout),
-    };
-    let kind: ReportKind = kind.parse().map_err(|e| miette!("{e}"))?;
-    Ok((kind, dest))
-}
+use super::settings::{Dest, Settings};
 
 /// Writes the reports `settings` name, and in GitHub Actions the step
 /// outputs; the verdict's exit code.

@@ -7,10 +7,10 @@ use leakgate::retry::{Base, Invocation, RerunDir};
 use leakgate::run::{self, Spawn};
 use miette::{IntoDiagnostic, Result};
 
+use super::args::RunArgs;
 use super::reports::write_reports;
 use super::settings::{CommandLine, Env, Settings};
 use super::{attempt_runner, load_policy};
-use crate::RunArgs;
 
 pub(crate) fn run_command(args: RunArgs) -> Result<i32> {
     let argv = rerun::ensure_json(&args.command);
@@ -66,9 +66,17 @@ pub(crate) fn run_command(args: RunArgs) -> Result<i32> {
                 assumed: None,
             };
             let mut runner = attempt_runner(config, &repo, &interrupt);
-            leakgate::judge_with_retries_as(out.findings, &policy, config, &invocation, &mut runner)
+            leakgate::judge(
+                out.findings,
+                &policy,
+                Some(leakgate::Retries {
+                    config,
+                    invocation: &invocation,
+                    runner: &mut runner,
+                }),
+            )
         }
-        None => leakgate::judge(out.findings, &policy),
+        None => leakgate::judge(out.findings, &policy, None),
     };
     write_reports(&settings, &analysis)
 }

@@ -18,16 +18,15 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use leakgate::config::RetryConfig;
 use leakgate::ingest::{Format, FormatChoice};
 use leakgate::policy::Policy;
 use leakgate::report::{self, Context, ReportKind};
 use leakgate::retry::rerun;
-use leakgate::retry::RetryConfig;
 use miette::{miette, Result};
 
+use super::args::{CheckArgs, ColorArg, FormatArg, Options, RunArgs};
 use super::format_of;
-use super::reports::{parse_report, Dest};
-use crate::{CheckArgs, ColorArg, FormatArg, Options, RunArgs};
 
 /// What leakgate reads from its environment.
 #[derive(Debug, Clone)]
@@ -69,6 +68,37 @@ impl Env {
     pub(crate) fn terminal_color(&self) -> bool {
         self.stderr_terminal && self.color_ok
     }
+}
+
+/// Where a report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Dest {
+    /// Standard output (`--report KIND`, or `KIND=-`).
+    Stdout,
+    /// Standard error (the terminal report by default, annotations when
+    /// standard output is taken).
+    Stderr,
+    /// A file (`KIND=PATH`); the step summary is appended to.
+    File(PathBuf),
+}
+
+impl Dest {
+    pub(crate) fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Dest::File(p) => Some(p),
+            Dest::Stdout | Dest::Stderr => None,
+        }
+    }
+}
+
+pub(crate) fn parse_report(spec: &str) -> Result<(ReportKind, Dest)> {
+    let (kind, dest) = match spec.split_once('=') {
+        Some((k, "-")) => (k, Dest::Stdout),
+        Some((k, p)) => (k, Dest::File(PathBuf::from(p))),
+        None => (spec, Dest::Stdout),
+    };
+    let kind: ReportKind = kind.parse().map_err(|e| miette!("{e}"))?;
+    Ok((kind, dest))
 }
 
 /// The command line's layer: the options of `check` or `run`, parsed.
@@ -373,7 +403,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::{Cli, Command};
+    use crate::dispatch::args::{Cli, Command};
 
     fn env(github_actions: bool) -> Env {
         Env {

@@ -7,44 +7,7 @@ use rustc_hash::FxHashMap;
 
 use super::{Dump, DumpError, Group, GroupKey};
 
-/// The `dumps:` section of `.leakgate.yml`: how much growth fails the gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct DumpSettings {
-    /// A group fails when it grew by more than this many goroutines...
-    pub grow_by: u64,
-    /// ...and by more than this percentage of its count before (a group
-    /// that was not there before always passes this one).
-    pub grow_percent: u64,
-}
-
-impl Default for DumpSettings {
-    fn default() -> Self {
-        DumpSettings {
-            grow_by: 5,
-            grow_percent: 10,
-        }
-    }
-}
-
-impl DumpSettings {
-    /// Settings layered: each flag given replaces the file's value.
-    pub fn update(&mut self, grow_by: Option<u64>, grow_percent: Option<u64>) {
-        if let Some(n) = grow_by {
-            self.grow_by = n;
-        }
-        if let Some(p) = grow_percent {
-            self.grow_percent = p;
-        }
-    }
-
-    /// Whether growth from `before` to `after` is more than both thresholds.
-    pub fn exceeded(&self, before: u64, after: u64) -> bool {
-        let grew = after.saturating_sub(before);
-        grew > self.grow_by
-            && (before == 0 || grew.saturating_mul(100) > self.grow_percent.saturating_mul(before))
-    }
-}
+pub use crate::config::DumpSettings;
 
 /// How a group changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

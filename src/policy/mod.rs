@@ -2,19 +2,16 @@
 //!
 //! A policy is the `.leakgate.yml` of the repository (see
 //! `docs/policy.md`), loaded and validated by [`config`], its rules
-//! compiled to sets by [`matcher`]. [`evaluate`] gives every leak report of
-//! the [`Findings`] a [`LeakStatus`], and [`evaluate_full`] also says which
-//! rules matched, expired or were not used. Nothing here reads input or
-//! writes output; [`baseline`] only builds text for the binary to write.
+//! compiled to sets by [`matcher`]. [`evaluate`] says of every distinct
+//! leak ([`crate::findings::DistinctLeak`], by its [`LeakKey`]) whether it
+//! is allowed, by which rules, and which expired rules would have allowed
+//! it; and how every rule was used. Nothing here reads input or writes
+//! output; [`baseline`] only builds text for the binary to write.
 //!
-//! A leak report is allowed when every goroutine in it that is not a
-//! test-harness goroutine ([`LeakedGoroutine::harness`]) matches an
-//! unexpired rule. Harness goroutines are not leaks (goleak lists every
-//! goroutine of the process under `t.Parallel`), so they need not match; a
-//! report made only of harness goroutines is allowed only when rules match
-//! all of them, and stays new otherwise. A report that was cut short or
-//! dropped goroutines is never allowed: the goroutines not seen could be
-//! anything.
+//! The unit is the distinct leak, not the report that shows it: with two
+//! leaks in one `VerifyTestMain` report and one rule expired, only the
+//! leak of that rule is new. Goroutines a report did not show are a
+//! failure of their own, never allowed.
 
 pub mod baseline;
 pub mod config;
@@ -26,41 +23,15 @@ pub use crate::matching::{matcher, states};
 
 use jiff::civil::Date;
 
-use crate::findings::Findings;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::findings::{Findings, LeakKey};
 use matcher::{Matcher, Scratch};
 
 pub use config::{ConfigError, InvalidPolicy, PolicyError};
 
 /// The file name looked up at the repository root.
 pub const FILE_NAME: &str = ".leakgate.yml";
-
-/// What the policy says about one leak report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeakStatus {
-    /// Not allowed: fails the gate.
-    New,
-    /// Every goroutine of the report matched an allow rule.
-    Allowed {
-        /// The ids of the rules that matched.
-        rules: Vec<String>,
-    },
-    /// New in the first run, gone when retried (see [`crate::retry`]).
-    Flaky {
-        /// The 1-based retry attempt it passed in.
-        attempt: u32,
-    },
-}
-
-impl LeakStatus {
-    /// The name used in reports.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LeakStatus::New => "new",
-            LeakStatus::Allowed { .. } => "allowed",
-            LeakStatus::Flaky { .. } => "flaky",
-        }
-    }
-}
 
 /// One allow rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,56 +85,18 @@ pub struct Policy {
     /// Unused rules fail the gate (`--strict`).
     pub strict: bool,
     /// The `retry:` section: which leaks to rerun, and how.
-    pub retry: Option<crate::retry::RetryConfig>,
+    pub retry: Option<crate::config::RetryConfig>,
     /// The `verdict:` section: what the team declares about its output.
     pub verdict: VerdictSettings,
     /// The `dumps:` section: growth thresholds of `leakgate diff`.
-    pub dumps: Option<crate::dump::diff::DumpSettings>,
+    pub dumps: Option<crate::config::DumpSettings>,
     /// What `config check` warns about: rules that match any package,
     /// globs written without `glob:`.
     pub warnings: Vec<ConfigError>,
     matcher: Matcher,
 }
 
-/// The `verdict:` section of `.leakgate.yml`. Each setting declares
-/// something the output cannot prove, so that a conditional failure
-/// ([`crate::findings::Condition`]) next to an allowed leak no longer fails
-/// the gate. Both are off by default: leakgate fails closed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(
-    description = "What the verdict may assume where the output cannot tell: each setting lets a failure that only may be a consequence of an allowed leak stop failing the gate. All off by default: leakgate fails closed."
-)]
-pub struct VerdictSettings {
-    /// `file_test.go:12: …` lines that a test with allowed leaks printed,
-    /// and a failed package's output outside any test, are logs (`t.Log`,
-    /// TestMain's progress), not failures. Needed only where the format
-    /// cannot tell (everything but Go 1.27+ `go test -json`).
-    #[serde(default)]
-    pub messages_are_logs: bool,
-    /// The runs judged never use `go test -failfast`, so a failed test
-    /// never keeps later tests from running. (`leakgate run` knows its own
-    /// command and needs no setting.)
-    #[serde(default)]
-    pub no_failfast: bool,
-    /// No test returns early when a subtest fails
-    /// (`if !t.Run(…) { return }`), so a failed subtest never keeps its
-    /// parent's later subtests from running.
-    #[serde(default)]
-    pub subtests_never_return_early: bool,
-}
-
-impl VerdictSettings {
-    /// Whether the settings declare failures of this condition harmless.
-    pub fn waives(&self, condition: crate::findings::Condition) -> bool {
-        match condition.setting() {
-            Some("messages_are_logs") => self.messages_are_logs,
-            Some("no_failfast") => self.no_failfast,
-            Some("subtests_never_return_early") => self.subtests_never_return_early,
-            _ => false,
-        }
-    }
-}
+pub use crate::config::VerdictSettings;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -242,7 +175,9 @@ impl Policy {
 pub struct RuleUsage {
     /// Goroutines its `match` matched (expired or not).
     pub matched: usize,
-    /// Leak reports it helped allow.
+    /// Distinct leaks it helped allow.
+    pub allowed_leaks: usize,
+    /// Leak reports in which it helped allow a leak.
     pub allowed_reports: usize,
     /// It has expired: its matches allowed nothing.
     pub expired: bool,
@@ -255,16 +190,40 @@ impl RuleUsage {
     }
 }
 
-/// The policy applied to a run.
+/// What the policy says of one distinct leak.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allowance {
+    /// Every goroutine of it that had to match a rule in force did:
+    /// allowed.
+    pub allowed: bool,
+    /// Ids of the rules in force that matched its goroutines.
+    pub rules: Vec<String>,
+    /// Ids of expired rules that matched it and would have allowed it
+    /// (empty when it is allowed).
+    pub expired: Vec<String>,
+}
+
+/// The policy applied to a run: one [`Allowance`] per distinct leak, by
+/// key, and how every rule was used.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evaluation {
-    /// One status per leak report, parallel to `findings.leaks`.
-    pub statuses: Vec<LeakStatus>,
+    /// Per distinct leak.
+    pub leaks: FxHashMap<LeakKey, Allowance>,
     /// One entry per rule, parallel to `policy.rules`.
     pub usage: Vec<RuleUsage>,
-    /// Per leak report: the expired rules (indices into `policy.rules`)
-    /// that matched one of its goroutines and would have allowed it.
-    pub expired_matches: Vec<Vec<usize>>,
+}
+
+impl Evaluation {
+    /// The allowance of a distinct leak (`None`: the policy never saw it;
+    /// it is new).
+    pub fn of(&self, key: &LeakKey) -> Option<&Allowance> {
+        self.leaks.get(key)
+    }
+
+    /// Whether the policy allows the distinct leak.
+    pub fn allows(&self, key: &LeakKey) -> bool {
+        self.of(key).is_some_and(|a| a.allowed)
+    }
 }
 
 /// One rule as reporters show it.
@@ -297,49 +256,33 @@ pub struct PolicyOutcome {
     pub today: Option<Date>,
     /// The policy's own rules, then the `extends:` rules that matched.
     pub rules: Vec<RuleOutcome>,
-    /// Per leak report, parallel to `findings.leaks`: indices into `rules`
-    /// of expired rules that would have allowed it.
-    pub expired_matches: Vec<Vec<usize>>,
 }
 
 impl PolicyOutcome {
     /// Gathers the outcome of an evaluation.
     pub fn new(policy: &Policy, eval: &Evaluation) -> PolicyOutcome {
-        let mut index = vec![usize::MAX; policy.rules.len()];
         let mut rules = Vec::new();
-        for (i, (rule, usage)) in policy.rules.iter().zip(&eval.usage).enumerate() {
+        for (rule, usage) in policy.rules.iter().zip(&eval.usage) {
             if rule.extends.is_none() || !usage.unused() {
-                index[i] = rules.len();
                 rules.push(RuleOutcome {
                     rule: rule.clone(),
                     usage: usage.clone(),
                 });
             }
         }
-        let expired_matches = eval
-            .expired_matches
-            .iter()
-            .map(|m| {
-                m.iter()
-                    .map(|&r| index[r])
-                    .filter(|&i| i != usize::MAX)
-                    .collect()
-            })
-            .collect();
         PolicyOutcome {
             source: policy.source.clone(),
             extends: policy.extends.clone(),
             strict: policy.strict,
             today: Some(policy.today),
             rules,
-            expired_matches,
         }
     }
-}
 
-/// Applies the policy to every leak report, in order.
-pub fn evaluate(findings: &Findings, policy: &Policy) -> Vec<LeakStatus> {
-    evaluate_full(findings, policy).statuses
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&RuleOutcome> {
+        self.rules.iter().find(|r| r.rule.id == id)
+    }
 }
 
 impl Policy {
@@ -362,8 +305,31 @@ impl Policy {
     }
 }
 
-/// Applies the policy and says how every rule was used.
-pub fn evaluate_full(findings: &Findings, policy: &Policy) -> Evaluation {
+/// A distinct leak as the policy sees it while reading the reports.
+#[derive(Default)]
+struct Seen {
+    /// A goroutine of it had to match and did not match a rule in force.
+    unallowed: bool,
+    /// …and did not match any rule, expired or not.
+    unmatched: bool,
+    /// Rules in force and expired rules that matched it.
+    active: Vec<usize>,
+    stale: Vec<usize>,
+}
+
+/// Applies the policy to every distinct leak and says how every rule was
+/// used.
+///
+/// A distinct leak is allowed when every goroutine of it that must match
+/// does match a rule in force. Every goroutine must, except a test-harness
+/// goroutine ([`LeakedGoroutine::harness`]) in a report that also shows a
+/// real leak: goleak lists every goroutine of the process under
+/// `t.Parallel`, so those are not leaks. A report made only of harness
+/// goroutines proves nothing of the kind, and its goroutines must match.
+/// Goroutines a report did not show (cut short, dropped past its limit)
+/// are not judged here: they are a failure of their own
+/// ([`crate::findings::FailureKind::Leak`]), never allowed.
+pub fn evaluate(findings: &Findings, policy: &Policy) -> Evaluation {
     let expired: Vec<bool> = policy
         .rules
         .iter()
@@ -376,15 +342,14 @@ pub fn evaluate_full(findings: &Findings, policy: &Policy) -> Evaluation {
             ..RuleUsage::default()
         })
         .collect();
-    let mut statuses = Vec::with_capacity(findings.leaks.len());
-    let mut expired_matches = Vec::with_capacity(findings.leaks.len());
+    let mut seen: FxHashMap<&str, Seen> = FxHashMap::default();
+    // Each report with the rules in force that matched in it.
+    let mut in_reports: Vec<(&crate::findings::Leak, FxHashSet<usize>)> =
+        Vec::with_capacity(findings.leaks.len());
     let mut scratch = Scratch::default();
     for leak in &findings.leaks {
         let real = leak.goroutines.iter().any(|g| g.harness.is_none());
-        let mut all_allowed = !leak.goroutines.is_empty() && !leak.truncated && leak.dropped == 0;
-        let mut all_allowed_ignoring_expiry = all_allowed;
-        let mut active: Vec<usize> = Vec::new();
-        let mut stale: Vec<usize> = Vec::new();
+        let mut used: FxHashSet<usize> = FxHashSet::default();
         for g in &leak.goroutines {
             let hits = if policy.matcher.is_empty() {
                 Vec::new()
@@ -394,45 +359,65 @@ pub fn evaluate_full(findings: &Findings, policy: &Policy) -> Evaluation {
             for &r in &hits {
                 usage[r].matched += 1;
             }
+            let s = seen.entry(g.fingerprint.as_str()).or_default();
             let must_match = !real || g.harness.is_none();
             let live: Vec<usize> = hits.iter().copied().filter(|&r| !expired[r]).collect();
             if must_match {
                 if live.is_empty() {
-                    all_allowed = false;
+                    s.unallowed = true;
                 }
                 if hits.is_empty() {
-                    all_allowed_ignoring_expiry = false;
+                    s.unmatched = true;
                 }
             }
-            active.extend(live);
-            stale.extend(hits.iter().copied().filter(|&r| expired[r]));
+            used.extend(live.iter().copied());
+            s.active.extend(live);
+            s.stale.extend(hits.iter().copied().filter(|&r| expired[r]));
         }
-        active.sort_unstable();
-        active.dedup();
-        stale.sort_unstable();
-        stale.dedup();
-        if all_allowed {
-            for &r in &active {
+        in_reports.push((leak, used));
+    }
+    let mut leaks = FxHashMap::default();
+    for (fingerprint, mut s) in seen {
+        s.active.sort_unstable();
+        s.active.dedup();
+        s.stale.sort_unstable();
+        s.stale.dedup();
+        let allowed = !s.unallowed;
+        if allowed {
+            for &r in &s.active {
+                usage[r].allowed_leaks += 1;
+            }
+        }
+        let ids = |v: &[usize]| -> Vec<String> {
+            v.iter().map(|&r| policy.rules[r].id.clone()).collect()
+        };
+        leaks.insert(
+            LeakKey(fingerprint.to_string()),
+            Allowance {
+                allowed,
+                rules: ids(&s.active),
+                expired: if !allowed && !s.unmatched {
+                    ids(&s.stale)
+                } else {
+                    Vec::new()
+                },
+            },
+        );
+    }
+    // A report's rules helped allow it when a leak it shows is allowed.
+    for (leak, used) in &in_reports {
+        let helped = leak.goroutines.iter().any(|g| {
+            leaks
+                .get(&LeakKey::of(g))
+                .is_some_and(|a: &Allowance| a.allowed)
+        });
+        if helped {
+            for &r in used.iter() {
                 usage[r].allowed_reports += 1;
             }
-            statuses.push(LeakStatus::Allowed {
-                rules: active.iter().map(|&r| policy.rules[r].id.clone()).collect(),
-            });
-            expired_matches.push(Vec::new());
-        } else {
-            statuses.push(LeakStatus::New);
-            expired_matches.push(if all_allowed_ignoring_expiry {
-                stale
-            } else {
-                Vec::new()
-            });
         }
     }
-    Evaluation {
-        statuses,
-        usage,
-        expired_matches,
-    }
+    Evaluation { leaks, usage }
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{
-    class, count_text, failure_fingerprint, failure_name, failure_title, leak_place,
-    seen_again_text, state_text, test_list, Class,
+    count_text, failure_fingerprint, failure_name, failure_title, leak_place, seen_again_text,
+    state_text, test_list, Class,
 };
 use crate::findings::FailureKind;
 use crate::verdict::Analysis;
@@ -68,30 +68,30 @@ struct Lines {
 /// Writes the Code Quality report.
 pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let mut issues = Vec::new();
-    for d in a.distinct_leaks() {
-        let (check, severity) = match class(&d) {
+    for d in a.leaks() {
+        let (check, severity) = match d.class {
             Class::New => (CHECK_LEAK, "major"),
             Class::Flaky => (CHECK_FLAKY, "minor"),
             Class::Allowed => (CHECK_LEAK, "info"),
             Class::Harness => continue,
         };
-        let g = d.example;
-        let mut description = format!("Goroutine leak: {} [{}]", count_text(&d), state_text(g));
+        let g = &d.leak.example;
+        let mut description = format!("Goroutine leak: {} [{}]", count_text(d), state_text(g));
         if let Some(top) = g.goroutine.top_function() {
             description.push_str(&format!(" in {top}"));
         }
-        description.push_str(&format!(", reported by {}", test_list(&d, 3)));
-        if let Some(again) = seen_again_text(&d) {
+        description.push_str(&format!(", reported by {}", test_list(d, 3)));
+        if let Some(again) = seen_again_text(d) {
             description.push_str(&format!(" ({again})"));
         }
-        if class(&d) == Class::Allowed {
+        if d.class == Class::Allowed {
             description.push_str(" (allowed by the policy)");
         }
-        let place = leak_place(&d, a);
+        let place = leak_place(d);
         issues.push(Issue {
             description,
             check_name: check,
-            fingerprint: d.fingerprint.to_string(),
+            fingerprint: d.key().as_str().to_string(),
             severity,
             location: Location {
                 path: place.map_or_else(|| "go.mod".to_string(), |p| p.file.clone()),

@@ -12,7 +12,7 @@ use super::markdown::inline;
 use super::terminal::clean;
 use super::Context;
 use crate::dump::diff::{Diff, GroupDiff, GroupVerdict};
-use crate::paths::SourceRef;
+use crate::findings::SourceRef;
 
 /// The JSON report's schema name.
 pub const SCHEMA: &str = "leakgate-dump/1";

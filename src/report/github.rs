@@ -24,7 +24,7 @@
 //! GitHub shows 10 annotations of each level per step and 50 per job and
 //! hides the rest without a word, so each level is capped
 //! ([`Context::max_annotations`]), most important first (the order of
-//! [`Analysis::distinct_leaks`]); the last one of a capped level says how
+//! [`Analysis::leaks`]); the last one of a capped level says how
 //! many more there are, what they hold, and where to read them (the job
 //! summary has everything).
 //!
@@ -37,12 +37,15 @@
 
 use std::io::{self, Write};
 
+use super::helpers::cut;
+pub use super::helpers::{workflow_data as escape_data, workflow_property as escape_property};
 use super::{
-    class, count_text, failure_name, failure_title, leak_place, plural, reporter_name,
-    seen_again_text, short_names, state_text, user_frames, Class, Context,
+    count_text, failure_name, failure_title, leak_place, plural, reporter_name, seen_again_text,
+    short_names, state_text, user_frames, Class, Context,
 };
-use crate::paths::SourceRef;
-use crate::verdict::{Analysis, DistinctLeak, Verdict};
+use crate::findings::Reporter;
+use crate::findings::SourceRef;
+use crate::verdict::{Analysis, JudgedLeak, Verdict};
 
 /// Frames shown in an annotation message.
 pub const ANNOTATION_FRAMES: usize = 5;
@@ -93,18 +96,6 @@ pub struct Annotation {
     pub failures: usize,
 }
 
-/// Escapes a command's data (the message).
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a command property's value.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 impl Annotation {
     /// The workflow command line (without the newline).
     pub fn command(&self) -> String {
@@ -132,23 +123,11 @@ impl Annotation {
     }
 }
 
-fn cut(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("\n…");
-    }
-    s
-}
-
 /// What an annotation says about one distinct leak: the headline, who
 /// started it, who reported it, who saw it again, and the user's frames
 /// (at most `frames`), each line prefixed with `indent` after the first.
-fn leak_lines(d: &DistinctLeak<'_>, frames: usize, indent: &str) -> String {
-    let g = d.example;
+fn leak_lines(d: &JudgedLeak, frames: usize, indent: &str) -> String {
+    let g = &d.leak.example;
     let mut msg = format!("{} leaked [{}]", count_text(d), state_text(g));
     if let Some(top) = g.goroutine.top_function() {
         msg.push_str(&format!(" in {top}"));
@@ -160,9 +139,10 @@ fn leak_lines(d: &DistinctLeak<'_>, frames: usize, indent: &str) -> String {
         }
     }
     let reporters: Vec<String> = d
+        .leak
         .reporters
         .iter()
-        .map(|(p, t)| reporter_name(*p, *t))
+        .map(|r| reporter_name(r.package.as_deref(), r.test.as_deref()))
         .collect();
     msg.push_str(&format!("\n{indent}reported by {}", reporters.join("; ")));
     if let Some(again) = seen_again_text(d) {
@@ -186,19 +166,19 @@ fn leak_lines(d: &DistinctLeak<'_>, frames: usize, indent: &str) -> String {
 
 /// Distinct leaks of one level placed at one line (or one leak without a
 /// place).
-struct Spot<'d, 'a> {
+struct Spot<'a> {
     level: Level,
     place: Option<&'a SourceRef>,
-    leaks: Vec<&'d DistinctLeak<'a>>,
+    leaks: Vec<&'a JudgedLeak>,
 }
 
-fn leak_annotation(spot: &Spot<'_, '_>) -> Annotation {
+fn leak_annotation(spot: &Spot<'_>) -> Annotation {
     let flaky = spot.level == Level::Warning;
-    let mut who: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+    let mut who: Vec<Reporter> = Vec::new();
     for d in &spot.leaks {
-        for r in &d.reporters {
+        for r in &d.leak.reporters {
             if !who.contains(r) {
-                who.push(*r);
+                who.push(r.clone());
             }
         }
     }
@@ -225,9 +205,11 @@ fn leak_annotation(spot: &Spot<'_, '_>) -> Annotation {
         }
         m
     };
-    let at_check = spot
-        .place
-        .is_some_and(|p| spot.leaks.iter().any(|d| d.example.anchor() != Some(p)));
+    let at_check = spot.place.is_some_and(|p| {
+        spot.leaks
+            .iter()
+            .any(|d| d.leak.example.anchor() != Some(p))
+    });
     if at_check {
         let what = if n == 1 {
             "the goroutine was"
@@ -275,16 +257,15 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
             failures: 0,
         });
     }
-    let distinct = a.distinct_leaks();
-    let mut spots: Vec<Spot<'_, '_>> = Vec::new();
-    for d in &distinct {
-        let level = match class(d) {
+    let mut spots: Vec<Spot<'_>> = Vec::new();
+    for d in a.leaks() {
+        let level = match d.class {
             Class::New => Level::Error,
             Class::Flaky => Level::Warning,
             Class::Allowed | Class::Harness => continue,
         };
-        let place = leak_place(d, a);
-        let same = |s: &&mut Spot<'_, '_>| {
+        let place = leak_place(d);
+        let same = |s: &&mut Spot<'_>| {
             s.level == level
                 && place.is_some()
                 && s.place.map(|p| (&p.file, p.line)) == place.map(|p| (&p.file, p.line))

@@ -12,13 +12,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::findings::{self, LeakSource, LeakedGoroutine};
-use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
+use crate::findings::SourceRef;
+use crate::findings::{self, LeakedGoroutine};
 use crate::retry::rerun::Selection;
-use crate::retry::{LeakKey, Plan, RetryOutcome, RetryRecord};
-use crate::scan::ReportOrigin;
-use crate::verdict::Analysis;
+use crate::retry::{Plan, ReportKey, RetryOutcome, RetryRecord};
+use crate::verdict::{Analysis, JudgedLeak};
 
 /// Current schema version.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -62,7 +60,9 @@ struct Rule<'a> {
     id: &'a str,
     /// Goroutines its `match` matched (expired or not).
     matched: usize,
-    /// Leak reports it helped allow.
+    /// Distinct leaks it helped allow.
+    allowed_leaks: usize,
+    /// Leak reports in which it helped allow a leak.
     allowed_reports: usize,
     expired: bool,
     expires: Option<String>,
@@ -170,9 +170,14 @@ struct Condition<'a> {
 struct Leak<'a> {
     package: Option<&'a str>,
     test: Option<&'a str>,
+    /// The most severe status among the distinct leaks it shows.
     status: &'static str,
-    rules: &'a [String],
+    /// One of the distinct leaks it shows fails the gate.
+    gating: bool,
+    rules: Vec<&'a str>,
     expired_rules: Vec<&'a str>,
+    /// Fingerprints of the distinct leaks it shows.
+    distinct_leaks: Vec<&'a str>,
     reported_by: &'static str,
     verify_location: Option<Location<'a>>,
     verify_at: Option<Source<'a>>,
@@ -261,11 +266,35 @@ struct Attempt<'a> {
     /// Indices into `leaks` of reports this attempt found that the first
     /// run did not.
     new_leaks: Vec<usize>,
+    /// Fingerprints of the record's distinct leaks it reported again.
+    leaked_again: Vec<&'a str>,
 }
 
-fn retry_of(a: &Analysis, index: usize) -> Option<&RetryRecord> {
-    let leak = a.findings.leaks.get(index)?;
+fn retry_of<'a>(a: &'a Analysis, leak: &findings::Leak) -> Option<&'a RetryRecord> {
     a.retries.iter().find(|r| r.covers(leak))
+}
+
+fn attempts<'a>(a: &'a Analysis, r: Option<&'a RetryRecord>) -> Vec<Attempt<'a>> {
+    r.map(|r| {
+        r.attempts
+            .iter()
+            .map(|t| Attempt {
+                attempt: t.number,
+                result: t.result.name(),
+                exit_code: t.exit_code,
+                duration_ms: t.duration.as_millis(),
+                message: &t.message,
+                fingerprints: &t.fingerprints,
+                new_leaks: t
+                    .new_leaks
+                    .iter()
+                    .filter_map(|k| a.findings.leaks.iter().position(|l| ReportKey::of(l) == *k))
+                    .collect(),
+                leaked_again: t.again.iter().map(|k| k.as_str()).collect(),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -326,6 +355,15 @@ struct Frame<'a> {
 struct Distinct<'a> {
     fingerprint: &'a str,
     status: &'static str,
+    /// Fails the gate.
+    gating: bool,
+    /// Rules in force that matched it (they allow it when `status` is
+    /// `allowed`).
+    rules: &'a [String],
+    /// Expired rules that would have allowed it.
+    expired_rules: &'a [String],
+    /// What retrying did for it (`null`: not retried or retries off).
+    retry: Option<DistinctRetry<'a>>,
     state: &'a str,
     top_function: Option<&'a str>,
     created_by: Option<&'a str>,
@@ -337,6 +375,15 @@ struct Distinct<'a> {
     sightings: usize,
     reported_by: Vec<Reporter<'a>>,
     seen_again_by: Vec<Reporter<'a>>,
+}
+
+#[derive(Serialize)]
+struct DistinctRetry<'a> {
+    retried: bool,
+    outcome: &'static str,
+    reason: &'a str,
+    command: Option<String>,
+    passed_in_attempt: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -391,19 +438,44 @@ fn goroutine(g: &LeakedGoroutine) -> Goroutine<'_> {
     }
 }
 
-fn source_name(s: LeakSource) -> &'static str {
-    match s {
-        LeakSource::Goleak(ReportOrigin::VerifyNone) => "goleak.VerifyNone",
-        LeakSource::Goleak(ReportOrigin::VerifyTestMain) => "goleak.VerifyTestMain",
-        LeakSource::Goleak(ReportOrigin::Other) => "goleak.Find",
-        LeakSource::Synctest => "testing/synctest",
-    }
+fn reporters(who: &[findings::Reporter]) -> Vec<Reporter<'_>> {
+    who.iter()
+        .map(|r| Reporter {
+            package: r.package.as_deref(),
+            test: r.test.as_deref(),
+        })
+        .collect()
 }
 
-fn rules(s: &LeakStatus) -> &[String] {
-    match s {
-        LeakStatus::Allowed { rules } => rules,
-        LeakStatus::New | LeakStatus::Flaky { .. } => &[],
+fn distinct(d: &JudgedLeak) -> Distinct<'_> {
+    let g = &d.leak.example;
+    Distinct {
+        fingerprint: d.key().as_str(),
+        status: d.status.name(),
+        gating: d.gates,
+        rules: &d.rules,
+        expired_rules: &d.expired_rules,
+        retry: d.retry.as_ref().map(|r| DistinctRetry {
+            retried: r.retried,
+            outcome: r.outcome.name(),
+            reason: &r.why,
+            command: r.command.as_deref().map(crate::retry::rerun::display),
+            passed_in_attempt: match r.outcome {
+                RetryOutcome::Flaky { attempt } => Some(attempt),
+                _ => None,
+            },
+        }),
+        state: &g.goroutine.state.status,
+        top_function: g.goroutine.top_function(),
+        created_by: g.goroutine.created_by.as_ref().map(|c| c.function.as_str()),
+        origin: source(&g.origin),
+        anchor: source_ref(g.anchor()),
+        goroutines: d.leak.goroutines,
+        max_in_one_report: d.leak.max_in_report,
+        test_harness: d.leak.harness,
+        sightings: d.leak.sightings,
+        reported_by: reporters(&d.leak.reporters),
+        seen_again_by: reporters(&d.leak.seen_again),
     }
 }
 
@@ -471,114 +543,55 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                 output: &x.excerpt,
             })
             .collect(),
-        leaks: a
-            .leaks()
-            .enumerate()
-            .map(|(index, (l, s))| Leak {
-                package: l.package.as_deref(),
-                test: l.test.as_deref(),
-                status: s.name(),
-                rules: rules(s),
-                expired_rules: a
-                    .policy
-                    .expired_matches
-                    .get(index)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&r| a.policy.rules.get(r).map(|r| r.rule.id.as_str()))
-                    .collect(),
-                reported_by: source_name(l.source),
-                verify_location: l
-                    .location
-                    .as_ref()
-                    .map(|(file, line)| Location { file, line: *line }),
-                verify_at: source(&l.verify_at),
-                truncated: l.truncated,
-                dropped_goroutines: l.dropped,
-                input: input_path(l.at.input),
-                line: l.at.line,
-                groups: findings::group(&l.goroutines)
-                    .into_iter()
-                    .map(|(first, count)| Group {
-                        fingerprint: &l.goroutines[first].fingerprint,
-                        count,
-                        first,
-                    })
-                    .collect(),
-                goroutines: l.goroutines.iter().map(goroutine).collect(),
-                retry: retry_of(a, index).map(|r| Retry {
-                    retried: r.retried(),
-                    outcome: r.outcome().name(),
-                    reason: r.reason(),
-                    command: r.command().map(crate::retry::rerun::display),
-                    passed_in_attempt: match r.outcome() {
-                        RetryOutcome::Flaky { attempt } => Some(attempt),
-                        _ => None,
-                    },
-                    plan: retry_plan(r),
-                }),
-                attempts: retry_of(a, index)
-                    .map(|r| {
-                        r.attempts
-                            .iter()
-                            .map(|t| Attempt {
-                                attempt: t.number,
-                                result: t.result.name(),
-                                exit_code: t.exit_code,
-                                duration_ms: t.duration.as_millis(),
-                                message: &t.message,
-                                fingerprints: &t.fingerprints,
-                                new_leaks: t
-                                    .new_leaks
-                                    .iter()
-                                    .filter_map(|k| {
-                                        a.findings.leaks.iter().position(|l| LeakKey::of(l) == *k)
-                                    })
-                                    .collect(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+        leaks: f
+            .leaks
+            .iter()
+            .map(|l| {
+                let judged = a.view.report(l);
+                let record = retry_of(a, l);
+                Leak {
+                    package: l.package.as_deref(),
+                    test: l.test.as_deref(),
+                    status: judged.status.name(),
+                    gating: judged.gates,
+                    rules: judged.rules,
+                    expired_rules: judged.expired_rules,
+                    distinct_leaks: judged.leaks.iter().map(|j| j.key().as_str()).collect(),
+                    reported_by: l.source.name(),
+                    verify_location: l
+                        .location
+                        .as_ref()
+                        .map(|(file, line)| Location { file, line: *line }),
+                    verify_at: source(&l.verify_at),
+                    truncated: l.truncated,
+                    dropped_goroutines: l.dropped,
+                    input: input_path(l.at.input),
+                    line: l.at.line,
+                    groups: findings::group(&l.goroutines)
+                        .into_iter()
+                        .map(|(first, count)| Group {
+                            fingerprint: &l.goroutines[first].fingerprint,
+                            count,
+                            first,
+                        })
+                        .collect(),
+                    goroutines: l.goroutines.iter().map(goroutine).collect(),
+                    retry: record.map(|r| Retry {
+                        retried: r.retried(),
+                        outcome: r.outcome().name(),
+                        reason: r.reason(),
+                        command: r.command().map(crate::retry::rerun::display),
+                        passed_in_attempt: match r.outcome() {
+                            RetryOutcome::Flaky { attempt } => Some(attempt),
+                            _ => None,
+                        },
+                        plan: retry_plan(r),
+                    }),
+                    attempts: attempts(a, record),
+                }
             })
             .collect(),
-        distinct_leaks: a
-            .distinct_leaks()
-            .into_iter()
-            .map(|d| Distinct {
-                fingerprint: d.fingerprint,
-                status: d.status.name(),
-                state: &d.example.goroutine.state.status,
-                top_function: d.example.goroutine.top_function(),
-                created_by: d
-                    .example
-                    .goroutine
-                    .created_by
-                    .as_ref()
-                    .map(|c| c.function.as_str()),
-                origin: source(&d.example.origin),
-                anchor: source_ref(d.example.anchor()),
-                goroutines: d.goroutines,
-                max_in_one_report: d.max_in_report,
-                test_harness: d.harness,
-                sightings: d.sightings,
-                reported_by: d
-                    .reporters
-                    .iter()
-                    .map(|(p, t)| Reporter {
-                        package: *p,
-                        test: *t,
-                    })
-                    .collect(),
-                seen_again_by: d
-                    .seen_again
-                    .iter()
-                    .map(|(p, t)| Reporter {
-                        package: *p,
-                        test: *t,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        distinct_leaks: a.leaks().iter().map(distinct).collect(),
         policy: Policy {
             default: a.default_policy,
             file: a.policy.source.as_deref(),
@@ -593,6 +606,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| Rule {
                 id: &r.rule.id,
                 matched: r.usage.matched,
+                allowed_leaks: r.usage.allowed_leaks,
                 allowed_reports: r.usage.allowed_reports,
                 expired: r.usage.expired,
                 expires: r.rule.expires.map(|d| d.to_string()),

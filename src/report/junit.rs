@@ -47,11 +47,10 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, T
 
 use crate::retry::AttemptResult;
 
-use super::{report_fails_gate, stack_text, PACKAGE_LEVEL_TEST};
-use crate::findings::{group, Failure, FailureKind, Leak, NodeKey};
-use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
-use crate::verdict::{Analysis, DistinctLeak, Gate};
+use super::{stack_text, PACKAGE_LEVEL_TEST};
+use crate::findings::SourceRef;
+use crate::findings::{Failure, FailureKind, NodeKey, Sighting};
+use crate::verdict::{Analysis, Gate, JudgedLeak, LeakStatus};
 
 /// Frames per stack in a failure's text.
 pub const STACK_FRAMES: usize = 20;
@@ -67,66 +66,55 @@ pub const PACKAGE_CASE: &str = "(package)";
 /// The test case of a package's build failure.
 pub const BUILD_CASE: &str = "(build)";
 
-fn leak_text(leak: &Leak) -> String {
+/// The stack of one distinct leak as this node's reports listed it.
+fn leak_text(d: &JudgedLeak, seen: &Sighting) -> String {
+    let g = &seen.example;
     let mut s = String::new();
-    for (first, count) in group(&leak.goroutines) {
-        let g = &leak.goroutines[first];
-        if count > 1 {
-            s.push_str(&format!("{count} goroutines like this one:\n"));
-        }
-        s.push_str(&stack_text(g, false, STACK_FRAMES));
+    if seen.goroutines > 1 {
+        s.push_str(&format!("{} goroutines like this one:\n", seen.goroutines));
+    }
+    s.push_str(&stack_text(g, false, STACK_FRAMES));
+    if d.leak.harness {
         if let Some(why) = g.harness {
             s.push_str(&format!("(not a leak: {why})\n"));
         }
-        s.push('\n');
-    }
-    if leak.dropped > 0 {
-        s.push_str(&format!(
-            "… and {} more goroutines not kept\n",
-            leak.dropped
-        ));
     }
     s
 }
 
-fn leak_message(leak: &Leak, distinct: &[DistinctLeak<'_>]) -> String {
-    let real = leak.real_goroutines().count();
-    let n = leak.goroutines.len() + leak.dropped;
-    let mut s = format!("{n} leaked goroutine{}", if n == 1 { "" } else { "s" });
-    if let Some(g) = leak.real_goroutines().next().or(leak.goroutines.first()) {
-        s.push_str(&format!(" [{}]", g.goroutine.state.status));
-        if let Some(top) = g.goroutine.top_function() {
-            s.push_str(&format!(" in {top}"));
-        }
-        if let Some(o) = g.anchor() {
-            s.push_str(&format!(" at {}:{}", o.file, o.line));
-        }
+/// One distinct leak in one node's words: its goroutines there, their
+/// state, where they block and start, and who reported it first when this
+/// node's check only listed it again.
+fn leak_message(d: &JudgedLeak, seen: &Sighting) -> String {
+    let n = seen.goroutines;
+    let g = &seen.example;
+    let mut s = format!(
+        "{n} leaked goroutine{} [{}]",
+        if n == 1 { "" } else { "s" },
+        g.goroutine.state.status
+    );
+    if let Some(top) = g.goroutine.top_function() {
+        s.push_str(&format!(" in {top}"));
     }
-    if real < leak.goroutines.len() {
-        s.push_str(&format!(" ({} test-harness)", leak.goroutines.len() - real));
+    if let Some(o) = g.anchor() {
+        s.push_str(&format!(" at {}:{}", o.file, o.line));
     }
-    // A check that only saw goroutines another test reported first.
-    let who = (leak.package.as_deref(), leak.test.as_deref());
-    let mut first: Vec<&str> = Vec::new();
-    let mut again = !leak.goroutines.is_empty();
-    for g in &leak.goroutines {
-        match distinct.iter().find(|d| d.fingerprint == g.fingerprint) {
-            Some(d) if d.seen_again.contains(&who) && !d.reporters.contains(&who) => {
-                for (_, t) in &d.reporters {
-                    let t = t.unwrap_or(PACKAGE_LEVEL_TEST);
-                    if !first.contains(&t) {
-                        first.push(t);
-                    }
-                }
-            }
-            _ => again = false,
+    if d.leak.harness {
+        s.push_str(" (test-harness)");
+    }
+    if seen.again {
+        let first: Vec<&str> = d
+            .leak
+            .reporters
+            .iter()
+            .map(|r| r.test.as_deref().unwrap_or(PACKAGE_LEVEL_TEST))
+            .collect();
+        if !first.is_empty() {
+            s.push_str(&format!(
+                " (seen again: first reported by {})",
+                first.join(", ")
+            ));
         }
-    }
-    if again && !first.is_empty() {
-        s.push_str(&format!(
-            " (seen again: first reported by {})",
-            first.join(", ")
-        ));
     }
     s
 }
@@ -139,7 +127,7 @@ fn attempts(
     package: Option<&str>,
     test: Option<&str>,
     flaky: bool,
-    distinct: &[DistinctLeak<'_>],
+    held: &Held<'_>,
 ) -> Vec<TestRerun> {
     let Some(record) = a
         .retries
@@ -151,22 +139,24 @@ fn attempts(
     let mut runs = Vec::new();
     if flaky {
         // The first run failed; it is a flaky run of a passing test.
-        let first: Vec<&Leak> = a
-            .findings
+        let first: Vec<&(&JudgedLeak, &Sighting)> = held
             .leaks
             .iter()
-            .filter(|l| record.covers(l))
+            .filter(|(d, _)| matches!(d.status, LeakStatus::Flaky { .. }))
             .collect();
         let mut run = TestRerun::new(NonSuccessKind::Failure);
         run.set_type("goroutine-leak");
-        run.set_message(first.first().map_or_else(
-            || "leaked goroutines".to_string(),
-            |l| leak_message(l, distinct),
-        ));
+        run.set_message(
+            first
+                .iter()
+                .map(|(d, seen)| leak_message(d, seen))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
         run.set_description(
             first
                 .iter()
-                .map(|l| leak_text(l))
+                .map(|(d, seen)| leak_text(d, seen))
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
@@ -185,12 +175,12 @@ fn attempts(
     runs
 }
 
-/// What one node of the run tree holds: its gate-failing failures and its
-/// leak reports.
+/// What one node of the run tree holds: its gate-failing failures and the
+/// distinct leaks its reports listed, with what they listed of each.
 #[derive(Default)]
 struct Held<'a> {
     failures: Vec<&'a Failure>,
-    leaks: Vec<(&'a Leak, &'a LeakStatus)>,
+    leaks: Vec<(&'a JudgedLeak, &'a Sighting)>,
 }
 
 /// A test case about to be written.
@@ -213,33 +203,24 @@ fn error_kind(kind: FailureKind) -> NonSuccessKind {
     }
 }
 
-/// The place of a leak report: its first real goroutine's anchor, else
-/// its leak check when that is in the repository.
-fn report_place(leak: &Leak) -> Option<&SourceRef> {
-    leak.real_goroutines()
-        .find_map(|g| g.anchor())
-        .or(leak.verify_at.as_ref().filter(|v| v.in_repo))
-}
-
-fn allowed_note(leak: &Leak, status: &LeakStatus, distinct: &[DistinctLeak<'_>]) -> String {
-    match status {
+fn allowed_note(d: &JudgedLeak, seen: &Sighting) -> String {
+    let message = leak_message(d, seen);
+    let text = leak_text(d, seen);
+    match &d.status {
         LeakStatus::Allowed { rules } => format!(
-            "allowed by .leakgate.yml rule{} {}: {}\n{}",
+            "allowed by .leakgate.yml rule{} {}: {message}\n{text}",
             if rules.len() == 1 { "" } else { "s" },
             rules.join(", "),
-            leak_message(leak, distinct),
-            leak_text(leak)
         ),
-        LeakStatus::Flaky { attempt } => format!(
-            "flaky: leaked on the first run, gone on attempt {attempt}: {}\n{}",
-            leak_message(leak, distinct),
-            leak_text(leak)
-        ),
-        LeakStatus::New => format!("{}\n{}", leak_message(leak, distinct), leak_text(leak)),
+        LeakStatus::Flaky { attempt } => {
+            format!("flaky: leaked on the first run, gone on attempt {attempt}: {message}\n{text}")
+        }
+        LeakStatus::Harness => format!("not a leak: {message}\n{text}"),
+        LeakStatus::New => format!("{message}\n{text}"),
     }
 }
 
-fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> TestCase {
+fn test_case(a: &Analysis, case: &Case<'_>) -> TestCase {
     let mut notes: Vec<String> = Vec::new();
     let status = match case.gate {
         Gate::Pass => TestCaseStatus::success(),
@@ -268,9 +249,9 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
                     text,
                 ));
             }
-            for (leak, status) in &case.held.leaks {
-                if report_fails_gate(a, status) {
-                    let ty = if leak.real_goroutines().next().is_none() {
+            for (d, seen) in &case.held.leaks {
+                if d.gates {
+                    let ty = if d.leak.harness {
                         "test-harness-goroutines"
                     } else {
                         "goroutine-leak"
@@ -278,11 +259,11 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
                     parts.push((
                         NonSuccessKind::Failure,
                         ty.to_string(),
-                        leak_message(leak, distinct),
-                        leak_text(leak),
+                        leak_message(d, seen),
+                        leak_text(d, seen),
                     ));
                 } else {
-                    notes.push(allowed_note(leak, status, distinct));
+                    notes.push(allowed_note(d, seen));
                 }
             }
             if parts.is_empty() {
@@ -299,7 +280,12 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
                 NonSuccessKind::Error
             };
             let mut status = TestCaseStatus::non_success(kind);
-            let types: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+            let mut types: Vec<&str> = Vec::new();
+            for p in &parts {
+                if !types.contains(&p.1.as_str()) {
+                    types.push(p.1.as_str());
+                }
+            }
             let messages: Vec<&str> = parts.iter().map(|p| p.2.as_str()).collect();
             let texts: Vec<&str> = parts
                 .iter()
@@ -310,16 +296,16 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
                 .set_type(types.join(", "))
                 .set_message(messages.join("; "))
                 .set_description(texts.join("\n\n"))
-                .add_reruns(attempts(a, case.package, case.test, false, distinct));
+                .add_reruns(attempts(a, case.package, case.test, false, &case.held));
             status
         }
         Gate::Allowed | Gate::Flaky => {
-            for (leak, status) in &case.held.leaks {
-                notes.push(allowed_note(leak, status, distinct));
+            for (d, seen) in &case.held.leaks {
+                notes.push(allowed_note(d, seen));
             }
             TestCaseStatus::Success {
                 flaky_runs: if case.gate == Gate::Flaky {
-                    attempts(a, case.package, case.test, true, distinct)
+                    attempts(a, case.package, case.test, true, &case.held)
                 } else {
                     Vec::new()
                 },
@@ -355,10 +341,15 @@ fn test_case(a: &Analysis, case: &Case<'_>, distinct: &[DistinctLeak<'_>]) -> Te
             case.held
                 .leaks
                 .iter()
-                .filter(|(_, s)| case.gate != Gate::Fail || report_fails_gate(a, s))
-                .find_map(|(l, _)| report_place(l))
+                .filter(|(d, _)| case.gate != Gate::Fail || d.gates)
+                .find_map(|(d, seen)| leak_place(d, seen))
         })
-        .or_else(|| case.held.leaks.iter().find_map(|(l, _)| report_place(l)));
+        .or_else(|| {
+            case.held
+                .leaks
+                .iter()
+                .find_map(|(d, seen)| leak_place(d, seen))
+        });
     if let Some(p) = failing_place {
         tc.extra.insert("file".into(), p.file.as_str().into());
         tc.extra
@@ -381,21 +372,13 @@ fn package_case_name(held: &Held<'_>) -> &'static str {
     }
 }
 
-/// The gate of a node that has no test record (the package level, or a
-/// test the input named only in a failure): what it holds decides, as the
-/// view decides for tests.
-fn held_gate(a: &Analysis, held: &Held<'_>) -> Gate {
-    if !held.failures.is_empty() || held.leaks.iter().any(|(_, s)| report_fails_gate(a, s)) {
-        Gate::Fail
-    } else if held
-        .leaks
-        .iter()
-        .any(|(_, s)| matches!(s, LeakStatus::Flaky { .. }))
-    {
-        Gate::Flaky
-    } else {
-        Gate::Allowed
-    }
+/// The place of a distinct leak in one node: its anchor, else this node's
+/// leak check when that is in the repository.
+fn leak_place<'a>(d: &'a JudgedLeak, seen: &'a Sighting) -> Option<&'a SourceRef> {
+    d.leak
+        .example
+        .anchor()
+        .or(seen.verify_at.as_ref().filter(|v| v.in_repo))
 }
 
 /// Builds the report.
@@ -403,7 +386,6 @@ pub fn report(a: &Analysis) -> io::Result<Report> {
     // Every attempt, passed ones read back from the store.
     let all: Vec<TestRecord> = a.findings.all_tests().collect::<io::Result<_>>()?;
     let all = &all;
-    let distinct = a.distinct_leaks();
     // What each node holds, and the nodes in order of first appearance.
     let mut held: HashMap<&NodeKey, Held<'_>> = HashMap::new();
     let mut order: Vec<(&NodeKey, Option<&str>, Option<&str>)> = Vec::new();
@@ -414,12 +396,25 @@ pub fn report(a: &Analysis) -> io::Result<Report> {
         });
         e.failures.push(f);
     }
-    for (leak, status) in a.leaks() {
-        let e = held.entry(&leak.node).or_insert_with(|| {
-            order.push((&leak.node, leak.package.as_deref(), leak.test.as_deref()));
+    // Nodes in order of their first report; each node's leaks most
+    // important first.
+    for report in &a.findings.leaks {
+        if held.get(&report.node).is_some_and(|h| !h.leaks.is_empty()) {
+            continue;
+        }
+        let e = held.entry(&report.node).or_insert_with(|| {
+            order.push((
+                &report.node,
+                report.package.as_deref(),
+                report.test.as_deref(),
+            ));
             Held::default()
         });
-        e.leaks.push((leak, status));
+        for d in a.view.leaks_of(&report.node) {
+            if let Some(seen) = d.leak.sighting(&report.node) {
+                e.leaks.push((d, seen));
+            }
+        }
     }
 
     let mut cases: Vec<Case<'_>> = Vec::new();
@@ -470,7 +465,7 @@ pub fn report(a: &Analysis) -> io::Result<Report> {
             test,
             name,
             attempt: node.attempt,
-            gate: held_gate(a, &h),
+            gate: a.view.node_gate(node).unwrap_or(Gate::Allowed),
             elapsed: None,
             held: h,
             subtests: Vec::new(),
@@ -493,7 +488,7 @@ pub fn report(a: &Analysis) -> io::Result<Report> {
             case.name = format!("{base} ({word} {n})");
         }
         taken.insert(case.name.clone());
-        let tc = test_case(a, case, &distinct);
+        let tc = test_case(a, case);
         suites.entry(package).or_default().push(tc);
     }
 

@@ -19,13 +19,13 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+pub use super::helpers::{markdown_inline as inline, markdown_pre as pre};
 use super::{
-    class, count_text, counts_text, failure_name, leak_place, reporter_name, seen_again_text,
-    stack_text, state_text, tally_phrases, Class, Context, Style,
+    count_text, counts_text, failure_name, leak_place, reporter_name, seen_again_text, stack_text,
+    state_text, tally_phrases, Class, Context, Style,
 };
-use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
-use crate::verdict::{Analysis, DistinctLeak, Verdict};
+use crate::findings::SourceRef;
+use crate::verdict::{Analysis, JudgedLeak, LeakStatus, Verdict};
 
 /// Budget for the whole report, under GitHub's 1 MiB step-summary limit
 /// (leaving room for what other steps' commands add to the same file).
@@ -36,43 +36,6 @@ pub const STACK_FRAMES: usize = 12;
 pub const OUTPUT_LINES: usize = 40;
 /// Test names listed in a table cell.
 pub const CELL_TESTS: usize = 5;
-
-/// Escapes text for a table cell, heading or link text: every ASCII
-/// punctuation Markdown or HTML reads, and line breaks, become entities
-/// or spaces.
-pub fn inline(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            '&' | '<' | '>' | '"' | '\'' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#'
-            | '!' | '\\' | '~' | '@' | '{' | '}' | '+' | '-' | '=' | ':' | '$' | '^' => {
-                let _ = write!(out, "&#{};", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes text for the inside of `<pre>` (HTML, plus backticks, so no
-/// line can open a Markdown code fence whatever the renderer).
-pub fn pre(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' => out.push_str("&#96;"),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a repository path for a URL (keeps `/`).
 fn url_path(p: &str) -> String {
@@ -101,16 +64,17 @@ fn origin_cell(place: Option<&SourceRef>, ctx: &Context) -> String {
     }
 }
 
-fn tests_cell(d: &DistinctLeak<'_>) -> String {
+fn tests_cell(d: &JudgedLeak) -> String {
     let names: Vec<String> = d
+        .leak
         .reporters
         .iter()
         .take(CELL_TESTS)
-        .map(|(p, t)| inline(&reporter_name(*p, *t)))
+        .map(|r| inline(&reporter_name(r.package.as_deref(), r.test.as_deref())))
         .collect();
     let mut s = names.join("<br>");
-    if d.reporters.len() > CELL_TESTS {
-        let _ = write!(s, "<br>and {} more", d.reporters.len() - CELL_TESTS);
+    if d.leak.reporters.len() > CELL_TESTS {
+        let _ = write!(s, "<br>and {} more", d.leak.reporters.len() - CELL_TESTS);
     }
     if let Some(again) = seen_again_text(d) {
         let _ = write!(s, "<br><sub>{}</sub>", inline(&again));
@@ -121,40 +85,42 @@ fn tests_cell(d: &DistinctLeak<'_>) -> String {
 const TABLE_HEAD: &str =
     "| # | Origin | State | Blocked in | Goroutines | Reported by |\n|---:|---|---|---|---:|---|\n";
 
-fn table_row(n: usize, d: &DistinctLeak<'_>, a: &Analysis, ctx: &Context) -> String {
-    let g = d.example;
+fn table_row(n: usize, d: &JudgedLeak, ctx: &Context) -> String {
+    let g = &d.leak.example;
     format!(
         "| {n} | {} | {} | {} | {} | {} |\n",
-        origin_cell(leak_place(d, a), ctx),
+        origin_cell(leak_place(d), ctx),
         inline(&state_text(g)),
         inline(g.goroutine.top_function().unwrap_or("?")),
-        d.goroutines,
+        d.leak.goroutines,
         tests_cell(d),
     )
 }
 
-fn details(n: usize, d: &DistinctLeak<'_>, a: &Analysis, style: Style) -> String {
-    let g = d.example;
-    let place = leak_place(d, a).map_or_else(
+fn details(n: usize, d: &JudgedLeak, style: Style) -> String {
+    let g = &d.leak.example;
+    let place = leak_place(d).map_or_else(
         || "outside the repository".to_string(),
         |p| format!("{}:{}", p.file, p.line),
     );
     let mut body = stack_text(g, style.verbose, STACK_FRAMES);
     let reporters: Vec<String> = d
+        .leak
         .reporters
         .iter()
-        .map(|(p, t)| reporter_name(*p, *t))
+        .map(|r| reporter_name(r.package.as_deref(), r.test.as_deref()))
         .collect();
     let _ = write!(body, "\nreported by {}\n", reporters.join("; "));
     if let Some(again) = seen_again_text(d) {
         let names: Vec<String> = d
+            .leak
             .seen_again
             .iter()
-            .map(|(p, t)| reporter_name(*p, *t))
+            .map(|r| reporter_name(r.package.as_deref(), r.test.as_deref()))
             .collect();
         let _ = writeln!(body, "{again}: {}", names.join("; "));
     }
-    if let LeakStatus::Allowed { rules } = d.status {
+    if let LeakStatus::Allowed { rules } = &d.status {
         let _ = write!(body, "\nallowed by {}\n", rules.join(", "));
     }
     if let Some(why) = g.harness {
@@ -182,7 +148,7 @@ pub fn write_limited(
     max_bytes: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let distinct = a.distinct_leaks();
+    let distinct = a.leaks();
     let mut doc = String::new();
     let head = match a.verdict {
         Verdict::Pass => "✅ leakgate: pass",
@@ -216,7 +182,7 @@ pub fn write_limited(
         (Class::Allowed, "Allowed leaks"),
         (Class::Harness, "Test-harness goroutines (not leaks)"),
     ];
-    let numbered: Vec<(usize, &DistinctLeak<'_>)> = distinct
+    let numbered: Vec<(usize, &JudgedLeak)> = distinct
         .iter()
         .enumerate()
         .map(|(i, d)| (i + 1, d))
@@ -224,9 +190,9 @@ pub fn write_limited(
     let mut left_out = 0usize;
     let footer_room = 2_000;
     for (cls, title) in sections {
-        let rows: Vec<(usize, &DistinctLeak<'_>)> = numbered
+        let rows: Vec<(usize, &JudgedLeak)> = numbered
             .iter()
-            .filter(|(_, d)| class(d) == cls)
+            .filter(|(_, d)| d.class == cls)
             .copied()
             .collect();
         if rows.is_empty() {
@@ -235,8 +201,8 @@ pub fn write_limited(
         let mut rows_text = String::new();
         let mut blocks = String::new();
         for &(n, d) in &rows {
-            let row = table_row(n, d, a, ctx);
-            let block = details(n, d, a, style);
+            let row = table_row(n, d, ctx);
+            let block = details(n, d, style);
             let heading = title.len() + 8 + TABLE_HEAD.len();
             if doc.len()
                 + heading

@@ -5,8 +5,8 @@
 //! `leakgate run` shows a status line (a spinner with the counts) instead,
 //! and prints only failed packages above it.
 
-use super::terminal::clean;
-use crate::events::Outcome;
+use super::helpers::{clean, plural};
+use crate::findings::Outcome;
 use crate::retry::rerun::{display, Target};
 use crate::run::Progress;
 
@@ -69,14 +69,6 @@ pub fn attempt_line(target: &Target, argv: &[String], number: u32, of: u32) -> S
         clean(&what),
         clean(&display(argv))
     )
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

@@ -30,14 +30,14 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::helpers::sarif_text as plain;
 use super::{
-    class, count_text, failure_fingerprint, failure_name, failure_title, leak_place, reporter_name,
+    count_text, failure_fingerprint, failure_name, failure_title, leak_place, reporter_name,
     seen_again_text, state_text, user_frames, Class,
 };
 use crate::findings::FailureKind;
-use crate::paths::SourceRef;
-use crate::policy::LeakStatus;
-use crate::verdict::{Analysis, DistinctLeak};
+use crate::findings::SourceRef;
+use crate::verdict::{Analysis, JudgedLeak, LeakStatus};
 
 /// The schema URI written in `$schema`.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -243,25 +243,18 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// SARIF messages are plain text in which `[text](target)` is a link;
-/// literal brackets are escaped with a backslash (SARIF 2.1.0, 3.11.6).
-fn plain(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('[', "\\[")
-        .replace(']', "\\]")
-}
-
-fn message(d: &DistinctLeak<'_>) -> String {
-    let g = d.example;
+fn message(d: &JudgedLeak) -> String {
+    let g = &d.leak.example;
     let mut s = format!("{} leaked [{}]", count_text(d), state_text(g));
     if let Some(top) = g.goroutine.top_function() {
         s.push_str(&format!(" in {top}"));
     }
     s.push('.');
     let reporters: Vec<String> = d
+        .leak
         .reporters
         .iter()
-        .map(|(p, t)| reporter_name(*p, *t))
+        .map(|r| reporter_name(r.package.as_deref(), r.test.as_deref()))
         .collect();
     s.push_str(&format!(" Reported by {}.", reporters.join("; ")));
     if let Some(again) = seen_again_text(d) {
@@ -317,32 +310,32 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let mut results = Vec::new();
-    for d in a.distinct_leaks() {
-        let (rule_index, level) = match class(&d) {
+    for d in a.leaks() {
+        let (rule_index, level) = match d.class {
             Class::New => (0, "error"),
             Class::Allowed => (0, "note"),
             Class::Flaky => (1, "warning"),
             Class::Harness => continue,
         };
-        let suppressions = match d.status {
+        let suppressions = match &d.status {
             LeakStatus::Allowed { rules } => vec![Suppression {
                 kind: "external",
                 justification: format!("allowed by .leakgate.yml rule {}", rules.join(", ")),
             }],
-            LeakStatus::New | LeakStatus::Flaky { .. } => Vec::new(),
+            LeakStatus::New | LeakStatus::Flaky { .. } | LeakStatus::Harness => Vec::new(),
         };
-        let locations = locations(leak_place(&d, a));
+        let locations = locations(leak_place(d));
         results.push(SarifResult {
             rule_id: RULES[rule_index].0,
             rule_index,
             level,
             message: Text {
-                text: plain(&message(&d)),
+                text: plain(&message(d)),
             },
             locations,
             partial_fingerprints: Fingerprints {
-                leakgate: d.fingerprint.to_string(),
-                primary_location_line_hash: d.fingerprint.to_string(),
+                leakgate: d.key().as_str().to_string(),
+                primary_location_line_hash: d.key().as_str().to_string(),
             },
             suppressions,
         });

@@ -17,12 +17,12 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style as Ansi};
 
+pub use super::helpers::clean;
 use super::{Context, Style};
-use crate::findings::LeakedGoroutine;
-use crate::policy::{LeakStatus, RuleOutcome};
+use crate::findings::{LeakFrame, LeakedGoroutine, SourceRef};
+use crate::policy::RuleOutcome;
 use crate::retry::RetryOutcome;
-use crate::stack;
-use crate::verdict::{Analysis, DistinctLeak, Verdict};
+use crate::verdict::{Analysis, Class, JudgedLeak, Verdict};
 
 /// Frames shown per stack when not verbose.
 pub const SHORT_STACK: usize = 6;
@@ -53,20 +53,7 @@ const GREEN: Ansi = Ansi::new()
 const DIM: Ansi = Ansi::new().effects(Effects::DIMMED);
 const BOLD: Ansi = Ansi::new().effects(Effects::BOLD);
 
-/// Replaces control characters (ESC, CR, BEL, …) in input-derived text.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-fn place(src: &Option<crate::paths::SourceRef>) -> String {
+fn place(src: &Option<SourceRef>) -> String {
     match src {
         Some(s) => clean(&format!("{}:{}", s.file, s.line)),
         None => "(unknown origin)".to_string(),
@@ -76,23 +63,15 @@ fn place(src: &Option<crate::paths::SourceRef>) -> String {
 /// Where the block points: the `go` statement in the repository, else the
 /// first frame in it, else the test's `VerifyNone` call, else the
 /// creator's file as printed.
-fn headline_place(g: &LeakedGoroutine, d: &DistinctLeak<'_>, a: &Analysis) -> String {
+fn headline_place(d: &JudgedLeak) -> String {
+    let g = &d.leak.example;
     if let Some(anchor) = g.anchor() {
         return place(&Some(anchor.clone()));
     }
-    let verify = a
-        .findings
-        .leaks
-        .iter()
-        .filter(|l| {
-            d.reporters
-                .contains(&(l.package.as_deref(), l.test.as_deref()))
-        })
-        .find_map(|l| l.verify_at.clone().filter(|v| v.in_repo));
-    match verify {
+    match d.leak.place() {
         Some(v) => format!(
             "{} (the leak check; the goroutine was started outside the repository)",
-            place(&Some(v))
+            place(&Some(v.clone()))
         ),
         None => place(&g.origin),
     }
@@ -187,8 +166,7 @@ fn section_end(out: &mut dyn Write, on: bool, name: &str) -> io::Result<()> {
 
 fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: style.color };
-    let distinct = a.distinct_leaks();
-    for (n, d) in distinct.iter().enumerate() {
+    for (n, d) in a.leaks().iter().enumerate() {
         leak_block(d, a, style, &paint, gitlab.then_some(n + 1), out)?;
     }
     for (n, f) in a.other_failures().enumerate() {
@@ -276,19 +254,19 @@ fn write_body(a: &Analysis, style: Style, gitlab: bool, out: &mut dyn Write) -> 
 }
 
 fn leak_block(
-    d: &DistinctLeak<'_>,
+    d: &JudgedLeak,
     a: &Analysis,
     style: Style,
     paint: &Paint,
     section: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let g = d.example;
-    let (tag, color) = match (d.status, d.harness) {
-        (_, true) => ("HARNESS", DIM),
-        (LeakStatus::New, _) => ("LEAK", RED),
-        (LeakStatus::Allowed { .. }, _) => ("ALLOWED", YELLOW),
-        (LeakStatus::Flaky { .. }, _) => ("FLAKY", YELLOW),
+    let g = &d.leak.example;
+    let (tag, color) = match d.class {
+        Class::Harness => ("HARNESS", DIM),
+        Class::New => ("LEAK", RED),
+        Class::Allowed => ("ALLOWED", YELLOW),
+        Class::Flaky => ("FLAKY", YELLOW),
     };
     let count = super::count_text(d);
     let mut state = g.goroutine.state.status.clone();
@@ -299,7 +277,7 @@ fn leak_block(
         out,
         "{} {}  {}  [{}]",
         paint.p(color, tag),
-        paint.p(BOLD, &headline_place(g, d, a)),
+        paint.p(BOLD, &headline_place(d)),
         count,
         clean(&state)
     )?;
@@ -314,7 +292,12 @@ fn leak_block(
             .unwrap_or_default();
         writeln!(out, "    blocked in  {}{}", clean(top), at)?;
     }
-    let reporters: Vec<String> = d.reporters.iter().map(|(p, t)| who(*p, *t)).collect();
+    let reporters: Vec<String> = d
+        .leak
+        .reporters
+        .iter()
+        .map(|r| who(r.package.as_deref(), r.test.as_deref()))
+        .collect();
     let shown = if style.verbose {
         reporters.len()
     } else {
@@ -327,14 +310,19 @@ fn leak_block(
     writeln!(out)?;
     if let Some(again) = super::seen_again_text(d) {
         if style.verbose {
-            let names: Vec<String> = d.seen_again.iter().map(|(p, t)| who(*p, *t)).collect();
+            let names: Vec<String> = d
+                .leak
+                .seen_again
+                .iter()
+                .map(|r| who(r.package.as_deref(), r.test.as_deref()))
+                .collect();
             writeln!(out, "    {again}: {}", names.join("; "))?;
         } else {
             writeln!(out, "    {}", paint.p(DIM, &again))?;
         }
     }
-    if let LeakStatus::Allowed { rules } = d.status {
-        writeln!(out, "    allowed by  {}", clean(&rules.join(", ")))?;
+    if d.class == Class::Allowed {
+        writeln!(out, "    allowed by  {}", clean(&d.rules.join(", ")))?;
     }
     for r in expired_rules(d, a) {
         let on = r
@@ -356,7 +344,7 @@ fn leak_block(
         )?;
     }
     retry_lines(d, a, paint, out)?;
-    if d.harness {
+    if d.leak.harness {
         if let Some(why) = g.harness {
             writeln!(out, "    {}", paint.p(DIM, &format!("not a leak: {why}")))?;
         }
@@ -365,26 +353,12 @@ fn leak_block(
     writeln!(out)
 }
 
-/// Expired rules that would have allowed the reports listing `d`.
-fn expired_rules<'a>(d: &DistinctLeak<'_>, a: &'a Analysis) -> Vec<&'a RuleOutcome> {
-    let mut out: Vec<&RuleOutcome> = Vec::new();
-    for (i, leak) in a.findings.leaks.iter().enumerate() {
-        if !leak
-            .goroutines
-            .iter()
-            .any(|g| g.fingerprint == d.fingerprint)
-        {
-            continue;
-        }
-        for &r in a.policy.expired_matches.get(i).into_iter().flatten() {
-            if let Some(rule) = a.policy.rules.get(r) {
-                if !out.iter().any(|o| o.rule.id == rule.rule.id) {
-                    out.push(rule);
-                }
-            }
-        }
-    }
-    out
+/// Expired rules that would have allowed `d`.
+fn expired_rules<'a>(d: &JudgedLeak, a: &'a Analysis) -> Vec<&'a RuleOutcome> {
+    d.expired_rules
+        .iter()
+        .filter_map(|id| a.policy.rule(id))
+        .collect()
 }
 
 /// The policy in use, expired rules and rules that matched nothing.
@@ -447,22 +421,17 @@ fn policy_lines(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<
     Ok(())
 }
 
-/// What retrying did for the tests that reported this leak.
-fn retry_lines(
-    d: &DistinctLeak<'_>,
-    a: &Analysis,
-    paint: &Paint,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    for r in &a.retries {
-        if !d
-            .reporters
-            .contains(&(r.package.as_deref(), r.test.as_deref()))
-        {
-            continue;
-        }
-        // Several reporters: say whose retry this is.
-        let whose = if d.reporters.len() > 1 {
+/// What retrying did for this leak: for each test or package that
+/// reported it, its own reason or the rerun and its attempts; then the
+/// leak's conclusion.
+fn retry_lines(d: &JudgedLeak, a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let Some(retry) = &d.retry else {
+        return Ok(());
+    };
+    let records: Vec<_> = a.retry_records(d.key()).collect();
+    let several = records.len() > 1;
+    for r in &records {
+        let whose = if several {
             format!("{}: ", who(r.package.as_deref(), r.test.as_deref()))
         } else {
             String::new()
@@ -471,7 +440,7 @@ fn retry_lines(
             writeln!(
                 out,
                 "    {}",
-                paint.p(DIM, &format!("{whose}{}", clean(r.reason())))
+                paint.p(DIM, &format!("{whose}{}", clean(r.reason_of(d.key()))))
             )?;
             continue;
         }
@@ -491,24 +460,35 @@ fn retry_lines(
                 t.duration.as_secs_f64()
             )?;
         }
-        let verdict = match r.outcome() {
-            RetryOutcome::Flaky { attempt } => paint.p(
-                YELLOW,
-                &format!(
-                    "flaky: gone on attempt {attempt} (retry.flaky: {})",
-                    a.flaky.name()
-                ),
-            ),
-            RetryOutcome::Reproduced => paint.p(RED, "real: leaked again in every attempt"),
-            RetryOutcome::NewLeak { attempt } => {
-                paint.p(RED, &format!("attempt {attempt} leaked something new"))
-            }
-            RetryOutcome::Inconclusive => paint.p(RED, "inconclusive: the leak stays new"),
-            RetryOutcome::NotRetried => String::new(),
-        };
-        writeln!(out, "    {verdict}")?;
+        if several {
+            writeln!(out, "    {}", outcome_text(r.outcome_of(d.key()), a, paint))?;
+        }
+    }
+    if !several || !matches!(retry.outcome, RetryOutcome::NotRetried) {
+        let text = outcome_text(retry.outcome, a, paint);
+        if !text.is_empty() {
+            writeln!(out, "    {text}")?;
+        }
     }
     Ok(())
+}
+
+fn outcome_text(outcome: RetryOutcome, a: &Analysis, paint: &Paint) -> String {
+    match outcome {
+        RetryOutcome::Flaky { attempt } => paint.p(
+            YELLOW,
+            &format!(
+                "flaky: gone on attempt {attempt} (retry.flaky: {})",
+                a.flaky.name()
+            ),
+        ),
+        RetryOutcome::Reproduced => paint.p(RED, "real: leaked again in every attempt"),
+        RetryOutcome::NewLeak { attempt } => {
+            paint.p(RED, &format!("attempt {attempt} leaked something new"))
+        }
+        RetryOutcome::Inconclusive => paint.p(RED, "inconclusive: the leak stays new"),
+        RetryOutcome::NotRetried => String::new(),
+    }
 }
 
 fn stack_lines(
@@ -518,12 +498,10 @@ fn stack_lines(
     section: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let frames = &g.goroutine.frames;
-    let user: Vec<usize> = frames
+    let frames = &g.frames;
+    let user: Vec<&LeakFrame> = frames
         .iter()
-        .enumerate()
-        .filter(|(_, f)| style.verbose || !stack::is_stdlib_function(&f.function))
-        .map(|(i, _)| i)
+        .filter(|f| style.verbose || !f.stdlib)
         .collect();
     let limit = if style.verbose {
         usize::MAX
@@ -539,14 +517,12 @@ fn stack_lines(
         &name,
         &format!("      stack of goroutine {}", g.goroutine.id),
     )?;
-    for &i in user.iter().take(limit) {
-        let f = &frames[i];
-        let file = g.frames.get(i).map_or(f.file.as_str(), |r| r.file.as_str());
+    for f in user.iter().take(limit) {
         writeln!(out, "      {}", clean(&f.function))?;
         writeln!(
             out,
             "        {}",
-            paint.p(DIM, &clean(&format!("{}:{}", file, f.line)))
+            paint.p(DIM, &clean(&format!("{}:{}", f.place.file, f.place.line)))
         )?;
     }
     section_end(out, fold, &name)?;

@@ -5,6 +5,7 @@
 mod common;
 
 mod action;
+mod architecture;
 mod check;
 mod ci_logs;
 mod cli;

@@ -3,16 +3,30 @@
 //!
 //! The generator makes random Go test runs: packages, tests and subtests
 //! whose bodies call `t.Log`, `t.Error`, `t.Fail`, `t.SkipNow` and
-//! `goleak.VerifyNone` (which finds one leaked goroutine), plus a policy
-//! that allows some of the leaked functions. Each run is rendered the way
-//! real Go writes it, as `go test -json` of Go 1.26, as `go test -json` of
-//! Go 1.27 (with `OutputType`) and as `go test -v` text, with the packages
-//! interleaved (JSON) and sharded over several inputs at random. leakgate
-//! judges the rendered inputs; [`model`] judges the run itself, by the
-//! product's rules for what each format's output proves (see
-//! [`judge_node`]). The generated policy declares what every generated run
-//! makes true (`verdict: {no_failfast: true, subtests_never_return_early:
-//! true}`); `messages_are_logs` stays off.
+//! `goleak.VerifyNone` (one report of one to three leaked goroutines, two
+//! maybe of one leak), plus a policy that allows some of the leaked
+//! functions. Each run is rendered the way real Go writes it, as `go test
+//! -json` of Go 1.26, as `go test -json` of Go 1.27 (with `OutputType`)
+//! and as `go test -v` text, with the packages interleaved (JSON) and
+//! sharded over several inputs at random. leakgate judges the rendered
+//! inputs; [`model`] judges the run itself, by the product's rules for
+//! what each format's output proves (see [`judge_node`]). The generated
+//! policy declares what every generated run makes true (`verdict:
+//! {no_failfast: true, subtests_never_return_early: true}`);
+//! `messages_are_logs` stays off.
+//!
+//! The model judges per distinct leak, as leakgate does: the goroutines of
+//! one leak function (one `go` statement, one blocking place), across every
+//! report of the run, are one leak, allowed iff the policy allows that
+//! function, new otherwise, whatever else their reports list
+//! ([`distinct_leaks`]). A test whose report shows an allowed and a new
+//! leak fails the gate on the new one; one whose reports show only allowed
+//! leaks is judged on the rest of its output ([`judge_node`]). The
+//! properties compare the verdict, the gate-failing tests, each distinct
+//! leak (status, goroutines, the tests that report it), each report (its
+//! status is its most severe leak's), the counts of new and allowed leaks
+//! and the headline reason, in every format and layout, and on input cut
+//! short.
 //!
 //! Every shape is copied from the captures in tests/fixtures/:
 //! goleak v1.3.0's report and `-v` layout from go1.26-goleak1.3.0/all.txt
@@ -24,7 +38,7 @@
 //! fixtures have no skipped test: `t.SkipNow` prints nothing and `--- SKIP`
 //! is framed like `--- PASS`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use leakgate::ingest::FormatChoice;
@@ -47,9 +61,11 @@ enum Action {
     Error(String),
     /// `t.Fail()`: fails the test and prints nothing.
     FailSilently,
-    /// `goleak.VerifyNone(t)` finding one goroutine blocked in
-    /// `example.com/gen/pN.leakK` (started by `startK`): a `t.Error`.
-    Leak(u8),
+    /// `goleak.VerifyNone(t)` finding goroutines the test's goroutine
+    /// started, in order: one blocked in `example.com/gen/pN.leakK`
+    /// (started by `startK`) for each K listed (a K listed twice: two
+    /// goroutines of one leak). One report, a `t.Error`.
+    Leak(Vec<u8>),
     /// `t.SkipNow()`: the rest of the body and its subtests do not run.
     Skip,
 }
@@ -167,10 +183,57 @@ struct Expected {
     /// unexplained failure, a Go 1.27 `error` line), not only because
     /// nothing else explains a message: what incomplete input fails on.
     stated: bool,
+    /// Every distinct leak and leak report the output shows.
+    leaks: Leaks,
 }
 
-/// The reference model: the verdict from first principles, for a run shown
-/// to leakgate in `fmt`. The generated policy declares `no_failfast` and
+/// The leaks of a run: the distinct leaks (what is judged) and the reports
+/// (the evidence).
+#[derive(Debug, Default, PartialEq)]
+struct Leaks {
+    /// Every distinct leak, by its function.
+    distinct: BTreeMap<String, DistinctLeak>,
+    /// Every leak report, sorted.
+    reports: Vec<LeakReport>,
+}
+
+impl Leaks {
+    /// How many distinct leaks have this status.
+    fn count(&self, status: &str) -> usize {
+        self.distinct
+            .values()
+            .filter(|l| l.status == status)
+            .count()
+    }
+}
+
+/// One goleak report, judged through the distinct leaks it lists.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct LeakReport {
+    /// The test that printed it.
+    reporter: Key,
+    /// The most severe status of its leaks: `"new"` when one is new.
+    status: &'static str,
+    /// Whether one of its leaks fails the gate (one is new).
+    gating: bool,
+    /// Its goroutines' top functions, in order.
+    goroutines: Vec<String>,
+}
+
+/// One distinct leak: the goroutines of one leak function, across every
+/// report of the run that lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DistinctLeak {
+    /// `"new"`, or `"allowed"` when the policy allows its function.
+    status: &'static str,
+    /// Its goroutines: every report's are other goroutines (other ids).
+    goroutines: u64,
+    /// The tests whose reports list it.
+    reported_by: BTreeSet<Key>,
+}
+
+/// The reference model: the verdict and the distinct leaks from first
+/// principles, for a run shown to leakgate in `fmt`. The generated policy declares `no_failfast` and
 /// `subtests_never_return_early` (true of every generated run), so the only
 /// question is what each failed test's own output proves.
 fn model(run: &Run, fmt: Fmt) -> Expected {
@@ -180,12 +243,15 @@ fn model(run: &Run, fmt: Fmt) -> Expected {
         may: BTreeSet::new(),
         blind: BTreeSet::new(),
         stated: false,
+        leaks: Leaks::default(),
     };
     for (i, tests) in run.packages.iter().enumerate() {
         for t in tests {
             judge_node(run, i + 1, t, fmt, &mut e);
+            distinct_leaks(run, i + 1, t, &mut e.leaks);
         }
     }
+    e.leaks.reports.sort();
     // A package fails iff one of its tests failed, and prints nothing of
     // its own: it is never a failure by itself.
     e.may = e.must.clone();
@@ -212,9 +278,10 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
     let leaks: Vec<String> = ran
         .iter()
         .filter_map(|a| match a {
-            Action::Leak(k) => Some(leak_fn(n, *k)),
+            Action::Leak(ks) => Some(ks.iter().map(|&k| leak_fn(n, k))),
             _ => None,
         })
+        .flatten()
         .collect();
     let new_leak = leaks.iter().any(|f| !run.allowed.contains(f));
     let error = ran.iter().any(|a| matches!(a, Action::Error(_)));
@@ -254,6 +321,70 @@ fn judge_node(run: &Run, n: usize, t: &Test, fmt: Fmt, e: &mut Expected) -> bool
     fails || below
 }
 
+/// The distinct leaks of `t`'s subtree. Every format shows every report
+/// of a test that ran: a report is a `t.Error`, printed by `-v` and `-json`
+/// alike whatever becomes of the test, and a cut-off package result takes
+/// no output with it. A distinct leak is one leak function (one `go`
+/// statement, one blocking place), allowed iff the policy allows that
+/// function, whatever else its reports list; a report is new (and fails
+/// the gate) when one of its leaks is new, allowed otherwise.
+fn distinct_leaks(run: &Run, n: usize, t: &Test, out: &mut Leaks) {
+    let key = (package(n), t.name.clone());
+    for a in ran(t) {
+        let Action::Leak(ks) = a else { continue };
+        let goroutines: Vec<String> = ks.iter().map(|&k| leak_fn(n, k)).collect();
+        for f in &goroutines {
+            let status = if run.allowed.contains(f) {
+                "allowed"
+            } else {
+                "new"
+            };
+            let d = out
+                .distinct
+                .entry(f.clone())
+                .or_insert_with(|| DistinctLeak {
+                    status,
+                    goroutines: 0,
+                    reported_by: BTreeSet::new(),
+                });
+            d.goroutines += 1;
+            d.reported_by.insert(key.clone());
+        }
+        let gating = goroutines.iter().any(|f| !run.allowed.contains(f));
+        out.reports.push(LeakReport {
+            reporter: key.clone(),
+            status: if gating { "new" } else { "allowed" },
+            gating,
+            goroutines,
+        });
+    }
+    for s in ran_subtests(t) {
+        distinct_leaks(run, n, s, out);
+    }
+}
+
+/// The distinct leaks of the same run with the result of package `cut` cut
+/// off: the same leaks, but `go test -v` names a package only in its
+/// result line (`ok`/`FAIL\tpkg`), so there its tests' reports are a
+/// package without a name's.
+fn model_incomplete_leaks(run: &Run, fmt: Fmt, cut: &str) -> Leaks {
+    let mut leaks = model(run, fmt).leaks;
+    if fmt == Fmt::Text {
+        let unnamed = |(p, t): Key| (if p == cut { String::new() } else { p }, t);
+        for d in leaks.distinct.values_mut() {
+            d.reported_by = std::mem::take(&mut d.reported_by)
+                .into_iter()
+                .map(unnamed)
+                .collect();
+        }
+        for r in &mut leaks.reports {
+            r.reporter = unnamed(std::mem::take(&mut r.reporter));
+        }
+        leaks.reports.sort();
+    }
+    leaks
+}
+
 /// The model for the same run with the input cut short (a package's result
 /// missing): incomplete input never passes. It fails on what the output
 /// states, and cannot be judged otherwise (only allowed leaks, messages
@@ -291,30 +422,39 @@ fn decorate(line: usize, msg: &str, error: bool, out: &mut Vec<(String, Line)>) 
 }
 
 /// The lines a test's own body prints, in order. `gid` numbers goroutines
-/// within the package.
+/// within the package: the test's own goroutine, then the ones it leaks.
 fn own_lines(n: usize, t: &Test, gid: &mut u64) -> Vec<(String, Line)> {
+    *gid += 1;
+    let creator = *gid;
     let mut out = Vec::new();
     for (i, a) in ran(t).iter().enumerate() {
         let line = 10 + 3 * i;
         match a {
             Action::Log(m) => decorate(line, m, false, &mut out),
             Action::Error(m) => decorate(line, m, true, &mut out),
-            Action::Leak(k) => {
-                // goleak v1.3.0, one goroutine (go1.26-goleak1.3.0/all.txt).
-                let (f, id) = (leak_fn(n, *k), *gid + 1);
-                *gid += 2;
-                let at = 10 + 5 * usize::from(*k);
-                let msg = format!(
-                    "found unexpected goroutines:\n\
-                     [Goroutine {id} in state chan receive, with {f} on top of the stack:\n\
-                     {f}()\n\
-                     \t/src/gen/p{n}/gen.go:{at} +0x19\n\
-                     created by example.com/gen/p{n}.start{k} in goroutine {}\n\
-                     \t/src/gen/p{n}/gen.go:{} +0x5f\n\
-                     ]",
-                    id - 1,
-                    at - 1
-                );
+            Action::Leak(ks) => {
+                // goleak v1.3.0 (go1.26-goleak1.3.0/all.txt): the test's
+                // goroutine started them, with the next ids; each
+                // goroutine's trace ends in a newline, and goleak prints
+                // them as a Go slice, `[` and a space between.
+                let mut msg = "found unexpected goroutines:\n[".to_string();
+                for (j, &k) in ks.iter().enumerate() {
+                    let (f, id) = (leak_fn(n, k), *gid + 1 + j as u64);
+                    let at = 10 + 5 * usize::from(k);
+                    if j > 0 {
+                        msg.push(' ');
+                    }
+                    msg.push_str(&format!(
+                        "Goroutine {id} in state chan receive, with {f} on top of the stack:\n\
+                         {f}()\n\
+                         \t/src/gen/p{n}/gen.go:{at} +0x19\n\
+                         created by example.com/gen/p{n}.start{k} in goroutine {creator}\n\
+                         \t/src/gen/p{n}/gen.go:{} +0x5f\n",
+                        at - 1
+                    ));
+                }
+                msg.push(']');
+                *gid += ks.len() as u64;
                 decorate(line, &msg, true, &mut out);
             }
             Action::Pass | Action::FailSilently | Action::Skip => {}
@@ -416,7 +556,7 @@ fn json_test(n: usize, t: &Test, go127: bool, gid: &mut u64, evs: &mut Vec<Event
 
 fn json_package(n: usize, tests: &[Test], go127: bool) -> Vec<Event> {
     let mut evs = vec![ev(n, "start", None)];
-    let mut gid = 18;
+    let mut gid = 17;
     for t in tests {
         json_test(n, t, go127, &mut gid, &mut evs);
     }
@@ -487,7 +627,7 @@ fn text_test(n: usize, t: &Test, gid: &mut u64, out: &mut String) -> Vec<String>
 
 fn text_package(n: usize, tests: &[Test]) -> String {
     let mut s = String::new();
-    let mut gid = 18;
+    let mut gid = 17;
     for t in tests {
         for l in text_test(n, t, &mut gid, &mut s) {
             s.push_str(&l);
@@ -670,7 +810,153 @@ fn findings(report: &Value) -> BTreeSet<String> {
             s(l, "status")
         ));
     }
+    for d in report["distinct_leaks"].as_array().into_iter().flatten() {
+        out.insert(format!(
+            "distinct {} {} gating={} goroutines={} reported_by={}",
+            s(d, "top_function"),
+            s(d, "status"),
+            d["gating"],
+            d["goroutines"],
+            d["reported_by"]
+        ));
+    }
     out
+}
+
+/// The JSON report's `distinct_leaks[]`, by `top_function`, and its
+/// `leaks[]` (reports). `Err` when two distinct leaks have one top function
+/// (one leak function split in two), an entry lacks a field, or a report's
+/// `distinct_leaks` are not the leaks of its goroutines.
+fn reported_leaks(report: &Value) -> Result<Leaks, String> {
+    let mut out = BTreeMap::new();
+    let mut by_fingerprint = BTreeMap::new();
+    for d in report["distinct_leaks"].as_array().into_iter().flatten() {
+        let (Some(f), Some(status), Some(goroutines)) = (
+            d["top_function"].as_str(),
+            d["status"].as_str(),
+            d["goroutines"].as_u64(),
+        ) else {
+            return Err(format!(
+                "a distinct leak without top_function, status or goroutines: {d}"
+            ));
+        };
+        let status = match status {
+            "new" => "new",
+            "allowed" => "allowed",
+            "flaky" => "flaky",
+            "harness" => "harness",
+            other => return Err(format!("{f}: unknown status {other:?}")),
+        };
+        let reported_by = d["reported_by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+                (s("package"), s("test"))
+            })
+            .collect();
+        let leak = DistinctLeak {
+            status,
+            goroutines,
+            reported_by,
+        };
+        if out.insert(f.to_string(), leak).is_some() {
+            return Err(format!("two distinct leaks with top function {f}"));
+        }
+        by_fingerprint.insert(d["fingerprint"].as_str().unwrap_or(""), f.to_string());
+    }
+    let mut reports = Vec::new();
+    for l in report["leaks"].as_array().into_iter().flatten() {
+        let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+        let status = match l["status"].as_str() {
+            Some("new") => "new",
+            Some("allowed") => "allowed",
+            Some("flaky") => "flaky",
+            Some("harness") => "harness",
+            other => return Err(format!("a leak report with status {other:?}: {l}")),
+        };
+        let goroutines: Vec<String> = l["goroutines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| g["top_function"].as_str().unwrap_or("").to_string())
+            .collect();
+        let listed: BTreeSet<&String> = l["distinct_leaks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| by_fingerprint.get(k.as_str().unwrap_or("")))
+            .collect();
+        let count = l["distinct_leaks"].as_array().map_or(0, Vec::len);
+        if listed != goroutines.iter().collect() || count != listed.len() {
+            return Err(format!(
+                "a leak report's distinct_leaks {} are not its goroutines' {goroutines:?}",
+                l["distinct_leaks"]
+            ));
+        }
+        reports.push(LeakReport {
+            reporter: (s("package"), s("test")),
+            status,
+            gating: l["gating"] == true,
+            goroutines,
+        });
+    }
+    reports.sort();
+    Ok(Leaks {
+        distinct: out,
+        reports,
+    })
+}
+
+/// Whether leakgate judged each distinct leak as the model does: the JSON
+/// report's `distinct_leaks[]` (status, goroutines, reporters), its
+/// `leaks[]` (each report's status, whether it gates, its goroutines and
+/// distinct leaks), `tally` and the headline reason, `N new leak(s)` first
+/// when N > 0.
+fn leaks_agree(leaks: &Leaks, j: &Judged) -> Result<(), String> {
+    let reported = reported_leaks(&j.report)?;
+    if reported.distinct != leaks.distinct {
+        return Err(format!(
+            "distinct leaks: leakgate {:#?}, model {:#?}",
+            reported.distinct, leaks.distinct
+        ));
+    }
+    if reported.reports != leaks.reports {
+        return Err(format!(
+            "leak reports: leakgate {:#?}, model {:#?}",
+            reported.reports, leaks.reports
+        ));
+    }
+    let (new, allowed) = (leaks.count("new"), leaks.count("allowed"));
+    let tally = &j.report["tally"];
+    let want = serde_json::json!({
+        "new_leaks": new,
+        "allowed_leaks": allowed,
+        "flaky_leaks": 0,
+        "test_harness": 0,
+    });
+    for (k, v) in want.as_object().unwrap() {
+        if tally[k] != *v {
+            return Err(format!("tally.{k}: leakgate {}, model {v}", tally[k]));
+        }
+    }
+    let headline = |r: &str| {
+        r.split_once(' ')
+            .is_some_and(|(n, rest)| n.parse::<u64>().is_ok() && rest.starts_with("new leak"))
+    };
+    if new > 0 {
+        let want = format!("{new} new leak{}", if new == 1 { "" } else { "s" });
+        if j.reasons.first() != Some(&want) {
+            return Err(format!(
+                "reasons[0]: leakgate {:?}, model {want:?}",
+                j.reasons.first()
+            ));
+        }
+    } else if let Some(r) = j.reasons.iter().find(|r| headline(r)) {
+        return Err(format!("reasons: leakgate {r:?}, model no new leak"));
+    }
+    Ok(())
 }
 
 /// Every `failures[]` entry, gating or not, for a person.
@@ -727,15 +1013,20 @@ fn explain(run: &Run, fmt: Fmt, inputs: &[(String, String)], j: &Judged) -> Stri
     let m = model(run, fmt);
     let mut s = format!(
         "\nformat {fmt:?}\nrun:{run:?}\nmodel: {:?}, must {:?}, may {:?}, blind t.Fail() {:?}\n\
-         leakgate: {:?}, reasons {:?}\nreport failures: {:#?}\nreport gate-failing: {:?}\n",
+         model distinct leaks: {:?}\n\
+         leakgate: {:?}, reasons {:?}\nreport failures: {:#?}\nreport gate-failing: {:?}\n\
+         report distinct leaks: {:?}\nreport tally: {}\n",
         m.verdict,
         m.must,
         m.may,
         m.blind,
+        m.leaks,
         j.verdict,
         j.reasons,
         all_failures(&j.report),
         gate_failing(&j.report),
+        reported_leaks(&j.report),
+        j.report["tally"],
     );
     for (name, text) in inputs {
         s.push_str(&format!("--- {name}\n{text}"));
@@ -753,13 +1044,23 @@ fn message() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The leak functions (K of `leakK`) one goleak report lists: mostly one
+/// goroutine, else two or three, a K maybe twice (two goroutines of one
+/// leak).
+fn leaked() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        2 => (1u8..=3).prop_map(|k| vec![k]),
+        1 => prop::collection::vec(1u8..=3, 2..=3),
+    ]
+}
+
 /// One action. `error`, `fail` and `log` weigh `t.Error`, `t.Fail()` and
 /// `t.Log` against the others (7 in all): runs without failures are where
 /// wrong passes hide, and without logs where formats agree.
 fn action(error: u32, fail: u32, log: u32) -> impl Strategy<Value = Action> {
     let mut choices: Vec<(u32, BoxedStrategy<Action>)> = vec![
         (2, Just(Action::Pass).boxed()),
-        (4, (1u8..=3).prop_map(Action::Leak).boxed()),
+        (4, leaked().prop_map(Action::Leak).boxed()),
         (1, Just(Action::Skip).boxed()),
     ];
     if log > 0 {
@@ -943,31 +1244,64 @@ proptest! {
     fn incomplete_input_is_judged_on_what_it_shows(run in gen_run(), layout in any::<u64>()) {
         for fmt in FORMATS {
             let mut inputs = render(&run, fmt, layout);
-            cut_last_result(fmt, &mut inputs[0].1);
+            let cut = cut_last_result(fmt, &mut inputs[0].1);
             let j = judge(&run, &inputs);
             prop_assert_eq!(j.verdict, model_incomplete(&run, fmt), "{}", explain(&run, fmt, &inputs, &j));
+            let agree = leaks_agree(&model_incomplete_leaks(&run, fmt, &cut), &j);
+            prop_assert!(agree.is_ok(), "{}{}", agree.unwrap_err(), explain(&run, fmt, &inputs, &j));
             let end = format!("{}:{}: the input ends before", inputs[0].0, inputs[0].1.lines().count());
             prop_assert!(j.reasons.iter().any(|r| r.starts_with(&end)), "{end}{}", explain(&run, fmt, &inputs, &j));
         }
     }
 }
 
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// 5. Each distinct leak is judged on its own: leakgate's
+    /// `distinct_leaks[]` (by `top_function`: status, goroutines, the
+    /// tests that report it) are the model's, `tally.new_leaks` and
+    /// `tally.allowed_leaks` count them, and `reasons[0]` is `N new
+    /// leak(s)` when N > 0, in every format and layout. (A report that
+    /// lists an allowed and a new leak: one new, one allowed.) Each report
+    /// in `leaks[]` is new and gates when one of its leaks is new, and
+    /// lists its goroutines and their distinct leaks.
+    #[test]
+    fn each_distinct_leak_is_judged_on_its_own(run in gen_run(), layout in any::<u64>()) {
+        for fmt in FORMATS {
+            let inputs = render(&run, fmt, layout);
+            let j = judge(&run, &inputs);
+            let agree = leaks_agree(&model(&run, fmt).leaks, &j);
+            prop_assert!(agree.is_ok(), "{}{}", agree.unwrap_err(), explain(&run, fmt, &inputs, &j));
+        }
+    }
+}
+
 /// Drops the result of the input's last package: its final event in JSON,
-/// its `PASS`/`FAIL` and `ok`/`FAIL\tpkg` lines in text.
-fn cut_last_result(fmt: Fmt, input: &mut String) {
+/// its `PASS`/`FAIL` and `ok`/`FAIL\tpkg` lines in text. Returns that
+/// package.
+fn cut_last_result(fmt: Fmt, input: &mut String) -> String {
     let drop = if fmt == Fmt::Text { 2 } else { 1 };
     let lines: Vec<&str> = input.lines().collect();
+    let last = lines[lines.len() - 1];
+    let cut = if fmt == Fmt::Text {
+        last.split('\t').nth(1).unwrap().to_string()
+    } else {
+        let e: Value = serde_json::from_str(last).unwrap();
+        e["Package"].as_str().unwrap().to_string()
+    };
     *input = lines[..lines.len() - drop]
         .iter()
         .map(|l| format!("{l}\n"))
         .collect();
+    cut
 }
 
 /// The renderers against the captures: one test like
 /// assertfail.TestBackgroundLeaks gives the fixture's lines, shape for shape.
 #[test]
 fn rendering_matches_the_fixtures() {
-    let t = test("Test1", vec![Action::Leak(1)], vec![]);
+    let t = test("Test1", vec![Action::Leak(vec![1])], vec![]);
     let run = Run {
         packages: vec![vec![t]],
         allowed: BTreeSet::new(),
@@ -1016,6 +1350,132 @@ fn rendering_matches_the_fixtures() {
     }
 }
 
+/// A report of several goroutines, like ctxworker.TestErrgroupNeverWaited
+/// and fiftyworkers.TestFiftyWorkersLeaked (go1.26-goleak1.3.0/all.txt,
+/// all.json): one `[`, each goroutine after the first on a line that starts
+/// with a space (` Goroutine N in state …`), each `created by … in
+/// goroutine` the test's goroutine, ids in order; every line after the
+/// first is `error-continue` in Go 1.27.
+#[test]
+fn rendering_of_several_goroutines_matches_the_fixtures() {
+    let t = test("Test1", vec![Action::Leak(vec![2, 1, 2])], vec![]);
+    let run = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&run, Fmt::Text, 0)[0].1;
+    let want = "=== RUN   Test1
+    gen_test.go:10: found unexpected goroutines:
+        [Goroutine 19 in state chan receive, with example.com/gen/p1.leak2 on top of the stack:
+        example.com/gen/p1.leak2()
+        \t/src/gen/p1/gen.go:20 +0x19
+        created by example.com/gen/p1.start2 in goroutine 18
+        \t/src/gen/p1/gen.go:19 +0x5f
+         Goroutine 20 in state chan receive, with example.com/gen/p1.leak1 on top of the stack:
+        example.com/gen/p1.leak1()
+        \t/src/gen/p1/gen.go:15 +0x19
+        created by example.com/gen/p1.start1 in goroutine 18
+        \t/src/gen/p1/gen.go:14 +0x5f
+         Goroutine 21 in state chan receive, with example.com/gen/p1.leak2 on top of the stack:
+        example.com/gen/p1.leak2()
+        \t/src/gen/p1/gen.go:20 +0x19
+        created by example.com/gen/p1.start2 in goroutine 18
+        \t/src/gen/p1/gen.go:19 +0x5f
+        ]
+--- FAIL: Test1 (0.45s)
+FAIL
+FAIL\texample.com/gen/p1\t0.453s
+";
+    assert_eq!(text, want);
+    // Shape for shape, ids counted from the test's goroutine, the first
+    // three goroutines of the capture's fifty are three of one leak.
+    let fixture =
+        std::fs::read_to_string(crate::common::fixture("go1.26-goleak1.3.0/all.txt")).unwrap();
+    let lines: Vec<&str> = fixture.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("        [Goroutine 20 in state chan receive, with example.com/leakgate/fixtures/fiftyworkers.worker "))
+        .unwrap();
+    let mut captured = lines[at..at + 15].to_vec();
+    captured.push("        ]");
+    let captured = report_shape(
+        &captured,
+        "example.com/leakgate/fixtures/fiftyworkers.worker",
+        "example.com/leakgate/fixtures/fiftyworkers.NewPool",
+    );
+    let t = test("Test1", vec![Action::Leak(vec![1, 1, 1])], vec![]);
+    let three = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&three, Fmt::Text, 0)[0].1;
+    let ours: Vec<&str> = text.lines().skip(2).take(16).collect();
+    let ours = report_shape(
+        &ours,
+        "example.com/gen/p1.leak1",
+        "example.com/gen/p1.start1",
+    );
+    assert_eq!(ours, captured);
+    let json = &render(&run, Fmt::Json127, 0)[0].1;
+    let types: Vec<String> = json
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["Action"] == "output")
+        .map(|e| e["OutputType"].as_str().unwrap_or("-").to_string())
+        .collect();
+    let mut want = vec!["frame", "error"];
+    want.extend(["error-continue"; 16]);
+    want.extend(["frame"; 3]);
+    assert_eq!(types, want);
+    // The next report's goroutines take the next ids; the test's goroutine
+    // started them too.
+    let t = test(
+        "Test1",
+        vec![Action::Leak(vec![1, 3]), Action::Leak(vec![3])],
+        vec![],
+    );
+    let run = Run {
+        packages: vec![vec![t]],
+        allowed: BTreeSet::new(),
+    };
+    let text = &render(&run, Fmt::Text, 0)[0].1;
+    assert!(text.contains(" Goroutine 20 in state chan receive, with example.com/gen/p1.leak3 "));
+    assert!(text.contains("[Goroutine 21 in state chan receive, with example.com/gen/p1.leak3 "));
+    assert_eq!(text.matches(" in goroutine 18\n").count(), 3);
+}
+
+/// A goleak report's lines with its leaked function `F`, the function
+/// that started it `C`, frames' files and arguments abstracted, and
+/// goroutine ids counted from the one that started them.
+fn report_shape(lines: &[&str], top: &str, creator: &str) -> Vec<String> {
+    let base: u64 = lines
+        .iter()
+        .find_map(|l| l.split(" in goroutine ").nth(1))
+        .and_then(|n| n.parse().ok())
+        .expect("a `created by … in goroutine N` line");
+    lines
+        .iter()
+        .map(|l| {
+            let text = l.trim_start_matches(' ');
+            if text.starts_with('\t') {
+                return format!("{}\tFILE", &l[..l.len() - text.len()]);
+            }
+            let l = l
+                .replace(&format!("{top}(...)"), "F()")
+                .replace(&format!("{top}()"), "F()")
+                .replace(top, "F")
+                .replace(creator, "C");
+            l.split(' ')
+                .map(|w| match w.parse::<u64>() {
+                    Ok(n) => format!("+{}", n - base),
+                    Err(_) => w.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
     Test {
         name: name.to_string(),
@@ -1025,12 +1485,12 @@ fn test(name: &str, actions: Vec<Action>, subtests: Vec<Test>) -> Test {
 }
 
 /// Small runs the properties found (shrunk, then cut down by hand), checked
-/// in every format and 16 layouts against the model: the verdict and the
-/// gate-failing tests. p1.leak1 is allowed.
+/// in every format and 16 layouts against the model: the verdict, the
+/// gate-failing tests and the distinct leaks. p1.leak1 is allowed.
 #[test]
 fn counterexamples_found_by_the_properties() {
     let (log, error) = (|| Action::Log("a".into()), || Action::Error("a".into()));
-    let leak = || Action::Leak(1); // allowed below
+    let leak = || Action::Leak(vec![1]); // allowed below
     let one = |actions, subtests| vec![vec![test("Test1", actions, subtests)]];
     let case1 = |actions| vec![test("Test1/case1", actions, vec![])];
     let cases: Vec<(&str, Vec<Vec<Test>>)> = vec![
@@ -1101,6 +1561,136 @@ fn counterexamples_found_by_the_properties() {
                     wrong.push(format!(
                         "{what}: {fmt:?} layout {layout}: leakgate {:?} {:?}, model {:?} {:?}",
                         j.verdict, reported, m.verdict, m.must
+                    ));
+                    break;
+                }
+                if let Err(e) = leaks_agree(&m.leaks, &j) {
+                    wrong.push(format!("{what}: {fmt:?} layout {layout}: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// Reports that list several leaks, judged leak by leak: the model's
+/// answer for each (pinned here, so a change to the model shows) and
+/// leakgate's agree in every format and 16 layouts. p1.leak1 is allowed,
+/// p1.leak2 and p1.leak3 are not.
+#[test]
+fn reports_of_several_leaks() {
+    let leak = |ks: &[u8]| Action::Leak(ks.to_vec());
+    let (log, error) = (|| Action::Log("a".into()), || Action::Error("a".into()));
+    let case1 = |actions| vec![test("Test1/case1", actions, vec![])];
+    // What, tests of p1, the verdict, the gate-failing tests, new leaks,
+    // allowed leaks.
+    type Case = (
+        &'static str,
+        Vec<Test>,
+        Verdict,
+        &'static [&'static str],
+        usize,
+        usize,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "an allowed and a new leak in one report: one new leak",
+            vec![test("Test1", vec![leak(&[1, 2])], vec![])],
+            Verdict::Fail,
+            &["Test1"],
+            1,
+            1,
+        ),
+        (
+            "two goroutines of one allowed leak: one allowed leak",
+            vec![test("Test1", vec![leak(&[1, 1])], vec![])],
+            Verdict::Pass,
+            &[],
+            0,
+            1,
+        ),
+        (
+            "one allowed leak reported by two tests",
+            vec![
+                test("Test1", vec![leak(&[1])], vec![]),
+                test("Test2", vec![leak(&[1, 1])], vec![]),
+            ],
+            Verdict::Pass,
+            &[],
+            0,
+            1,
+        ),
+        (
+            "two new leaks, one of them in two reports, beside an allowed one",
+            vec![
+                test("Test1", vec![leak(&[2, 1, 3])], vec![]),
+                test("Test2", vec![leak(&[1]), leak(&[3])], vec![]),
+            ],
+            Verdict::Fail,
+            &["Test1", "Test2"],
+            2,
+            1,
+        ),
+        (
+            "t.Log next to a report of an allowed and a new leak",
+            vec![test("Test1", vec![log(), leak(&[2, 1])], vec![])],
+            Verdict::Fail,
+            &["Test1"],
+            1,
+            1,
+        ),
+        (
+            "t.Log in the parent of a subtest with an allowed and a new leak",
+            vec![test("Test1", vec![log()], case1(vec![leak(&[1, 2])]))],
+            Verdict::Fail,
+            &["Test1/case1"],
+            1,
+            1,
+        ),
+        (
+            "t.Error in the parent of a subtest with two goroutines of an allowed leak",
+            vec![test("Test1", vec![error()], case1(vec![leak(&[1, 1])]))],
+            Verdict::Fail,
+            &["Test1"],
+            0,
+            1,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, tests, verdict, failing, new, allowed) in cases {
+        let run = Run {
+            packages: vec![tests],
+            allowed: ["example.com/gen/p1.leak1".to_string()].into(),
+        };
+        let failing: BTreeSet<Key> = failing
+            .iter()
+            .map(|t| (package(1), t.to_string()))
+            .collect();
+        for fmt in FORMATS {
+            let m = model(&run, fmt);
+            let pinned = (verdict, &failing, new, allowed);
+            let modelled = (
+                m.verdict,
+                &m.must,
+                m.leaks.count("new"),
+                m.leaks.count("allowed"),
+            );
+            if modelled != pinned {
+                wrong.push(format!(
+                    "{what}: {fmt:?}: model {modelled:?}, not {pinned:?}"
+                ));
+                continue;
+            }
+            for layout in 0..16 {
+                let inputs = render(&run, fmt, layout);
+                let j = judge(&run, &inputs);
+                let reported = gate_failing(&j.report);
+                let agree = leaks_agree(&m.leaks, &j);
+                if j.verdict != m.verdict || reported.as_ref() != Ok(&m.must) || agree.is_err() {
+                    wrong.push(format!(
+                        "{what}: {fmt:?} layout {layout}: leakgate {:?} {reported:?} {agree:?}, model {:?} {:?}",
+                        j.verdict, m.verdict, m.must
                     ));
                     break;
                 }

@@ -91,8 +91,10 @@ fn rule<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no rule {id} in the report"))
 }
 
+/// The distinct leak is the unit: a rule that matches one of a report's
+/// leaks allows that leak, and the report's other leaks stay new.
 #[test]
-fn a_rule_for_one_of_several_goroutines_leaves_the_report_new() {
+fn a_rule_for_one_of_several_leaks_allows_only_that_leak() {
     let repo = Repo::new();
     repo.write(
         ".leakgate.yml",
@@ -103,10 +105,36 @@ fn a_rule_for_one_of_several_goroutines_leaves_the_report_new() {
     let l = leak(&report, "TestServerNotClosed");
     assert_eq!(l["goroutines"].as_array().unwrap().len(), 4);
     assert_eq!(l["status"], "new");
-    assert_eq!(l["rules"], serde_json::json!([]));
+    assert_eq!(l["gating"], true);
+    assert_eq!(l["rules"], serde_json::json!(["http-serve"]));
+    // Of the report's distinct leaks, only the server's accept loop is
+    // allowed; the others stay new.
+    let shown: Vec<&Value> = l["distinct_leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|fp| {
+            report["distinct_leaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["fingerprint"] == *fp)
+                .unwrap()
+        })
+        .collect();
+    let allowed: Vec<&&Value> = shown.iter().filter(|d| d["status"] == "allowed").collect();
+    assert_eq!(allowed.len(), 1, "{shown:#?}");
+    assert_eq!(allowed[0]["created_by"], "net/http.(*Server).Serve");
+    assert_eq!(allowed[0]["rules"], serde_json::json!(["http-serve"]));
+    assert_eq!(allowed[0]["gating"], false);
+    assert!(shown
+        .iter()
+        .filter(|d| d["status"] != "allowed")
+        .all(|d| d["gating"] == true || d["status"] == "harness"));
     let r = rule(&report, "http-serve");
     assert_eq!(r["matched"], 1);
-    assert_eq!(r["allowed_reports"], 0);
+    assert_eq!(r["allowed_leaks"], 1);
+    assert_eq!(r["allowed_reports"], 1);
     assert_eq!(r["unused"], false);
     assert_eq!(r["file"], ".leakgate.yml");
     assert_eq!(r["line"], 3);
@@ -802,4 +830,112 @@ fn errors_link_the_published_docs() {
         "{e}"
     );
     assert!(!e.contains("see docs/policy.md"), "{e}");
+}
+
+/// A real `goleak.VerifyTestMain` report that shows two distinct leaks
+/// (testdata/verdict/twoleaks, captured by
+/// scripts/regen-twoleaks-fixtures.sh with Go 1.26 and 1.27, read as
+/// `-json`, `-v`, gotestsum and go-junit-report JUnit), one allow rule per
+/// leak, one of them expired: exactly the leak of the expired rule is new,
+/// the other stays allowed, and every report says so in distinct leaks,
+/// each block naming only its own rules.
+#[test]
+fn one_expired_rule_makes_only_its_own_leak_new() {
+    let repo = Repo::new();
+    repo.write(
+        ".leakgate.yml",
+        "version: 1\nallow:\n  - id: reporter-loop\n    reason: the stats reporter lives as long as the process\n    owner: stats-team\n    expires: 2027-06-30\n    match:\n      top_function: example.com/leakgate/verdict/twoleaks.(*Reporter).loop\n  - id: notify-send\n    reason: being fixed\n    owner: stats-team\n    expires: 2026-11-01\n    match:\n      created_by: example.com/leakgate/verdict/twoleaks.Notify\n",
+    );
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twoleaks");
+    for go in ["go1.26", "go1.27"] {
+        for file in [
+            "twoleaks.json",
+            "twoleaks.txt",
+            "twoleaks.gotestsum.xml",
+            "twoleaks.gojunit.xml",
+        ] {
+            let input = base.join(go).join(file);
+            let what = format!("{go}/{file}");
+            let json = repo.path().join("r.json");
+            let junit = repo.path().join("r.xml");
+            let md = repo.path().join("r.md");
+            let out = repo.run(&[
+                "check",
+                input.to_str().unwrap(),
+                "--report",
+                &format!("json={}", json.display()),
+                "--report",
+                &format!("junit={}", junit.display()),
+                "--report",
+                &format!("markdown={}", md.display()),
+                "--report",
+                "terminal",
+            ]);
+            let terminal = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(1), "{what}: {terminal}");
+            let report: Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            let distinct = report["distinct_leaks"].as_array().unwrap();
+            assert_eq!(distinct.len(), 2, "{what}: {distinct:#?}");
+            let by_top = |top: &str| {
+                distinct
+                    .iter()
+                    .find(|d| d["top_function"] == top)
+                    .unwrap_or_else(|| panic!("{what}: no leak in {top}"))
+            };
+            let reporter = by_top("example.com/leakgate/verdict/twoleaks.(*Reporter).loop");
+            let notify = by_top("example.com/leakgate/verdict/twoleaks.Notify.func1");
+            assert_eq!(reporter["status"], "allowed", "{what}");
+            assert_eq!(reporter["gating"], false, "{what}");
+            assert_eq!(reporter["rules"], serde_json::json!(["reporter-loop"]));
+            assert_eq!(reporter["expired_rules"], serde_json::json!([]));
+            assert_eq!(notify["status"], "new", "{what}");
+            assert_eq!(notify["gating"], true, "{what}");
+            assert_eq!(notify["rules"], serde_json::json!([]));
+            assert_eq!(notify["expired_rules"], serde_json::json!(["notify-send"]));
+            assert_eq!(notify["goroutines"], 2, "{what}");
+            // One unit in every count.
+            assert_eq!(report["tally"]["new_leaks"], 1, "{what}");
+            assert_eq!(report["tally"]["allowed_leaks"], 1, "{what}");
+            assert_eq!(report["reasons"][0], "1 new leak", "{what}");
+            assert!(
+                terminal.contains("leakgate: FAIL: 1 new leak, 1 allowed"),
+                "{what}: {terminal}"
+            );
+            let markdown = std::fs::read_to_string(&md).unwrap();
+            assert!(
+                markdown.contains("**1 new leak**, 1 allowed"),
+                "{what}: {markdown}"
+            );
+            // Each block names only its own rules.
+            let blocks: Vec<&str> = terminal.split("\n\n").collect();
+            let allowed = blocks
+                .iter()
+                .find(|b| b.starts_with("ALLOWED"))
+                .unwrap_or_else(|| panic!("{what}: {terminal}"));
+            let new = blocks
+                .iter()
+                .find(|b| b.starts_with("LEAK"))
+                .unwrap_or_else(|| panic!("{what}: {terminal}"));
+            assert!(allowed.contains("allowed by  reporter-loop"), "{allowed}");
+            assert!(!allowed.contains("notify-send"), "{allowed}");
+            assert!(new.contains("rule `notify-send`"), "{new}");
+            assert!(new.contains("it no longer allows this leak"), "{new}");
+            assert!(!new.contains("reporter-loop"), "{new}");
+            // JUnit: the package's case fails on the notification's two
+            // goroutines alone; the reporter's is a note.
+            let xml = std::fs::read_to_string(&junit).unwrap();
+            assert!(
+                xml.contains("message=\"2 leaked goroutines [chan send] in example.com/leakgate/verdict/twoleaks.Notify.func1"),
+                "{what}: {xml}"
+            );
+            assert!(
+                xml.contains(
+                    "allowed by .leakgate.yml rule reporter-loop: 1 leaked goroutine [select]"
+                ),
+                "{what}: {xml}"
+            );
+        }
+    }
 }

@@ -133,6 +133,13 @@ const CASES: &[Case] = &[
         fixture: "tests/fixtures/extra/build-fail.json",
         policy: Policy::Default,
     },
+    // Two distinct leaks in one VerifyTestMain report, one allow rule each,
+    // one of them expired.
+    Case {
+        name: "twoleaks-one-expired",
+        fixture: "tests/fixtures/twoleaks/go1.26/twoleaks.json",
+        policy: Policy::File("tests/fixtures/twoleaks/one-expired.leakgate.yml"),
+    },
 ];
 
 /// Fixtures the schema and structure checks cover (relative to the
@@ -597,6 +604,8 @@ struct JCase {
     /// pass, failure, error or skipped.
     status: &'static str,
     flaky: bool,
+    /// The `message` of its failure or error.
+    message: String,
     system_out: String,
     file: Option<String>,
     line: Option<String>,
@@ -668,8 +677,16 @@ fn junit_read(xml: &str) -> Vec<JCase> {
                     });
                     in_case = !empty;
                 }
-                b"failure" if in_case => cases.last_mut().expect("case").status = "failure",
-                b"error" if in_case => cases.last_mut().expect("case").status = "error",
+                b"failure" if in_case => {
+                    let c = cases.last_mut().expect("case");
+                    c.status = "failure";
+                    c.message = attr(&e, b"message").unwrap_or_default();
+                }
+                b"error" if in_case => {
+                    let c = cases.last_mut().expect("case");
+                    c.status = "error";
+                    c.message = attr(&e, b"message").unwrap_or_default();
+                }
                 b"skipped" if in_case => cases.last_mut().expect("case").status = "skipped",
                 b"flakyFailure" | b"flakyError" if in_case => {
                     cases.last_mut().expect("case").flaky = true
@@ -810,6 +827,103 @@ fn every_report_states_the_views_numbers() {
             failing_cases, failing_packages,
             "{label}: package-level cases"
         );
+        // The headline reason counts distinct leaks, as the tally does.
+        if verdict == "fail" && tally.new > 0 {
+            let n = tally.new;
+            let want = format!("{n} new leak{}", if n == 1 { "" } else { "s" });
+            assert_eq!(r.json["reasons"][0], want.as_str(), "{label}: reasons");
+        }
+        assert!(
+            r.json["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .all(|x| !x.as_str().unwrap_or("").contains("leak report")),
+            "{label}: reasons count leaks, not reports: {}",
+            r.json["reasons"]
+        );
+        // A JUnit message about a leak counts that leak's goroutines in
+        // that test only: the goroutines of gate-failing distinct leaks in
+        // the test's own reports.
+        let gating: HashSet<&str> = r.json["distinct_leaks"]
+            .as_array()
+            .expect("distinct_leaks")
+            .iter()
+            .filter(|d| d["gating"] == true)
+            .filter_map(|d| d["fingerprint"].as_str())
+            .collect();
+        for c in cases.iter().filter(|c| c.status == "failure") {
+            let stated: u64 = c
+                .message
+                .split("; ")
+                .filter_map(|part| {
+                    let (n, rest) = part.split_once(' ')?;
+                    let n: u64 = n.parse().ok()?;
+                    (rest.starts_with("leaked goroutine")).then_some(n)
+                })
+                .sum();
+            let test = if is_package_case(&c.name) {
+                None
+            } else {
+                Some(c.name.as_str())
+            };
+            let reports: Vec<&Value> = r.json["leaks"]
+                .as_array()
+                .expect("leaks")
+                .iter()
+                .filter(|l| l["package"].as_str() == Some(c.classname.as_str()))
+                .filter(|l| l["test"].as_str() == test)
+                .collect();
+            if reports.is_empty() || tests.iter().filter(|t| t["test"].as_str() == test).count() > 1
+            {
+                // (A repeated name: the case's own reports cannot be told
+                // apart by name.)
+                continue;
+            }
+            let held: u64 = reports
+                .iter()
+                .flat_map(|l| l["goroutines"].as_array().expect("goroutines"))
+                .filter(|g| {
+                    g["fingerprint"]
+                        .as_str()
+                        .is_some_and(|f| gating.contains(f))
+                })
+                .count() as u64;
+            assert_eq!(
+                stated, held,
+                "{label}: JUnit {} {}: {}",
+                c.classname, c.name, c.message
+            );
+        }
+        // The step outputs state the tally.
+        let prepared = prepare(case);
+        let out_file = prepared.dir.path().join("github_output");
+        let mut args: Vec<&str> = prepared.config.iter().map(String::as_str).collect();
+        args.extend([case.fixture, "--report", "github"]);
+        let out = leakgate(
+            &args,
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_OUTPUT", out_file.to_str().expect("path")),
+            ],
+        );
+        assert!(matches!(out.status.code(), Some(0..=2)), "{label}");
+        let outputs = parse_github_output(&std::fs::read_to_string(&out_file).expect("outputs"));
+        let get = |k: &str| -> u64 {
+            outputs
+                .iter()
+                .find(|(key, _)| key == k)
+                .unwrap_or_else(|| panic!("{label}: no step output {k}"))
+                .1
+                .parse()
+                .expect("a number")
+        };
+        assert_eq!(
+            (get("new"), get("allowed"), get("flaky")),
+            (tally.new, tally.allowed, tally.flaky),
+            "{label}: step outputs"
+        );
+
         // Durations: every test with an elapsed time has one.
         for t in tests.iter().filter(|t| t["elapsed"].is_number()) {
             let name = t["test"].as_str().expect("test");

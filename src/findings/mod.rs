@@ -14,22 +14,49 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::events::Loc;
-use crate::ingest::InputSummary;
-use crate::paths::{Repo, SourceRef};
+use crate::events::InputSummary;
+pub use crate::events::{Loc, Outcome};
 use crate::scan::ReportOrigin;
-use crate::stack::{self, Goroutine};
+use crate::stack::Goroutine;
 
-pub use crate::tree::{Collector, EXCERPT_HEAD, EXCERPT_LINE_BYTES, EXCERPT_TAIL};
+pub mod distinct;
+pub use distinct::{distinct_leaks, DistinctLeak, LeakKey, Reporter, Sighting};
 
 /// How every report names a package the input did not name (an excerpt
 /// without its package lines).
 pub const UNKNOWN_PACKAGE: &str = "(unknown package)";
 
+/// A file and line, resolved against the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    /// Relative to the root (with `/`) when `in_repo`, else as printed.
+    pub file: String,
+    /// Line number.
+    pub line: u32,
+    /// Whether `file` is a path inside the repository.
+    pub in_repo: bool,
+}
+
+/// One frame of a leaked goroutine as reports show it: decided here, so
+/// reporters never look at function names or paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakFrame {
+    /// The function as printed.
+    pub function: String,
+    /// Its file and line, resolved against the repository (an empty file
+    /// when the report printed no position line).
+    pub place: SourceRef,
+    /// The Go standard library's (or the runtime's) frame, not the user's.
+    pub stdlib: bool,
+}
+
 /// What kind of failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FailureKind {
-    /// goleak (or synctest) reported leaked goroutines.
+    /// A leak report did not show every goroutine (cut short, or past
+    /// its limit): those goroutines could be anything, so they fail their
+    /// test or package in their own right. (The goroutines it did show are
+    /// distinct leaks, not failures.)
     Leak,
     /// An ordinary test failure (assertion, `t.Fatal`, TestMain exit).
     Test,
@@ -208,6 +235,18 @@ pub enum LeakSource {
     Synctest,
 }
 
+impl LeakSource {
+    /// The check that reported it, as reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LeakSource::Goleak(ReportOrigin::VerifyNone) => "goleak.VerifyNone",
+            LeakSource::Goleak(ReportOrigin::VerifyTestMain) => "goleak.VerifyTestMain",
+            LeakSource::Goleak(ReportOrigin::Other) => "goleak.Find",
+            LeakSource::Synctest => "testing/synctest",
+        }
+    }
+}
+
 /// One goroutine of a leak report, resolved against the repository.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeakedGoroutine {
@@ -219,10 +258,9 @@ pub struct LeakedGoroutine {
     pub origin: Option<SourceRef>,
     /// The first frame inside the repository: where it is blocked.
     pub blocked_at: Option<SourceRef>,
-    /// Every frame's file resolved, one per frame of `goroutine.frames`
-    /// (a frame printed without its position line resolves to an empty,
-    /// not-in-repository file).
-    pub frames: Vec<SourceRef>,
+    /// Every frame, in order, as reports show it (a frame printed without
+    /// its position line has an empty, not-in-repository file).
+    pub frames: Vec<LeakFrame>,
     /// Why this goroutine is the testing framework's or a sibling test's
     /// rather than a leak (goleak cannot tell them apart under `t.Parallel`).
     pub harness: Option<&'static str>,
@@ -524,48 +562,6 @@ impl Findings {
     }
 }
 
-/// Resolves one goroutine: fingerprint, origin, blocked-at, harness.
-pub fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoroutine {
-    let fingerprint = fingerprint(&goroutine);
-    let origin = goroutine
-        .created_by
-        .as_ref()
-        .filter(|c| !c.file.is_empty())
-        .map(|c| repo.resolve(&c.file, c.line, Some(&c.function)));
-    let resolved: Vec<SourceRef> = goroutine
-        .frames
-        .iter()
-        .map(|f| {
-            if f.file.is_empty() {
-                SourceRef {
-                    file: String::new(),
-                    line: f.line,
-                    in_repo: false,
-                }
-            } else {
-                repo.resolve(&f.file, f.line, Some(&f.function))
-            }
-        })
-        .collect();
-    let blocked_at = resolved.iter().find(|r| r.in_repo).cloned().or_else(|| {
-        goroutine
-            .frames
-            .iter()
-            .zip(resolved.iter())
-            .find(|(f, r)| !r.file.is_empty() && !stack::is_stdlib_function(&f.function))
-            .map(|(_, r)| r.clone())
-    });
-    let harness = harness_reason(&goroutine);
-    LeakedGoroutine {
-        goroutine,
-        fingerprint,
-        origin,
-        blocked_at,
-        frames: resolved,
-        harness,
-    }
-}
-
 /// Why a goroutine belongs to the testing framework, if it does.
 ///
 /// Under `t.Parallel`, `VerifyNone` sees every goroutine of the process:
@@ -643,6 +639,9 @@ pub fn group(goroutines: &[LeakedGoroutine]) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
     use crate::events::{Event, Sink};
+    use crate::paths::Repo;
+    use crate::stack;
+    use crate::tree::Collector;
     use std::borrow::Cow;
 
     fn g(text: &str) -> Goroutine {
@@ -680,8 +679,8 @@ mod tests {
     /// findings either way.
     #[test]
     fn output_line_is_output_with_its_newline() {
-        struct AsText<'c, 'r>(&'c mut Collector<'r>);
-        impl Sink for AsText<'_, '_> {
+        struct AsText<'c>(&'c mut Collector);
+        impl Sink for AsText<'_> {
             fn event(&mut self, at: Loc, event: Event<'_>) {
                 match event {
                     Event::OutputLine {
@@ -724,13 +723,16 @@ mod tests {
                     let choice = crate::ingest::FormatChoice::Fixed(format);
                     crate::ingest::ingest(0, "t", &data[..], choice, sink).unwrap()
                 };
-                let mut lines = Collector::new(&repo);
+                let mut lines = Collector::new();
                 let summary = read(&mut lines);
                 lines.input_done(summary);
-                let mut texts = Collector::new(&repo);
+                let mut texts = Collector::new();
                 let summary = read(&mut AsText(&mut texts));
                 texts.input_done(summary);
-                let (a, b) = (lines.finish(), texts.finish());
+                let (a, b) = (
+                    crate::attribution::attribute(lines.finish(), &repo),
+                    crate::attribution::attribute(texts.finish(), &repo),
+                );
                 // Whole captured runs give something to compare (excerpts
                 // and look-alikes may give nothing: they are compared all
                 // the same).
