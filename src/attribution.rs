@@ -1411,15 +1411,7 @@ pub(crate) fn resolve_goroutine(repo: &Repo, goroutine: Goroutine) -> LeakedGoro
         .iter()
         .map(|f| LeakFrame {
             function: f.function.clone(),
-            place: if f.file.is_empty() {
-                SourceRef {
-                    file: String::new(),
-                    line: f.line,
-                    in_repo: false,
-                }
-            } else {
-                repo.resolve(&f.file, f.line, Some(&f.function))
-            },
+            place: repo.resolve_frame(f),
             stdlib: stack::is_stdlib_function(&f.function),
         })
         .collect();

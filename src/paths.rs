@@ -88,6 +88,20 @@ impl Repo {
         })
     }
 
+    /// Resolves a stack frame's position; a frame printed without its
+    /// position line resolves to an empty, not-in-repository file.
+    pub fn resolve_frame(&self, f: &crate::stack::Frame) -> SourceRef {
+        if f.file.is_empty() {
+            SourceRef {
+                file: String::new(),
+                line: f.line,
+                in_repo: false,
+            }
+        } else {
+            self.resolve(&f.file, f.line, Some(&f.function))
+        }
+    }
+
     /// Resolves `file` (as printed in a stack) at `line`; `function` is the
     /// frame's function, used when the path itself does not resolve.
     pub fn resolve(&self, file: &str, line: u32, function: Option<&str>) -> SourceRef {

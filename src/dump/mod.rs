@@ -488,21 +488,7 @@ impl<'a> Grouper<'a> {
                     }
                 }
                 let index = if b.group.stacks.len() < MAX_STACKS_PER_GROUP {
-                    let frames = g
-                        .frames
-                        .iter()
-                        .map(|f| {
-                            if f.file.is_empty() {
-                                SourceRef {
-                                    file: String::new(),
-                                    line: f.line,
-                                    in_repo: false,
-                                }
-                            } else {
-                                repo.resolve(&f.file, f.line, Some(&f.function))
-                            }
-                        })
-                        .collect();
+                    let frames = g.frames.iter().map(|f| repo.resolve_frame(f)).collect();
                     b.group.stacks.push(StackCount {
                         goroutine: g,
                         frames,
