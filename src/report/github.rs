@@ -40,8 +40,8 @@ use std::io::{self, Write};
 use super::helpers::cut;
 pub use super::helpers::{workflow_data as escape_data, workflow_property as escape_property};
 use super::{
-    count_text, failure_name, failure_title, leak_place, plural, reporter_name, seen_again_text,
-    short_names, state_text, user_frames, Class, Context,
+    count_text, failure_headline, leak_place, plural, reporter_name, seen_again_text, short_names,
+    state_text, user_frames, Class, Context,
 };
 use crate::findings::Reporter;
 use crate::findings::SourceRef;
@@ -288,11 +288,7 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
             level: Level::Error,
             file: place.map(|p| p.file.clone()),
             line: place.map(|p| p.line),
-            title: format!(
-                "{}: {}",
-                failure_title(f.kind),
-                failure_name(f.package.as_deref(), f.test.as_deref())
-            ),
+            title: failure_headline(f),
             message: cut(f.message.clone(), MAX_MESSAGE),
             leaks: 0,
             failures: 1,

@@ -82,6 +82,24 @@ pub fn failure_title(kind: FailureKind) -> &'static str {
     }
 }
 
+/// A failure's title for one line: what failed, who, and its headline
+/// (cut at [`TITLE_BYTES`]): `Test failed: pkg TestX: Should be true: …`.
+pub fn failure_headline(f: &Failure) -> String {
+    let mut s = format!(
+        "{}: {}",
+        failure_title(f.kind),
+        failure_name(f.package.as_deref(), f.test.as_deref())
+    );
+    if !f.message.is_empty() {
+        s.push_str(": ");
+        s.push_str(&f.message);
+    }
+    cut_line(s, TITLE_BYTES)
+}
+
+/// How long a one-line title may be.
+pub const TITLE_BYTES: usize = 240;
+
 /// A failure's fingerprint for machines that track findings across runs
 /// (Code Quality, SARIF): its kind, package, test and attempt (beyond the
 /// first); no messages, lines or paths, so it survives unrelated edits.
@@ -333,6 +351,20 @@ pub fn sarif_text(s: &str) -> String {
 }
 
 // ---------------------------------------------------------------- capping
+
+/// Caps one line at `max` bytes (on a character boundary), ending it with
+/// `…` when cut.
+pub fn cut_line(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
 
 /// Caps text at `max` bytes (on a character boundary), marking the cut.
 pub fn cut(mut s: String, max: usize) -> String {

@@ -393,15 +393,17 @@ fn every_failure_says_what_failed_and_where_in_every_report() {
                         junit.iter().any(|m| m.contains(message)),
                         "{label}: JUnit messages {junit:?}"
                     );
-                    // The annotation: placed, titled with the test, the
-                    // message as its body.
+                    // The annotation: placed, titled with the test and
+                    // the headline, the message as its body.
                     let gh = annotations(&r.github);
                     assert!(
                         gh.iter().any(|(props, body)| {
                             body.starts_with(message)
-                                && props
-                                    .split_once("title=")
-                                    .is_some_and(|(_, title)| title.contains(&who))
+                                && props.split_once("title=").is_some_and(|(_, title)| {
+                                    title.contains(&who)
+                                        && title
+                                            .contains(&message.chars().take(40).collect::<String>())
+                                })
                                 && at.as_ref().is_none_or(|(file, line)| {
                                     props.starts_with(&format!("file={file},line={line},"))
                                 })
