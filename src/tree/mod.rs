@@ -985,6 +985,18 @@ mod tests {
                 assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
             }
         }
+        // Every length up to five words, differing at every position (the
+        // last word is compared first and may overlap the others).
+        for n in 0..40usize {
+            let a: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert!(same(&a, &a.clone()), "{a:?}");
+            for at in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same(&a, &b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
