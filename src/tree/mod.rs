@@ -41,7 +41,7 @@ mod stream;
 
 use excerpt::{push_bounded, Excerpt, Meta};
 use names::{Running, Tests};
-use stream::{same, Piece, Stream, SPARE_STREAMS, SPARE_TEST_MAPS};
+use stream::{same, same_bytes, Piece, Stream, SPARE_STREAMS, SPARE_TEST_MAPS};
 
 /// Lines kept from the start of a failing test's output.
 pub const EXCERPT_HEAD: usize = 40;
