@@ -297,14 +297,7 @@ fn judged_leaks(
                     [one] => one.reason_of(&leak.key).to_string(),
                     several => several
                         .iter()
-                        .map(|r| {
-                            let who = match (&r.package, &r.test) {
-                                (Some(p), Some(t)) => format!("{p} {t}"),
-                                (Some(p), None) => p.clone(),
-                                (None, _) => crate::findings::UNKNOWN_PACKAGE.to_string(),
-                            };
-                            format!("{who}: {}", r.reason_of(&leak.key))
-                        })
+                        .map(|r| format!("{}: {}", r.who(), r.reason_of(&leak.key)))
                         .collect::<Vec<_>>()
                         .join("; "),
                 },

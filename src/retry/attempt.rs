@@ -178,7 +178,7 @@ fn judge_attempt(
         // The attempt's own input, so the new leaks point somewhere real.
         let input = findings.inputs.len();
         if let Some(mut summary) = got.inputs.first().cloned() {
-            summary.path = format!("{} (retry {number})", who(r));
+            summary.path = format!("{} (retry {number})", r.who());
             findings.inputs.push(summary);
         }
         for i in at_reporter.into_iter().rev() {
@@ -305,15 +305,4 @@ fn missing_tests<'a>(got: &Findings, rerun: &'a Rerun) -> std::io::Result<Vec<&'
         .filter(|n| ran.get(n.as_str()).copied().unwrap_or(0) < count)
         .map(String::as_str)
         .collect())
-}
-
-fn who(r: &RetryRecord) -> String {
-    let p = r
-        .package
-        .as_deref()
-        .unwrap_or(crate::findings::UNKNOWN_PACKAGE);
-    match &r.test {
-        Some(t) => format!("{p} {t}"),
-        None => p.to_string(),
-    }
 }

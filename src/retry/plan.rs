@@ -422,7 +422,7 @@ pub fn plan(
             .into_iter()
             .map(|k| classify_leak(&reports, k, config))
             .collect();
-        let plan = decide(
+        let (plan, because) = decide(
             findings,
             &package,
             test.as_deref(),
@@ -432,7 +432,7 @@ pub fn plan(
             base,
             tests.as_ref(),
         );
-        let leaks = explain(leaks, &plan);
+        let leaks = explain(leaks, &plan, &because);
         records.push(RetryRecord {
             package,
             test,
@@ -480,25 +480,30 @@ fn classify_leak(reports: &[&Leak], key: LeakKey, config: &RetryConfig) -> Retri
     }
 }
 
+/// What a plan rests on, for each leak's own reason.
+enum Because {
+    /// A new leak of the test is not retryable (its reason).
+    NotRetryable(String),
+    /// The test reruns; how, after the leak's own reason.
+    Rerun(String),
+    /// Something of the test as a whole (the plan says what).
+    Test,
+}
+
 /// Each leak's reason, in full: its own when it is not retryable, else
 /// what happened to its test.
-fn explain(leaks: Vec<RetriedLeak>, plan: &Plan) -> Vec<RetriedLeak> {
-    let blocker = leaks.iter().find(|l| !l.retryable).map(|l| l.why.clone());
+fn explain(leaks: Vec<RetriedLeak>, plan: &Plan, because: &Because) -> Vec<RetriedLeak> {
     leaks
         .into_iter()
         .map(|mut l| {
-            l.why = match plan {
+            l.why = match (because, plan) {
                 _ if !l.retryable => format!("not retried: {}", l.why),
-                Plan::Rerun(r) => match r.why.split_once("; ") {
-                    Some((_, how)) => format!("retried: {}; {how}", l.why),
-                    None => r.why.clone(),
-                },
-                Plan::Skip { why } => match &blocker {
-                    Some(b) if why.contains(b.as_str()) => format!(
-                        "not retried: another new leak of the same test fails the gate whatever a rerun shows ({b})"
-                    ),
-                    _ => why.clone(),
-                },
+                (Because::Rerun(how), _) => format!("retried: {}; {how}", l.why),
+                (Because::NotRetryable(b), _) => format!(
+                    "not retried: another new leak of the same test fails the gate whatever a rerun shows ({b})"
+                ),
+                (Because::Test, Plan::Skip { why }) => why.clone(),
+                (Because::Test, Plan::Rerun(r)) => r.why.clone(),
             };
             l
         })
@@ -515,8 +520,8 @@ fn decide(
     config: &RetryConfig,
     base: &Invocation,
     tests: Option<&RunTests>,
-) -> Plan {
-    let skip = |why: String| Plan::Skip { why };
+) -> (Plan, Because) {
+    let skip = |why: String| (Plan::Skip { why }, Because::Test);
     if config.attempts == 0 {
         return skip("not retried: retry.attempts is 0".to_string());
     }
@@ -541,7 +546,12 @@ fn decide(
         );
     }
     if let Some(l) = leaks.iter().find(|l| !l.retryable) {
-        return skip(format!("not retried: {}", l.why));
+        return (
+            Plan::Skip {
+                why: format!("not retried: {}", l.why),
+            },
+            Because::NotRetryable(l.why.clone()),
+        );
     }
     if reports.is_empty() || leaks.is_empty() {
         return skip("not retried: no leak report".to_string());
@@ -551,29 +561,34 @@ fn decide(
         Ok(a) => a,
         Err(e) => return skip(format!("not retried: {e}")),
     };
-    let mut why = format!(
-        "retried: {}; {how}",
-        leaks
-            .first()
-            .map(|l| l.why.as_str())
-            .unwrap_or("every goroutine is worth a rerun")
-    );
+    // How it reruns, after the reason of each leak.
+    let mut rest = how;
     let dropped = base.command.dropped();
     if !dropped.is_empty() {
-        why.push_str(&format!(
+        rest.push_str(&format!(
             "; left out of the rerun, so the first run's files stay: {}",
             dropped.join(", ")
         ));
     }
     if let Some(a) = &base.assumed {
-        why.push_str(&format!("; {a}"));
+        rest.push_str(&format!("; {a}"));
     }
-    Plan::Rerun(Rerun {
-        dir: base.dir.as_ref().map(|d| d.for_package(package)),
-        env: base.env.clone(),
-        target,
-        argv,
-        must_run,
-        why,
-    })
+    let why = format!(
+        "retried: {}; {rest}",
+        leaks
+            .first()
+            .map(|l| l.why.as_str())
+            .unwrap_or("every goroutine is worth a rerun")
+    );
+    (
+        Plan::Rerun(Rerun {
+            dir: base.dir.as_ref().map(|d| d.for_package(package)),
+            env: base.env.clone(),
+            target,
+            argv,
+            must_run,
+            why,
+        }),
+        Because::Rerun(rest),
+    )
 }

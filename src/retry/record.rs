@@ -149,6 +149,18 @@ pub struct RetryRecord {
 }
 
 impl RetryRecord {
+    /// Its test (or package), for a person: `pkg TestX`, or `pkg`.
+    pub fn who(&self) -> String {
+        let p = self
+            .package
+            .as_deref()
+            .unwrap_or(crate::findings::UNKNOWN_PACKAGE);
+        match &self.test {
+            Some(t) => format!("{p} {t}"),
+            None => p.to_string(),
+        }
+    }
+
     /// Whether it was rerun at all.
     pub fn retried(&self) -> bool {
         !self.attempts.is_empty()
