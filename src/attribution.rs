@@ -1335,14 +1335,11 @@ fn squeeze(s: &str) -> String {
 
 /// `s` cut at [`MAX_HEADLINE`] bytes (on a character boundary), with `…`.
 fn bounded(s: &str) -> String {
-    if s.len() <= MAX_HEADLINE {
+    let kept = crate::bytes::at_most(s, MAX_HEADLINE);
+    if kept.len() == s.len() {
         return s.to_string();
     }
-    let mut end = MAX_HEADLINE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    format!("{kept}…")
 }
 
 /// `panic: VALUE`, without the runtime's note that the testing package

@@ -10,6 +10,22 @@
 //!   `memchr`;
 //! * [`json_string_stop`]: where a JSON string's text stops (a `"`, a `\`,
 //!   or a byte below 0x20, which a JSON string cannot hold).
+//!
+//! And [`at_most`], the longest start of a string that fits a byte bound
+//! (what every bounded line, headline and title is cut to).
+
+/// The longest start of `s` of at most `max` bytes that ends on a
+/// character boundary.
+pub(crate) fn at_most(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
 /// The index of the first `needle` in `hay`.
 #[inline]
@@ -209,6 +225,16 @@ fn stops(x: u64) -> u64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn at_most_ends_on_a_character_boundary() {
+        assert_eq!(at_most("abc", 5), "abc");
+        assert_eq!(at_most("abc", 2), "ab");
+        // `é` is two bytes: a cut inside it keeps what is before it.
+        assert_eq!(at_most("aéb", 2), "a");
+        assert_eq!(at_most("aéb", 3), "aé");
+        assert_eq!(at_most("", 0), "");
+    }
 
     proptest! {
         /// Both string-stop searches (SSE2 and SWAR) find what a

@@ -354,27 +354,21 @@ pub fn sarif_text(s: &str) -> String {
 
 /// Caps one line at `max` bytes (on a character boundary), ending it with
 /// `…` when cut.
-pub fn cut_line(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
-    }
-    s
+pub fn cut_line(s: String, max: usize) -> String {
+    cut_marking(s, max, "…")
 }
 
-/// Caps text at `max` bytes (on a character boundary), marking the cut.
-pub fn cut(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("\n…");
+/// Caps text at `max` bytes (on a character boundary), marking the cut on
+/// a line of its own.
+pub fn cut(s: String, max: usize) -> String {
+    cut_marking(s, max, "\n…")
+}
+
+fn cut_marking(mut s: String, max: usize, mark: &str) -> String {
+    let kept = crate::bytes::at_most(&s, max).len();
+    if kept < s.len() {
+        s.truncate(kept);
+        s.push_str(mark);
     }
     s
 }

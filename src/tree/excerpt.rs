@@ -23,16 +23,11 @@ pub(super) struct Excerpt {
 
 /// Appends `line` to `to`, cut at [`EXCERPT_LINE_BYTES`] with a marker.
 pub(super) fn push_bounded(to: &mut String, line: &str) {
-    if line.len() <= EXCERPT_LINE_BYTES {
-        to.push_str(line);
-        return;
+    let kept = crate::bytes::at_most(line, EXCERPT_LINE_BYTES);
+    to.push_str(kept);
+    if kept.len() < line.len() {
+        to.push_str(&format!(" [… {} bytes not kept]", line.len() - kept.len()));
     }
-    let mut end = EXCERPT_LINE_BYTES;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    to.push_str(&line[..end]);
-    to.push_str(&format!(" [… {} bytes not kept]", line.len() - end));
 }
 
 /// What a kept line may be: a message (and whether Go 1.27 marked it
