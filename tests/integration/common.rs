@@ -157,3 +157,57 @@ pub fn only_test_add() -> Vec<(String, String, String)> {
         "TestAdd".to_string(),
     )]
 }
+
+/// GitHub's escaping of annotation data and properties, undone.
+pub fn gh_unescape(s: &str) -> String {
+    s.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+}
+
+/// One GitHub annotation, unescaped.
+#[derive(Debug)]
+pub struct Annotation {
+    pub level: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub title: String,
+    pub message: String,
+}
+
+/// Every annotation (workflow command) of a GitHub report.
+pub fn annotations(text: &str) -> Vec<Annotation> {
+    text.lines()
+        .filter(|l| l.starts_with("::"))
+        .map(|l| {
+            let (cmd, rest) = l[2..].split_once(' ').unwrap_or((&l[2..], ""));
+            let (level, props, data) = match cmd.split_once("::") {
+                // No properties: `::error::message`.
+                Some((level, data)) => (level, "", data.to_string()),
+                None => {
+                    let (props, data) = rest.split_once("::").expect("command");
+                    (cmd, props, data.to_string())
+                }
+            };
+            let mut a = Annotation {
+                level: level.to_string(),
+                file: None,
+                line: None,
+                title: String::new(),
+                message: gh_unescape(&data),
+            };
+            for p in props.split(',').filter(|p| !p.is_empty()) {
+                let (k, v) = p.split_once('=').expect("key=value");
+                match k {
+                    "file" => a.file = Some(gh_unescape(v)),
+                    "line" => a.line = Some(v.parse().expect("line")),
+                    "title" => a.title = gh_unescape(v),
+                    other => panic!("unexpected property {other}"),
+                }
+            }
+            a
+        })
+        .collect()
+}

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{leakgate, root};
+use crate::common::{annotations, leakgate, root};
 
 /// What a failure's message must be.
 #[derive(Clone, Copy)]
@@ -254,15 +254,6 @@ fn run(mut c: Command) -> std::process::Output {
     c.output().expect("run leakgate")
 }
 
-/// GitHub's escaping of annotation data and properties, undone.
-fn gh_unescape(s: &str) -> String {
-    s.replace("%0A", "\n")
-        .replace("%0D", "\r")
-        .replace("%3A", ":")
-        .replace("%2C", ",")
-        .replace("%25", "%")
-}
-
 /// The Markdown report's character references, undone.
 fn html_unescape(s: &str) -> String {
     let re = regex::Regex::new(r"&#(\d+);").expect("re");
@@ -274,15 +265,6 @@ fn html_unescape(s: &str) -> String {
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
-}
-
-/// `(properties, message)` of every `::error` annotation.
-fn annotations(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("::error "))
-        .filter_map(|l| l.split_once("::"))
-        .map(|(props, data)| (gh_unescape(props), gh_unescape(data)))
-        .collect()
 }
 
 /// The `message` attribute of every JUnit `<failure>` and `<error>`.
@@ -397,15 +379,15 @@ fn every_failure_says_what_failed_and_where_in_every_report() {
                     // the headline, the message as its body.
                     let gh = annotations(&r.github);
                     assert!(
-                        gh.iter().any(|(props, body)| {
-                            body.starts_with(message)
-                                && props.split_once("title=").is_some_and(|(_, title)| {
-                                    title.contains(&who)
-                                        && title
-                                            .contains(&message.chars().take(40).collect::<String>())
-                                })
+                        gh.iter().any(|a| {
+                            a.level == "error"
+                                && a.message.starts_with(message)
+                                && a.title.contains(&who)
+                                && a.title
+                                    .contains(&message.chars().take(40).collect::<String>())
                                 && at.as_ref().is_none_or(|(file, line)| {
-                                    props.starts_with(&format!("file={file},line={line},"))
+                                    a.file.as_deref() == Some(file.as_str())
+                                        && a.line == Some(*line)
                                 })
                         }),
                         "{label}: annotations {gh:?}"

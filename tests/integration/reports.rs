@@ -25,6 +25,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::common::{annotations, gh_unescape, Annotation};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_leakgate");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -483,50 +485,6 @@ fn codequality_counts(cq: &Value) -> Stated {
         }
     }
     s
-}
-
-/// One GitHub annotation, unescaped.
-#[derive(Debug)]
-struct Annotation {
-    level: String,
-    file: Option<String>,
-    line: Option<u32>,
-    title: String,
-    message: String,
-}
-
-fn annotations(text: &str) -> Vec<Annotation> {
-    text.lines()
-        .filter(|l| l.starts_with("::"))
-        .map(|l| {
-            let (cmd, rest) = l[2..].split_once(' ').unwrap_or((&l[2..], ""));
-            let (level, props, data) = match cmd.split_once("::") {
-                // No properties: `::error::message`.
-                Some((level, data)) => (level, "", data.to_string()),
-                None => {
-                    let (props, data) = rest.split_once("::").expect("command");
-                    (cmd, props, data.to_string())
-                }
-            };
-            let mut a = Annotation {
-                level: level.to_string(),
-                file: None,
-                line: None,
-                title: String::new(),
-                message: gh_unescape(&data),
-            };
-            for p in props.split(',').filter(|p| !p.is_empty()) {
-                let (k, v) = p.split_once('=').expect("key=value");
-                match k {
-                    "file" => a.file = Some(gh_unescape(v)),
-                    "line" => a.line = Some(v.parse().expect("line")),
-                    "title" => a.title = gh_unescape(v),
-                    other => panic!("unexpected property {other}"),
-                }
-            }
-            a
-        })
-        .collect()
 }
 
 /// What the failure annotations' titles start with.
@@ -1445,15 +1403,6 @@ fn codequality_is_a_bom_free_array_with_required_fields() {
         fa.intersection(&fb).count() >= fa.len().min(fb.len()) / 2,
         "fingerprints should mostly agree"
     );
-}
-
-/// The runner's unescaping of a workflow command's data or property.
-fn gh_unescape(s: &str) -> String {
-    s.replace("%0D", "\r")
-        .replace("%0A", "\n")
-        .replace("%3A", ":")
-        .replace("%2C", ",")
-        .replace("%25", "%")
 }
 
 #[test]
