@@ -1114,6 +1114,7 @@ impl Attribution<'_> {
         source: LeakSource,
         at: Loc,
     ) {
+        let none_shown = report.goroutines.is_empty() && !report.truncated && report.dropped == 0;
         let goroutines = report
             .goroutines
             .into_iter()
@@ -1127,8 +1128,11 @@ impl Attribution<'_> {
         // Goroutines the report did not show could be anything: a failure
         // of this test or package in their own right, never allowed; the
         // leaks it did show are judged one by one.
-        if report.truncated || report.dropped > 0 {
+        if report.truncated || report.dropped > 0 || none_shown {
             let what = match (report.truncated, report.dropped) {
+                // goleak failed the check: a report that lists no
+                // goroutine still says something leaked.
+                _ if none_shown => "goroutines not shown: the leak report lists none, but the check failed".to_string(),
                 (true, 0) => "goroutines not shown: the leak report was cut short, so the goroutines after its last line are unknown".to_string(),
                 (true, n) => format!("goroutines not shown: the leak report was cut short and {n} goroutine{} past its limit were not kept", if n == 1 { "" } else { "s" }),
                 (false, n) => format!("goroutines not shown: {n} goroutine{} of the leak report past its limit were not kept", if n == 1 { "" } else { "s" }),

@@ -241,3 +241,32 @@ fn junit_that_declares_failures_it_does_not_list_is_not_a_pass() {
         run.stderr
     );
 }
+
+/// A goleak report that lists no goroutine (not a shape Go and goleak
+/// print: a pasted or mangled report, typed here) still failed its test:
+/// it is a failure of its own, even where the policy declares that no run
+/// uses -failfast, never a pass with nothing to judge.
+#[test]
+fn a_leak_report_that_lists_no_goroutine_fails() {
+    let text = "=== RUN   TestX\n    x_test.go:9: found unexpected goroutines:\n        []\n--- FAIL: TestX (0.45s)\nFAIL\nFAIL\texample.com/p\t0.5s\nFAIL\n";
+    let (dir, input) = write_tmp("empty-report.txt", text.as_bytes());
+    let policy = dir.path().join(".leakgate.yml");
+    std::fs::write(&policy, "version: 1\nverdict:\n  no_failfast: true\n").unwrap();
+    let run = check(&[&input], &["--config", policy.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let failure = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["test"] == "TestX" && f["kind"] == "leak")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(failure["gating"], true);
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("goroutines not shown"),
+        "{failure}"
+    );
+}
