@@ -186,8 +186,6 @@ pub struct JudgedLeak {
     pub retry: Option<LeakRetry>,
     /// Whether it fails the gate.
     pub gates: bool,
-    /// How reports show it.
-    pub class: Class,
 }
 
 /// What retrying did for one distinct leak.
@@ -207,6 +205,17 @@ impl JudgedLeak {
     /// Its key.
     pub fn key(&self) -> &LeakKey {
         &self.leak.key
+    }
+
+    /// How reports show it: the one place a status maps to a section.
+    pub fn class(&self) -> Class {
+        match self.status {
+            LeakStatus::New => Class::New,
+            LeakStatus::Flaky { .. } => Class::Flaky,
+            LeakStatus::Allowed { .. } if self.leak.harness => Class::Harness,
+            LeakStatus::Allowed { .. } => Class::Allowed,
+            LeakStatus::Harness => Class::Harness,
+        }
     }
 }
 
@@ -325,13 +334,6 @@ fn judged_leaks(
                 _ => LeakStatus::New,
             };
             let gates = fails(&status, flaky);
-            let class = match status {
-                LeakStatus::New => Class::New,
-                LeakStatus::Flaky { .. } => Class::Flaky,
-                LeakStatus::Allowed { .. } if leak.harness => Class::Harness,
-                LeakStatus::Allowed { .. } => Class::Allowed,
-                LeakStatus::Harness => Class::Harness,
-            };
             JudgedLeak {
                 expired_rules: allowance.map(|a| a.expired.clone()).unwrap_or_default(),
                 leak,
@@ -339,14 +341,13 @@ fn judged_leaks(
                 rules,
                 retry,
                 gates,
-                class,
             }
         })
         .collect();
     // Most important first: failing before the rest, real before harness,
     // more goroutines first, then by origin.
     out.sort_by(|a, b| {
-        let rank = |j: &JudgedLeak| (!j.gates, j.class, j.leak.harness);
+        let rank = |j: &JudgedLeak| (!j.gates, j.class(), j.leak.harness);
         rank(a)
             .cmp(&rank(b))
             .then(b.leak.goroutines.cmp(&a.leak.goroutines))
@@ -594,7 +595,7 @@ impl View {
             ..Tally::default()
         };
         for l in &leaks {
-            match l.class {
+            match l.class() {
                 Class::New => tally.new += 1,
                 Class::Flaky => tally.flaky += 1,
                 Class::Allowed => tally.allowed += 1,

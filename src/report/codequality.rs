@@ -69,7 +69,7 @@ struct Lines {
 pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let mut issues = Vec::new();
     for d in a.leaks() {
-        let (check, severity) = match d.class {
+        let (check, severity) = match d.class() {
             Class::New => (CHECK_LEAK, "major"),
             Class::Flaky => (CHECK_FLAKY, "minor"),
             Class::Allowed => (CHECK_LEAK, "info"),
@@ -84,7 +84,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         if let Some(again) = seen_again_text(d) {
             description.push_str(&format!(" ({again})"));
         }
-        if d.class == Class::Allowed {
+        if d.class() == Class::Allowed {
             description.push_str(" (allowed by the policy)");
         }
         let place = leak_place(d);

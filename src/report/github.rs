@@ -259,7 +259,7 @@ pub fn annotations(a: &Analysis) -> Vec<Annotation> {
     }
     let mut spots: Vec<Spot<'_>> = Vec::new();
     for d in a.leaks() {
-        let level = match d.class {
+        let level = match d.class() {
             Class::New => Level::Error,
             Class::Flaky => Level::Warning,
             Class::Allowed | Class::Harness => continue,

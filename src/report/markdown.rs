@@ -192,7 +192,7 @@ pub fn write_limited(
     for (cls, title) in sections {
         let rows: Vec<(usize, &JudgedLeak)> = numbered
             .iter()
-            .filter(|(_, d)| d.class == cls)
+            .filter(|(_, d)| d.class() == cls)
             .copied()
             .collect();
         if rows.is_empty() {

@@ -311,7 +311,7 @@ pub fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut results = Vec::new();
     for d in a.leaks() {
-        let (rule_index, level) = match d.class {
+        let (rule_index, level) = match d.class() {
             Class::New => (0, "error"),
             Class::Allowed => (0, "note"),
             Class::Flaky => (1, "warning"),

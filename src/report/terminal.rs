@@ -262,7 +262,7 @@ fn leak_block(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let g = &d.leak.example;
-    let (tag, color) = match d.class {
+    let (tag, color) = match d.class() {
         Class::Harness => ("HARNESS", DIM),
         Class::New => ("LEAK", RED),
         Class::Allowed => ("ALLOWED", YELLOW),
@@ -321,7 +321,7 @@ fn leak_block(
             writeln!(out, "    {}", paint.p(DIM, &again))?;
         }
     }
-    if d.class == Class::Allowed {
+    if d.class() == Class::Allowed {
         writeln!(out, "    allowed by  {}", clean(&d.rules.join(", ")))?;
     }
     for r in expired_rules(d, a) {
