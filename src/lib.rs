@@ -45,6 +45,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod assertions;
 pub mod attribution;
 mod bytes;
 pub mod config;
