@@ -37,9 +37,8 @@ MOD="$ROOT/testdata/assertlibs"
 OUT="$ROOT/tests/fixtures/assertlibs"
 
 GO_TOOLCHAINS="${GO_TOOLCHAINS:-go1.26.8 go1.27.3}"
-GOTESTSUM_VERSION="${GOTESTSUM_VERSION:-v1.13.0}"
-GO_JUNIT_REPORT_VERSION="${GO_JUNIT_REPORT_VERSION:-v2.1.0}"
-TOOLS="${LEAKGATE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools}"
+# shellcheck source=scripts/fixture-tools.sh
+. "$ROOT/scripts/fixture-tools.sh"
 
 # The cases: name | go test flags (besides -json/-v) | packages.
 CASES=(
@@ -59,30 +58,8 @@ export LEAKGATE_FIXTURES=1
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/leakgate-assertlibs.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
-log() { printf '==> %s\n' "$*" >&2; }
-
-# run_capture OUTFILE STDERRFILE CMD... : run CMD, stdout to OUTFILE, stderr to
-# STDERRFILE ("-" = same as stdout); never fails; sets RC.
-run_capture() {
-	local out="$1" err="$2"
-	shift 2
-	set +e
-	if [[ "$err" == "-" ]]; then
-		"$@" >"$out" 2>&1
-	else
-		"$@" >"$out" 2>"$err"
-	fi
-	RC=$?
-	set -e
-}
-
 # ---------------------------------------------------------------- tools
-log "installing gotestsum $GOTESTSUM_VERSION and go-junit-report $GO_JUNIT_REPORT_VERSION into $TOOLS"
-mkdir -p "$TOOLS"
-(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "gotest.tools/gotestsum@$GOTESTSUM_VERSION")
-(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "github.com/jstemmer/go-junit-report/v2@$GO_JUNIT_REPORT_VERSION")
-GOTESTSUM="$TOOLS/gotestsum"
-GOJUNIT="$TOOLS/go-junit-report"
+install_fixture_tools "$TMP"
 gotestsum_ver="$("$GOTESTSUM" --version)"
 # go-junit-report -version prints "v2.1.0-dev (HEAD)" for a go-installed v2.1.0; use the module version.
 gojunit_ver="$(go version -m "$GOJUNIT" | awk '$1 == "mod" {print $2 " " $3}')"

@@ -12,24 +12,21 @@
 #   twoleaks.gotestsum.xml   gotestsum --junitfile, fed twoleaks.json
 #   twoleaks.gojunit.xml     go-junit-report -parser gojson < twoleaks.json
 #
-# go test fails on these (exit 1, expected and not fatal). Tools are
-# installed as scripts/regen-verdict-fixtures.sh installs them.
+# go test fails on these (exit 1, expected and not fatal). The tools are
+# installed by scripts/fixture-tools.sh.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MOD="$ROOT/testdata/verdict"
 OUT="$ROOT/tests/fixtures/twoleaks"
 GO_TOOLCHAINS="${GO_TOOLCHAINS:-go1.26.8 go1.27.3}"
-GOTESTSUM_VERSION="${GOTESTSUM_VERSION:-v1.13.0}"
-GO_JUNIT_REPORT_VERSION="${GO_JUNIT_REPORT_VERSION:-v2.1.0}"
-TOOLS="${LEAKGATE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/leakgate-fixture-tools}"
+# shellcheck source=scripts/fixture-tools.sh
+. "$ROOT/scripts/fixture-tools.sh"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/leakgate-twoleaks.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
-mkdir -p "$TOOLS"
-(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "gotest.tools/gotestsum@$GOTESTSUM_VERSION")
-(cd "$TMP" && GOBIN="$TOOLS" GOTOOLCHAIN=local go install "github.com/jstemmer/go-junit-report/v2@$GO_JUNIT_REPORT_VERSION")
+install_fixture_tools "$TMP"
 
 cd "$MOD"
 for tc in $GO_TOOLCHAINS; do
@@ -42,8 +39,8 @@ for tc in $GO_TOOLCHAINS; do
 	go test -count=1 -exec true ./twoleaks >/dev/null
 	go test -json -count=1 ./twoleaks >"$dir/twoleaks.json" 2>/dev/null || true
 	go test -v -count=1 ./twoleaks >"$dir/twoleaks.txt" 2>&1 || true
-	"$TOOLS/gotestsum" --format standard-quiet --junitfile "$dir/twoleaks.gotestsum.xml" \
+	"$GOTESTSUM" --format standard-quiet --junitfile "$dir/twoleaks.gotestsum.xml" \
 		--raw-command -- cat "$dir/twoleaks.json" >/dev/null 2>&1 || true
-	"$TOOLS/go-junit-report" -parser gojson -in "$dir/twoleaks.json" -out "$dir/twoleaks.gojunit.xml"
+	"$GOJUNIT" -parser gojson -in "$dir/twoleaks.json" -out "$dir/twoleaks.gojunit.xml"
 	echo "$short: $(go version)" >&2
 done
