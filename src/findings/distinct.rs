@@ -48,11 +48,6 @@ impl Reporter {
             test: leak.test.clone(),
         }
     }
-
-    /// `(package, test)`, borrowed.
-    pub fn pair(&self) -> (Option<&str>, Option<&str>) {
-        (self.package.as_deref(), self.test.as_deref())
-    }
 }
 
 /// What one node's reports showed of a distinct leak.
@@ -60,8 +55,6 @@ impl Reporter {
 pub struct Sighting {
     /// The node whose reports listed it.
     pub node: NodeKey,
-    /// Who that node is.
-    pub reporter: Reporter,
     /// Goroutines of this leak its reports listed.
     pub goroutines: usize,
     /// Whether every one of them was first reported by another test of
@@ -165,7 +158,6 @@ pub fn distinct_leaks(findings: &Findings) -> Vec<DistinctLeak> {
                 Some(s) => s.goroutines += 1,
                 None => d.nodes.push(Sighting {
                     node: leak.node.clone(),
-                    reporter: who.clone(),
                     goroutines: 1,
                     again: true,
                     example: g.clone(),

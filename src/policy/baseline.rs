@@ -521,7 +521,9 @@ mod tests {
     fn allowed(policy: &Policy, g: &Seen) -> bool {
         let f = findings(g);
         let key = crate::findings::LeakKey::of(&f.leaks[0].goroutines[0]);
-        super::super::evaluate(&f, policy).allows(&key)
+        super::super::evaluate(&f, policy)
+            .of(&key)
+            .is_some_and(|a| a.allowed)
     }
 
     /// Import paths as Go spells them: dots in elements, major-version

@@ -219,11 +219,6 @@ impl Evaluation {
     pub fn of(&self, key: &LeakKey) -> Option<&Allowance> {
         self.leaks.get(key)
     }
-
-    /// Whether the policy allows the distinct leak.
-    pub fn allows(&self, key: &LeakKey) -> bool {
-        self.of(key).is_some_and(|a| a.allowed)
-    }
 }
 
 /// One rule as reporters show it.
